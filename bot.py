@@ -1,0 +1,130 @@
+"""China–Russia Brief — command-line entry point.
+
+    python bot.py console                 interactive briefing in the terminal
+    python bot.py say [--json] CMD...     run commands, print the replies
+    python bot.py digest [--as-of DATE]   print the daily digest
+    python bot.py ingest PATH...          load sanctions lists or trade files
+    python bot.py run [--platform P]      start the bot with its scheduled digest
+
+Thin by design: parse arguments, load settings, wire the pieces, start.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="China–Russia Brief: China–Russia trade and sanctions, with sources, in your chat.",
+)
+
+
+def _load() -> tuple[object, object]:
+    from briefing.core import Briefing
+    from briefing.datapack import DataPackError
+    from briefing.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+        brief = Briefing.load(settings)
+    except (SettingsError, DataPackError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings, brief
+
+
+def _today(tz_name: str) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(tz_name)).date()
+
+
+@app.command()
+def console() -> None:
+    """Chat with the bot in the terminal (no tokens needed)."""
+    from briefing.core import Briefing
+    from briefing.platforms.console import interactive
+
+    _, brief = _load()
+    assert isinstance(brief, Briefing)
+    tz = brief.settings.timezone
+    interactive(
+        brief, lambda: _today(tz), Path(brief.settings.chart_dir).parent / "console_history"
+    )
+
+
+@app.command()
+def say(
+    commands: Annotated[list[str], typer.Argument(help='Commands, e.g. "/brief trade 2024"')],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON array of replies")
+    ] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Answer as of YYYY-MM-DD")] = None,  # noqa: UP045
+) -> None:
+    """Run each command and print its reply, in order."""
+    from briefing.core import Briefing
+    from briefing.platforms.console import say as say_commands
+
+    _, brief = _load()
+    assert isinstance(brief, Briefing)
+    today = _parse_day(as_of) if as_of else _today(brief.settings.timezone)
+    say_commands(brief, commands, today, as_json=json_output, out=sys.stdout)
+
+
+@app.command()
+def digest(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Digest as of YYYY-MM-DD")] = None,  # noqa: UP045
+) -> None:
+    """Print the daily digest (today's, or as it stood on --as-of)."""
+    from briefing.core import Briefing
+    from briefing.digest import build_digest
+    from briefing.render.text import render_text
+
+    _, brief = _load()
+    assert isinstance(brief, Briefing)
+    day = _parse_day(as_of) if as_of else _today(brief.settings.timezone)
+    typer.echo(render_text(build_digest(brief, day, command=brief.settings.command_name)))
+
+
+@app.command()
+def run(
+    platform: Annotated[Optional[str], typer.Option(help="console | slack | discord")] = None,  # noqa: UP045
+    http: Annotated[
+        bool, typer.Option("--http", help="Slack: serve HTTP instead of Socket Mode")
+    ] = False,
+    port: Annotated[int, typer.Option(help="HTTP port (Slack --http)")] = 3000,
+) -> None:
+    """Start the bot and its daily digest timer."""
+    from briefing.core import Briefing
+    from briefing.delivery.timer import run_console
+
+    _settings, brief = _load()
+    assert isinstance(brief, Briefing)
+    chosen = platform or brief.settings.platform
+    if chosen == "console":
+        run_console(brief)
+        return
+    typer.echo(f"error: platform {chosen!r} is not available in this build", err=True)
+    raise typer.Exit(2)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        typer.echo(f"error: {text!r} is not a date as YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+
+
+if __name__ == "__main__":
+    app()

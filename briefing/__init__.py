@@ -1,0 +1,1 @@
+"""China–Russia Brief: the briefing core (data, answers, digest, delivery, renderers, platforms)."""

@@ -1,0 +1,68 @@
+"""The briefing facade: the data every handler, the digest and the scheduled jobs read.
+
+Loaded once at start (data pack validated, indexes built); handlers get it through
+:class:`Context` together with the as-of date, so nothing below the entry points calls ``now()``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Engine
+
+from briefing.datapack import DataPack, load_datapack
+from briefing.db import create_schema, make_engine
+from briefing.facts import Event, Fact
+from briefing.settings import Settings
+from briefing.trade.index import TradeIndex
+
+
+@dataclass
+class Briefing:
+    settings: Settings
+    engine: Engine
+    datapack: DataPack
+    trade: TradeIndex
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        return self.datapack.facts
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return self.datapack.events
+
+    @classmethod
+    def load(cls, settings: Settings, engine: Engine | None = None) -> Briefing:
+        """Validate the data pack, open the database, build the indexes."""
+        datapack = load_datapack(settings.data_dir)
+        engine = engine or make_engine(settings.database_url)
+        create_schema(engine)
+        brief = cls(settings=settings, engine=engine, datapack=datapack, trade=TradeIndex(()))
+        brief.refresh()
+        return brief
+
+    def refresh(self) -> None:
+        """Rebuild the in-memory indexes from the data pack and the database."""
+        self.trade = TradeIndex(self.datapack.trade)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a command, from where. ``is_admin`` is decided by the platform adapter."""
+
+    platform: str = "console"
+    user_id: str | None = None
+    workspace_id: str | None = None
+    channel_id: str | None = None
+    is_admin: bool = False
+    user_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    brief: Briefing
+    today: date
+    command: str = "/brief"
+    caller: Caller = field(default_factory=Caller)

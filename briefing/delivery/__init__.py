@@ -1,0 +1,1 @@
+"""Delivery: the digest timer, subscriptions and the posting of digests and alerts."""

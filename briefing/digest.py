@@ -1,0 +1,86 @@
+"""The daily digest: latest trade figures, what changed since the last digest, key numbers.
+
+Everything is filtered by the as-of date: nothing published after it can appear, so a digest
+"as of 2024-03-08" is the digest a subscriber would have received that morning.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from briefing.core import Briefing
+from briefing.replies import Line, Reply, ReplyKind, Section, format_date
+from briefing.trade.model import TOTAL_CHAPTER, Flow, PeriodKind
+from briefing.trade.queries import describe
+from briefing.updates import updates_between
+
+DEFAULT_LOOKBACK = timedelta(days=7)
+KEY_TOPICS = ("payments", "energy", "cars", "technology")
+
+
+def build_digest(
+    brief: Briefing,
+    as_of: date,
+    since: date | None = None,
+    *,
+    local_time_label: str | None = None,
+    command: str = "/brief",
+) -> Reply:
+    since = since or as_of - DEFAULT_LOOKBACK
+    title = f"China–Russia Brief · {as_of:%a} {format_date(as_of)}"
+    if local_time_label:
+        title += f" · as of {local_time_label}"
+
+    changes: list[Line] = []
+    for update in updates_between(brief.engine, since, as_of):
+        changes.append(Line(update.title, update.lines[0].source if update.lines else None))
+        changes.extend(update.lines[1:4])
+    bundled_releases = [
+        o
+        for o in brief.trade.published_between(since, as_of)
+        if o.flow is Flow.TOTAL and o.hs_chapter == TOTAL_CHAPTER and o.dataset == "bundled"
+    ]
+    changes.extend(
+        describe(brief.trade, o, as_of, label="China customs: trade") for o in bundled_releases
+    )
+    changes.extend(
+        Line(f"{e.date_label}: {e.title}", e.source) for e in brief.events if since < e.day <= as_of
+    )
+    if not changes:
+        changes.append(Line("No new sanctions designations, trade releases or events in the data."))
+
+    trade_lines: list[Line] = []
+    years = brief.trade.periods(as_of, PeriodKind.YEAR)
+    if years:
+        latest_year = brief.trade.best(years[-1], Flow.TOTAL, as_of)
+        if latest_year:
+            trade_lines.append(describe(brief.trade, latest_year, as_of, label="Trade"))
+    release = [o for o in brief.trade.latest_release(as_of) if o.flow is Flow.TOTAL]
+    for obs in release:
+        if not years or obs.period != years[-1]:
+            trade_lines.append(describe(brief.trade, obs, as_of, label="Latest release"))
+    if not trade_lines:
+        trade_lines.append(Line("No China customs figure was published by this date."))
+
+    key_lines: list[Line] = []
+    for topic in KEY_TOPICS:
+        candidates = [
+            f for f in brief.facts if f.topic == topic and f.value is not None and f.as_of <= as_of
+        ]
+        if candidates:
+            newest = max(candidates, key=lambda f: (f.as_of, f.fact_id))
+            key_lines.append(Line(newest.statement, newest.source))
+
+    sections = [
+        Section(f"Since {format_date(since)}", tuple(changes)),
+        Section("Trade (China customs)", tuple(trade_lines)),
+    ]
+    if key_lines:
+        sections.append(Section("Key numbers", tuple(key_lines)))
+    return Reply(
+        title=title,
+        sections=tuple(sections),
+        kind=ReplyKind.DIGEST,
+        as_of=as_of,
+        footer=f"{command} help · {command} trade · {command} sources",
+    )

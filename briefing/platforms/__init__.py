@@ -1,0 +1,1 @@
+"""Chat platforms: the console, Slack (bolt) and Discord adapters."""

@@ -1,0 +1,112 @@
+"""Settings: read once from the environment and `.env`, typed, checked at start.
+
+Every missing or invalid value is reported in one :class:`SettingsError`. Chat secrets are only
+required by the adapter that uses them (:meth:`Settings.require`); the console needs none.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+Platform = Literal["console", "slack", "discord"]
+
+
+class SettingsError(Exception):
+    """One or more settings are missing or invalid; the message lists them all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"Configuration problem(s):\n{listing}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'brief.db'}"
+    data_dir: Path = PROJECT_ROOT / "data"
+    chart_dir: Path = PROJECT_ROOT / "var" / "charts"
+    timezone: str = "UTC"
+    digest_time: str = "08:00"
+    command_name: str = "/brief"
+    platform: Platform = "console"
+    log_level: str = "INFO"
+
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_api_url: str | None = None
+    admin_user_ids: str = ""
+
+    discord_bot_token: SecretStr | None = None
+    discord_api_url: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _check_digest_time(cls, value: str) -> str:
+        if not _HHMM.match(value.strip()):
+            raise ValueError(f"{value!r} is not a time of day as HH:MM (e.g. 08:00)")
+        return value.strip()
+
+    @field_validator("command_name")
+    @classmethod
+    def _check_command(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
+            raise ValueError(f"{value!r} is not a slash command name (e.g. /brief)")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def digest_local_time(self) -> time:
+        hours, minutes = self.digest_time.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.admin_user_ids.split(",") if p.strip())
+
+    def require(self, *names: str) -> None:
+        """Raise one :class:`SettingsError` naming every required setting that is unset."""
+        missing = [n.upper() for n in names if not getattr(self, n.lower())]
+        if missing:
+            raise SettingsError(
+                [f"{name} is required for this mode but not set" for name in missing]
+            )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's errors into one readable :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = ".".join(str(p) for p in error["loc"]).upper()
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise SettingsError(problems) from None

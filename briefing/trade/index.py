@@ -1,0 +1,98 @@
+"""The in-memory trade index: built once at load, answers every query from dicts."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from briefing.trade.model import TOTAL_CHAPTER, Flow, Period, PeriodKind, TradeObservation
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    first: Period
+    last: Period
+
+
+class TradeIndex:
+    """All known observations keyed by (period, flow, HS chapter), each list oldest first."""
+
+    def __init__(self, observations: Iterable[TradeObservation]) -> None:
+        self._by_key: dict[tuple[Period, Flow, str], list[TradeObservation]] = defaultdict(list)
+        for obs in observations:
+            self._by_key[(obs.period, obs.flow, obs.hs_chapter)].append(obs)
+        for bucket in self._by_key.values():
+            bucket.sort(key=lambda o: o.published_on)
+        self._periods = sorted(
+            {key[0] for key in self._by_key}, key=lambda p: (p.end_ordinal(), -p.months)
+        )
+        self._by_publication = sorted(
+            (o for bucket in self._by_key.values() for o in bucket), key=lambda o: o.published_on
+        )
+
+    def __len__(self) -> int:
+        return sum(len(b) for b in self._by_key.values())
+
+    def observations(self) -> list[TradeObservation]:
+        return list(self._by_publication)
+
+    def get(
+        self, period: Period, flow: Flow, as_of: date, chapter: str = TOTAL_CHAPTER
+    ) -> list[TradeObservation]:
+        """Current value per source for a period/flow, as known on ``as_of``.
+
+        Several sources may report the same period; each keeps its own latest figure (a later
+        figure from the same source is a revision and replaces the earlier one).
+        """
+        latest: dict[str, TradeObservation] = {}
+        for obs in self._by_key.get((period, flow, chapter), ()):
+            if obs.published_on <= as_of:
+                latest[obs.dataset + "|" + obs.source.title] = obs
+        return sorted(latest.values(), key=lambda o: o.published_on)
+
+    def best(
+        self, period: Period, flow: Flow, as_of: date, chapter: str = TOTAL_CHAPTER
+    ) -> TradeObservation | None:
+        found = self.get(period, flow, as_of, chapter)
+        return found[-1] if found else None
+
+    def periods(self, as_of: date, kind: PeriodKind | None = None) -> list[Period]:
+        """Periods with at least one figure published by ``as_of``, oldest first."""
+        out = []
+        for period in self._periods:
+            if kind is not None and period.kind is not kind:
+                continue
+            if any(self.get(period, flow, as_of) for flow in Flow):
+                out.append(period)
+        return out
+
+    def chapters(self, period: Period, as_of: date) -> list[str]:
+        return sorted(
+            {
+                key[2]
+                for key, bucket in self._by_key.items()
+                if key[0] == period
+                and key[2] != TOTAL_CHAPTER
+                and any(o.published_on <= as_of for o in bucket)
+            }
+        )
+
+    def coverage(self, as_of: date) -> Coverage | None:
+        periods = self.periods(as_of)
+        if not periods:
+            return None
+        return Coverage(first=min(periods, key=lambda p: (p.year, p.first_month)), last=periods[-1])
+
+    def published_between(self, after: date, until: date) -> list[TradeObservation]:
+        """Observations published in ``(after, until]``, oldest first."""
+        return [o for o in self._by_publication if after < o.published_on <= until]
+
+    def latest_release(self, as_of: date) -> list[TradeObservation]:
+        """Observations of the most recent publication date on or before ``as_of``."""
+        known = [o for o in self._by_publication if o.published_on <= as_of]
+        if not known:
+            return []
+        newest = known[-1].published_on
+        return [o for o in known if o.published_on == newest]

@@ -1,0 +1,101 @@
+"""Updates: what changed when new data was ingested (sanctions lists, trade releases).
+
+An update is written once per detected change with a deterministic id, feeds the daily digest
+("since yesterday") and the update alerts posted to subscribed channels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Column, Date, DateTime, Engine, String, Table, Text, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from briefing.db import metadata
+from briefing.replies import Line, Source
+
+updates_table = Table(
+    "updates",
+    metadata,
+    Column("update_id", String(200), primary_key=True),
+    Column("topic", String(40), nullable=False),  # "sanctions" | "trade"
+    Column("title", Text, nullable=False),
+    Column("lines_json", Text, nullable=False),
+    Column("data_date", Date, nullable=False, index=True),
+    Column("detected_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    update_id: str
+    topic: str
+    title: str
+    lines: tuple[Line, ...]
+    data_date: date
+
+
+def _line_to_dict(line: Line) -> dict[str, str | None]:
+    src = line.source
+    return {
+        "text": line.text,
+        "source_title": src.title if src else None,
+        "source_url": src.url if src else None,
+        "source_as_of": src.as_of.isoformat() if src and src.as_of else None,
+    }
+
+
+def _line_from_dict(raw: dict[str, str | None]) -> Line:
+    source = None
+    if raw.get("source_title"):
+        as_of = raw.get("source_as_of")
+        source = Source(
+            title=str(raw["source_title"]),
+            url=raw.get("source_url"),
+            as_of=date.fromisoformat(as_of) if as_of else None,
+        )
+    return Line(text=str(raw["text"]), source=source)
+
+
+def record_update(engine: Engine, update: Update, detected_at: datetime) -> bool:
+    """Store ``update`` unless one with its id exists; True when it was new."""
+    values = {
+        "update_id": update.update_id,
+        "topic": update.topic,
+        "title": update.title,
+        "lines_json": json.dumps([_line_to_dict(line) for line in update.lines]),
+        "data_date": update.data_date,
+        "detected_at": detected_at,
+    }
+    dialect = engine.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(updates_table).values(**values).on_conflict_do_nothing()
+    with engine.begin() as conn:
+        result = conn.execute(stmt)
+    return bool(result.rowcount)
+
+
+def updates_between(
+    engine: Engine, after: date, until: date, topic: str | None = None
+) -> list[Update]:
+    """Updates whose data date lies in ``(after, until]``, oldest first."""
+    stmt = select(updates_table).where(
+        updates_table.c.data_date > after, updates_table.c.data_date <= until
+    )
+    if topic is not None:
+        stmt = stmt.where(updates_table.c.topic == topic)
+    stmt = stmt.order_by(updates_table.c.data_date, updates_table.c.update_id)
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [
+        Update(
+            update_id=row["update_id"],
+            topic=row["topic"],
+            title=row["title"],
+            lines=tuple(_line_from_dict(d) for d in json.loads(row["lines_json"])),
+            data_date=row["data_date"],
+        )
+        for row in rows
+    ]

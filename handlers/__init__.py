@@ -1,0 +1,78 @@
+"""The ``/brief`` subcommands: one module each, all listed in :data:`COMMANDS`.
+
+A handler is ``handle(text, ctx) -> Reply``; its module docstring is its help text (first line:
+the usage; the rest: what it does and examples). Bare text after ``/brief`` is treated as
+``ask``; an empty command shows help.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+from briefing.core import Context
+from briefing.replies import Reply
+
+from . import ask, digest, help, sources, trade
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, Context], Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    module: ModuleType
+    aliases: tuple[str, ...] = ()
+    expensive: bool = False
+
+    @property
+    def handle(self) -> Handler:
+        handler: Handler = self.module.handle
+        return handler
+
+    @property
+    def usage(self) -> str:
+        return (self.module.__doc__ or self.name).strip().splitlines()[0]
+
+    @property
+    def help_text(self) -> str:
+        return (self.module.__doc__ or self.name).strip()
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("help", help, aliases=("?", "-h", "--help")),
+    Command("trade", trade),
+    Command("ask", ask, expensive=True),
+    Command("digest", digest),
+    Command("sources", sources),
+)
+
+_BY_NAME: dict[str, Command] = {
+    alias: command for command in COMMANDS for alias in (command.name, *command.aliases)
+}
+
+
+def find(name: str) -> Command | None:
+    return _BY_NAME.get(name.lower())
+
+
+def split(text: str) -> tuple[Command, str]:
+    """Pick the subcommand for ``text``; bare text is a question for ``ask``."""
+    stripped = text.strip()
+    if not stripped:
+        return _BY_NAME["help"], ""
+    head, _, rest = stripped.partition(" ")
+    command = find(head)
+    if command is None:
+        return _BY_NAME["ask"], stripped
+    return command, rest.strip()
+
+
+def dispatch(text: str, ctx: Context) -> Reply:
+    """Run the subcommand ``text`` names (without the leading ``/brief``)."""
+    command, rest = split(text)
+    return command.handle(rest, ctx)

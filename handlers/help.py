@@ -1,0 +1,44 @@
+"""help [SUBCOMMAND] — what this bot can do, or the details of one subcommand.
+
+Examples: `help`, `help trade`.
+"""
+
+from __future__ import annotations
+
+from briefing.core import Context
+from briefing.replies import Line, Reply, ReplyKind, Section, simple, usage_error
+
+
+def handle(text: str, ctx: Context) -> Reply:
+    from handlers import COMMANDS, find
+
+    name = text.strip().split(" ", 1)[0] if text.strip() else ""
+    if name:
+        command = find(name.lstrip("/"))
+        if command is None:
+            known = ", ".join(c.name for c in COMMANDS)
+            return usage_error(f"There is no subcommand {name!r}.", f"Subcommands: {known}.")
+        lines = command.help_text.splitlines()
+        return simple(
+            f"{ctx.command} {lines[0]}",
+            *[ln for ln in lines[1:] if ln.strip()],
+            kind=ReplyKind.HELP,
+        )
+    usage = tuple(Line(f"{ctx.command} {c.usage}") for c in COMMANDS if c.name != "help")
+    return Reply(
+        title="China–Russia Brief — China–Russia trade and sanctions, with sources",
+        sections=(
+            Section("Commands", usage),
+            Section(
+                None,
+                (
+                    Line(
+                        f"Anything else after {ctx.command} is read as a question, e.g. "
+                        f"`{ctx.command} what share of Russia's chips come from China?`"
+                    ),
+                    Line(f"`{ctx.command} help <subcommand>` shows details and examples."),
+                ),
+            ),
+        ),
+        kind=ReplyKind.HELP,
+    )

@@ -1,0 +1,60 @@
+"""Shared fixtures: a database per test (SQLite file, or PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from briefing.core import Briefing, Caller, Context
+from briefing.db import make_engine
+from briefing.settings import PROJECT_ROOT, Settings, load_settings
+
+SHARED = PROJECT_ROOT.parent / "shared"
+SHARED_DATA = SHARED / "data"
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a PostgreSQL schema of its own, or a SQLite file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{tmp_path / 'brief.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(database_url=database_url, chart_dir=tmp_path / "charts", _env_file=None)
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def brief(settings: Settings, engine: Engine) -> Briefing:
+    return Briefing.load(settings, engine)
+
+
+@pytest.fixture
+def ctx(brief: Briefing) -> Context:
+    return Context(brief=brief, today=TODAY, caller=Caller(platform="console", user_id="U1", is_admin=True))
