@@ -97,6 +97,50 @@ def digest(
 
 
 @app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files to load (OFAC, OpenSanctions, trade)")],
+    as_of: Annotated[
+        Optional[str], typer.Option("--as-of", help="Date of the data, YYYY-MM-DD")
+    ] = None,  # noqa: UP045
+    force: Annotated[
+        bool, typer.Option("--force", help="Accept a list that shrank suspiciously")
+    ] = False,
+) -> None:
+    """Load sanctions lists or trade files; report what changed."""
+    from rich.progress import Progress
+
+    from briefing.core import Briefing
+    from briefing.ingest import IngestError, IngestOptions
+    from briefing.ingest import ingest as run_ingest
+
+    _, brief = _load()
+    assert isinstance(brief, Briefing)
+    tz = brief.settings.timezone
+    with Progress(transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(label: str, total: int | None, done: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)  # type: ignore[arg-type]
+
+        options = IngestOptions(
+            as_of=_parse_day(as_of) if as_of else None,
+            force=force,
+            today=_today(tz),
+            progress=progress,
+        )
+        try:
+            results = run_ingest(brief, paths, options, datetime.now().astimezone())
+        except IngestError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            typer.echo("Nothing was replaced; the previous data keeps serving.", err=True)
+            raise typer.Exit(1) from None
+    for result in results:
+        typer.echo(f"{result.fmt}: {result.summary}")
+
+
+@app.command()
 def run(
     platform: Annotated[Optional[str], typer.Option(help="console | slack | discord")] = None,  # noqa: UP045
     http: Annotated[

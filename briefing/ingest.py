@@ -1,0 +1,84 @@
+"""``python bot.py ingest``: detect each file's format and hand it to its loader.
+
+Formats are listed explicitly in :data:`FORMATS` (first match wins). A loader validates the whole
+input before it replaces anything, so a bad file leaves the last good data serving; it returns
+the :class:`~briefing.updates.Update` records its changes produced, which the caller stores and
+the running bot posts as alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from briefing.core import Briefing
+from briefing.updates import Update, record_update
+
+# total units (or None when unknown), units done so far
+ProgressCallback = Callable[[str, int | None, int], None]
+
+
+class IngestError(ValueError):
+    """A file was refused; the message says which file and why. Nothing was replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    as_of: date | None = None
+    force: bool = False
+    today: date = field(default_factory=date.today)
+    progress: ProgressCallback | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    source: str
+    fmt: str
+    records: int
+    as_of: date
+    summary: str
+    updates: tuple[Update, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    # Which of the given paths this format takes (empty when none); may take several at once,
+    # e.g. OFAC's sdn.csv with add.csv, alt.csv and sdn_comments.csv beside it.
+    claim: Callable[[Sequence[Path]], list[Path]]
+    load: Callable[[Briefing, list[Path], IngestOptions], IngestResult]
+
+
+def _formats() -> tuple[Format, ...]:
+    # Explicit registration: one line per supported format.
+    return ()
+
+
+def ingest(
+    brief: Briefing, paths: Sequence[Path], options: IngestOptions, now: datetime
+) -> list[IngestResult]:
+    """Load every path; raise :class:`IngestError` for the first file no format takes or that fails."""
+    for path in paths:
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+    remaining = list(paths)
+    groups: list[tuple[Format, list[Path]]] = []
+    for fmt in _formats():
+        taken = fmt.claim(remaining)
+        if taken:
+            groups.append((fmt, taken))
+            remaining = [p for p in remaining if p not in taken]
+    if remaining:
+        names = ", ".join(str(p) for p in remaining)
+        known = ", ".join(f.name for f in _formats()) or "none"
+        raise IngestError(f"{names}: not a format I can load (known formats: {known})")
+    results = []
+    for fmt, taken in groups:
+        result = fmt.load(brief, taken, options)
+        for update in result.updates:
+            record_update(brief.engine, update, now)
+        results.append(result)
+    brief.refresh()
+    return results
