@@ -15,7 +15,7 @@ import logging
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -69,7 +69,7 @@ def say(
     json_output: Annotated[
         bool, typer.Option("--json", help="Print one JSON array of replies")
     ] = False,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Answer as of YYYY-MM-DD")] = None,  # noqa: UP045
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Answer as of YYYY-MM-DD")] = None,
 ) -> None:
     """Run each command and print its reply, in order."""
     from briefing.core import Briefing
@@ -83,7 +83,7 @@ def say(
 
 @app.command()
 def digest(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Digest as of YYYY-MM-DD")] = None,  # noqa: UP045
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Digest as of YYYY-MM-DD")] = None,
 ) -> None:
     """Print the daily digest (today's, or as it stood on --as-of)."""
     from briefing.core import Briefing
@@ -100,8 +100,8 @@ def digest(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files to load (OFAC, OpenSanctions, trade)")],
     as_of: Annotated[
-        Optional[str], typer.Option("--as-of", help="Date of the data, YYYY-MM-DD")
-    ] = None,  # noqa: UP045
+        str | None, typer.Option("--as-of", help="Date of the data, YYYY-MM-DD")
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Accept a list that shrank suspiciously")
     ] = False,
@@ -142,7 +142,7 @@ def ingest(
 
 @app.command()
 def run(
-    platform: Annotated[Optional[str], typer.Option(help="console | slack | discord")] = None,  # noqa: UP045
+    platform: Annotated[str | None, typer.Option(help="console | slack | discord")] = None,
     http: Annotated[
         bool, typer.Option("--http", help="Slack: serve HTTP instead of Socket Mode")
     ] = False,

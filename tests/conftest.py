@@ -57,4 +57,6 @@ def brief(settings: Settings, engine: Engine) -> Briefing:
 
 @pytest.fixture
 def ctx(brief: Briefing) -> Context:
-    return Context(brief=brief, today=TODAY, caller=Caller(platform="console", user_id="U1", is_admin=True))
+    return Context(
+        brief=brief, today=TODAY, caller=Caller(platform="console", user_id="U1", is_admin=True)
+    )
