@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -36,6 +37,24 @@ class AsOfBasis(StrEnum):
     PERIOD_END = "period_end"
 
 
+_SEED_DOC = re.compile(r"^\d{3}_[0-9a-f]+\.txt$")
+
+
+def cited(outlet: str, source_doc: str, source_url: str | None, as_of: date) -> Source:
+    """The :class:`Source` of a fact or event: a seed article, a web page, or another document.
+
+    A page address shortened with "…" (as some reports give it) is shown but never linked.
+    """
+    linkable = source_doc.startswith("http") and "…" not in source_doc
+    if _SEED_DOC.match(source_doc):
+        title = f"{outlet}, in seed article {source_doc}"
+    elif linkable:
+        title = outlet
+    else:
+        title = f"{outlet}, via {source_doc}"
+    return Source(title=title, url=source_url or (source_doc if linkable else None), as_of=as_of)
+
+
 @dataclass(frozen=True, slots=True)
 class Fact:
     fact_id: str
@@ -54,13 +73,7 @@ class Fact:
 
     @property
     def source(self) -> Source:
-        doc = self.source_doc
-        title = self.outlet if doc.startswith("http") else f"{self.outlet}, in seed article {doc}"
-        return Source(
-            title=title,
-            url=self.source_url or (doc if doc.startswith("http") else None),
-            as_of=self.as_of,
-        )
+        return cited(self.outlet, self.source_doc, self.source_url, self.as_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +90,7 @@ class Event:
 
     @property
     def source(self) -> Source:
-        doc = self.source_doc
-        title = self.outlet if doc.startswith("http") else f"{self.outlet}, in seed article {doc}"
-        return Source(
-            title=title,
-            url=self.source_url or (doc if doc.startswith("http") else None),
-            as_of=self.day,
-        )
+        return cited(self.outlet, self.source_doc, self.source_url, self.day)
 
     @property
     def date_label(self) -> str:
