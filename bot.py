@@ -40,6 +40,9 @@ def _load() -> tuple[object, object]:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The scheduler and the SDKs are chatty at INFO and may echo request details at DEBUG.
+    for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     return settings, brief
 
 

@@ -71,3 +71,30 @@ def test_scheduler_is_a_timer_only() -> None:
     defaults = scheduler._job_defaults
     assert defaults["coalesce"] is True
     assert defaults["misfire_grace_time"] is None
+
+
+def test_run_console_prints_the_digest_when_the_timer_fires(brief: Briefing) -> None:
+    import threading
+
+    from apscheduler.triggers.date import DateTrigger
+
+    from briefing.delivery.timer import run_console
+
+    tz = brief.settings.tz
+    posted: list[str] = []
+    stop = threading.Event()
+
+    def post(text: str) -> None:
+        posted.append(text)
+        stop.set()
+
+    soon = DateTrigger(run_date=datetime.now(tz) + timedelta(milliseconds=300), timezone=tz)
+    runner = threading.Thread(
+        target=run_console, args=(brief, stop), kwargs={"trigger": soon, "post": post}
+    )
+    runner.start()
+    stopped = stop.wait(timeout=30)
+    runner.join(timeout=10)
+    assert stopped, "the digest job never fired"
+    assert len(posted) == 1
+    assert posted[0].startswith("China–Russia Brief · ")

@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Column, Date, DateTime, Engine, String, Table, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
@@ -83,28 +84,32 @@ def fire_digest(
     return True
 
 
-def run_console(brief: Briefing, stop: threading.Event | None = None) -> None:
+def run_console(
+    brief: Briefing,
+    stop: threading.Event | None = None,
+    *,
+    trigger: BaseTrigger | None = None,
+    post: Callable[[str], None] | None = None,
+) -> None:
     """Print the digest to stdout at DIGEST_TIME in TIMEZONE, once per local day."""
     settings = brief.settings
     tz = settings.tz
     scheduler = make_scheduler()
+    emit = post or (lambda text: print(text + "\n", flush=True))
 
     def job() -> None:
         try:
-            fire_digest(
-                brief, "console", tz, datetime.now(tz), lambda text: print(text + "\n", flush=True)
-            )
+            fire_digest(brief, "console", tz, datetime.now(tz), emit)
         except Exception:
             log.exception("the console digest job failed")
 
-    trigger = daily_trigger(settings.digest_local_time, tz)
+    trigger = trigger or daily_trigger(settings.digest_local_time, tz)
     scheduler.add_job(job, trigger, id="digest:console")
     scheduler.start()
     next_run = trigger.get_next_fire_time(None, datetime.now(tz))
+    when = f"{next_run:%Y-%m-%d %H:%M %Z}" if next_run else "none"
     print(
-        f"China–Russia Brief is running (console). Next digest: {next_run:%Y-%m-%d %H:%M %Z}. "
-        "Ctrl-C to stop.",
-        flush=True,
+        f"China–Russia Brief is running (console). Next digest: {when}. Ctrl-C to stop.", flush=True
     )
     stop = stop or threading.Event()
     try:
