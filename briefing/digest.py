@@ -43,8 +43,12 @@ def build_digest(
     changes.extend(
         describe(brief.trade, o, as_of, label="China customs: trade") for o in bundled_releases
     )
+    # A trade release is told once, from the figures themselves, not again from the timeline.
+    release_days = {o.published_on for o in bundled_releases}
     changes.extend(
-        Line(f"{e.date_label}: {e.title}", e.source) for e in brief.events if since < e.day <= as_of
+        Line(f"{e.date_label}: {e.title}", e.source)
+        for e in brief.events
+        if since < e.day <= as_of and not (e.kind == "trade_release" and e.day in release_days)
     )
     if not changes:
         changes.append(Line("No new sanctions designations, trade releases or events in the data."))
@@ -57,7 +61,7 @@ def build_digest(
             trade_lines.append(describe(brief.trade, latest_year, as_of, label="Trade"))
     release = [o for o in brief.trade.latest_release(as_of) if o.flow is Flow.TOTAL]
     for obs in release:
-        if not years or obs.period != years[-1]:
+        if (not years or obs.period != years[-1]) and obs not in bundled_releases:
             trade_lines.append(describe(brief.trade, obs, as_of, label="Latest release"))
     if not trade_lines:
         trade_lines.append(Line("No China customs figure was published by this date."))
