@@ -1,0 +1,266 @@
+"""Channel subscriptions: which channels get the daily digest and which update alerts.
+
+One row per (platform, workspace, channel). A subscription is ``active``, ``paused`` (delivery
+failed for good, e.g. the bot was removed from the channel; an admin resumes it by subscribing
+again) or ``removed`` (unsubscribed; the row stays so a later subscribe keeps its history).
+Times are passed in (``now``), never read from the clock here.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    DateTime,
+    Engine,
+    Select,
+    String,
+    Table,
+    Text,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from briefing.db import metadata
+from briefing.delivery.poster import ChannelRef
+
+log = logging.getLogger(__name__)
+
+TOPIC_DIGEST = "digest"
+TOPIC_SANCTIONS = "sanctions"
+TOPIC_TRADE = "trade"
+ALL_TOPICS: frozenset[str] = frozenset({TOPIC_DIGEST, TOPIC_SANCTIONS, TOPIC_TRADE})
+# Display order.
+TOPIC_ORDER = (TOPIC_DIGEST, TOPIC_SANCTIONS, TOPIC_TRADE)
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    REMOVED = "removed"
+
+
+subscriptions_table = Table(
+    "subscriptions",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("workspace_id", String(100), primary_key=True),
+    Column("channel_id", String(100), primary_key=True),
+    Column("digest_time", String(5), nullable=False),  # local HH:MM
+    Column("tz", String(64), nullable=False),  # IANA zone
+    Column("topics", String(100), nullable=False),  # comma-separated, sorted
+    Column("status", String(10), nullable=False, index=True),
+    Column("paused_reason", Text, nullable=True),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    channel: ChannelRef
+    at: time  # local digest time in ``tz``
+    tz: str
+    topics: frozenset[str]
+    status: SubscriptionStatus
+    paused_reason: str | None
+    created_by: str  # the admin who last (re)subscribed; told when delivery is paused
+    created_at: datetime
+    updated_at: datetime  # last change: when an active subscription was last (re)configured
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    @property
+    def schedule_id(self) -> str:
+        """The key of this channel's daily digest in the ``digest_days`` ledger."""
+        return schedule_id_for(self.channel)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is SubscriptionStatus.ACTIVE
+
+    def wants(self, topic: str) -> bool:
+        return topic in self.topics
+
+
+def schedule_id_for(channel: ChannelRef) -> str:
+    return f"sub:{channel.platform}:{channel.workspace_id}:{channel.channel_id}"
+
+
+def format_topics(topics: frozenset[str]) -> str:
+    return ", ".join(t for t in TOPIC_ORDER if t in topics)
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware UTC; SQLite hands timestamps back naive (they are stored as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _require_aware(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(UTC)
+
+
+def _key(channel: ChannelRef) -> tuple[ColumnElement[bool], ...]:
+    t = subscriptions_table.c
+    return (
+        t.platform == channel.platform,
+        t.workspace_id == channel.workspace_id,
+        t.channel_id == channel.channel_id,
+    )
+
+
+def _from_row(row: dict[str, Any]) -> Subscription:
+    hours, minutes = str(row["digest_time"]).split(":")
+    topics = frozenset(t for t in str(row["topics"]).split(",") if t)
+    reason = row["paused_reason"]
+    return Subscription(
+        channel=ChannelRef(
+            platform=str(row["platform"]),
+            workspace_id=str(row["workspace_id"]),
+            channel_id=str(row["channel_id"]),
+        ),
+        at=time(int(hours), int(minutes)),
+        tz=str(row["tz"]),
+        topics=topics,
+        status=SubscriptionStatus(str(row["status"])),
+        paused_reason=str(reason) if reason is not None else None,
+        created_by=str(row["created_by"]),
+        created_at=_utc(row["created_at"]),
+        updated_at=_utc(row["updated_at"]),
+    )
+
+
+class SubscriptionStore:
+    """Typed access to the ``subscriptions`` table."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def subscribe(
+        self,
+        channel: ChannelRef,
+        *,
+        at: time,
+        tz: str,
+        topics: frozenset[str],
+        by_user: str,
+        now: datetime,
+    ) -> Subscription:
+        """Create or update ``channel``'s subscription and make it active."""
+        ZoneInfo(tz)  # raises for an unknown zone before anything is written
+        unknown = topics - ALL_TOPICS
+        if unknown or not topics:
+            raise ValueError(f"topics must be a non-empty subset of {sorted(ALL_TOPICS)}")
+        now = _require_aware(now)
+        values = {
+            "digest_time": f"{at.hour:02d}:{at.minute:02d}",
+            "tz": tz,
+            "topics": ",".join(sorted(topics)),
+            "status": SubscriptionStatus.ACTIVE.value,
+            "paused_reason": None,
+            "created_by": by_user,
+            "updated_at": now,
+        }
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        stmt = (
+            insert(subscriptions_table)
+            .values(
+                platform=channel.platform,
+                workspace_id=channel.workspace_id,
+                channel_id=channel.channel_id,
+                created_at=now,
+                **values,
+            )
+            .on_conflict_do_update(
+                index_elements=["platform", "workspace_id", "channel_id"], set_=values
+            )
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+        subscription = self.get(channel)
+        assert subscription is not None
+        log.info(
+            "subscription %s set by %s: %s %s, topics %s",
+            subscription.schedule_id,
+            by_user,
+            values["digest_time"],
+            tz,
+            values["topics"],
+        )
+        return subscription
+
+    def unsubscribe(self, channel: ChannelRef, by_user: str, now: datetime) -> bool:
+        """Stop all delivery to ``channel``; False when it had no active or paused subscription."""
+        now = _require_aware(now)
+        stmt = (
+            update(subscriptions_table)
+            .where(*_key(channel))
+            .where(subscriptions_table.c.status != SubscriptionStatus.REMOVED.value)
+            .values(status=SubscriptionStatus.REMOVED.value, paused_reason=None, updated_at=now)
+        )
+        with self.engine.begin() as conn:
+            changed = conn.execute(stmt).rowcount
+        if changed:
+            log.info("subscription %s removed by %s", schedule_id_for(channel), by_user)
+        return bool(changed)
+
+    def pause(self, channel: ChannelRef, reason: str, now: datetime) -> bool:
+        """Pause an active subscription (delivery failed for good); False when not active."""
+        now = _require_aware(now)
+        stmt = (
+            update(subscriptions_table)
+            .where(*_key(channel))
+            .where(subscriptions_table.c.status == SubscriptionStatus.ACTIVE.value)
+            .values(status=SubscriptionStatus.PAUSED.value, paused_reason=reason, updated_at=now)
+        )
+        with self.engine.begin() as conn:
+            changed = conn.execute(stmt).rowcount
+        return bool(changed)
+
+    def get(self, channel: ChannelRef) -> Subscription | None:
+        """``channel``'s subscription in any status, or None if it never had one."""
+        stmt = select(subscriptions_table).where(*_key(channel))
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return _from_row(dict(row)) if row is not None else None
+
+    def list_for_workspace(self, platform: str, workspace_id: str) -> list[Subscription]:
+        """Active and paused subscriptions in one workspace, by channel id."""
+        t = subscriptions_table.c
+        stmt = (
+            select(subscriptions_table)
+            .where(t.platform == platform, t.workspace_id == workspace_id)
+            .where(t.status != SubscriptionStatus.REMOVED.value)
+            .order_by(t.channel_id)
+        )
+        return self._many(stmt)
+
+    def active(self) -> list[Subscription]:
+        """Every active subscription, in a stable order."""
+        t = subscriptions_table.c
+        stmt = (
+            select(subscriptions_table)
+            .where(t.status == SubscriptionStatus.ACTIVE.value)
+            .order_by(t.platform, t.workspace_id, t.channel_id)
+        )
+        return self._many(stmt)
+
+    def _many(self, stmt: Select[Any]) -> list[Subscription]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [_from_row(dict(row)) for row in rows]
