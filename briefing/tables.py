@@ -1,4 +1,4 @@
 """Every table module of the app, imported once so their tables register on the metadata."""
 
 from briefing import updates  # noqa: F401
-from briefing.delivery import subscriptions, timer  # noqa: F401
+from briefing.delivery import digests, subscriptions, timer  # noqa: F401

@@ -55,6 +55,16 @@ def claim_day(engine: Engine, schedule_id: str, local_day: date, fired_at: datet
     return True
 
 
+def unclaim_day(engine: Engine, schedule_id: str, local_day: date) -> None:
+    """Forget a claim whose post failed transiently, so the next tick tries again."""
+    with engine.begin() as conn:
+        conn.execute(
+            digest_days.delete().where(
+                digest_days.c.schedule_id == schedule_id, digest_days.c.local_day == local_day
+            )
+        )
+
+
 def make_scheduler() -> BackgroundScheduler:
     return BackgroundScheduler(
         jobstores={"default": {"type": "memory"}},
