@@ -15,7 +15,7 @@ from types import ModuleType
 from briefing.core import Context
 from briefing.replies import Reply
 
-from . import ask, digest, help, sources, trade
+from . import ask, digest, help, sources, subscribe, subscriptions, trade, unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("ask", ask, expensive=True),
     Command("digest", digest),
     Command("sources", sources),
+    Command("subscribe", subscribe),
+    Command("unsubscribe", unsubscribe),
+    Command("subscriptions", subscriptions),
 )
 
 _BY_NAME: dict[str, Command] = {

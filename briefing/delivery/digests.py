@@ -408,3 +408,15 @@ def start_delivery(brief: Briefing, poster: Poster) -> BackgroundScheduler:
     scheduler.start()
     log.info("delivery timer started: digests and alerts checked every %d s", TICK_SECONDS)
     return scheduler
+
+
+def next_digest_at(sub: Subscription, now: datetime) -> datetime:
+    """When ``sub``'s next digest is due after ``now`` (in its zone)."""
+    now = _require_aware(now)
+    zone = sub.zone
+    day = now.astimezone(zone).date()
+    while True:
+        due = local_schedule(day, sub.at, zone)
+        if due > now and due >= sub.updated_at:
+            return due
+        day += timedelta(days=1)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from briefing.core import Caller
 from briefing.db import metadata
 from briefing.delivery.poster import ChannelRef
 
@@ -264,3 +265,23 @@ class SubscriptionStore:
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
         return [_from_row(dict(row)) for row in rows]
+
+
+def channel_of(caller: Caller) -> ChannelRef | None:
+    """The channel a command came from; at the console, the one channel ``console``."""
+    if caller.platform == "console":
+        return ChannelRef("console", "console", "console")
+    if not caller.workspace_id or not caller.channel_id:
+        return None
+    return ChannelRef(caller.platform, caller.workspace_id, caller.channel_id)
+
+
+def describe(sub: Subscription) -> str:
+    """``daily digest at 08:00 Europe/Berlin; sanctions and trade alerts``."""
+    parts: list[str] = []
+    if TOPIC_DIGEST in sub.topics:
+        parts.append(f"daily digest at {sub.at:%H:%M} {sub.tz}")
+    alerts = [t for t in (TOPIC_SANCTIONS, TOPIC_TRADE) if t in sub.topics]
+    if alerts:
+        parts.append(f"{' and '.join(alerts)} alerts")
+    return "; ".join(parts)
