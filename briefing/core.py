@@ -16,6 +16,7 @@ from briefing.db import create_schema, make_engine
 from briefing.facts import Event, Fact
 from briefing.settings import Settings
 from briefing.trade.index import TradeIndex
+from briefing.trade.tables import load_observations as load_trade_observations
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Briefing:
 
     def refresh(self) -> None:
         """Rebuild the in-memory indexes from the data pack and the database."""
-        self.trade = TradeIndex(self.datapack.trade)
+        self.trade = TradeIndex((*self.datapack.trade, *load_trade_observations(self.engine)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,7 +53,9 @@ class Format:
 
 def _formats() -> tuple[Format, ...]:
     # Explicit registration: one line per supported format.
-    return ()
+    from briefing.trade import ingest as trade  # late: it imports this module
+
+    return (trade.FORMAT,)
 
 
 def ingest(

@@ -2,3 +2,4 @@
 
 from briefing import updates  # noqa: F401
 from briefing.delivery import digests, subscriptions, timer  # noqa: F401
+from briefing.trade import tables as trade_tables  # noqa: F401

@@ -49,7 +49,10 @@ class TradeIndex:
         latest: dict[str, TradeObservation] = {}
         for obs in self._by_key.get((period, flow, chapter), ()):
             if obs.published_on <= as_of:
-                latest[obs.dataset + "|" + obs.source.title] = obs
+                # An ingested dataset is one series: its later figure is a revision even when
+                # the source text changed. Bundled rows are told apart by their reporting outlet.
+                series = obs.dataset if obs.dataset != "bundled" else f"bundled|{obs.source.title}"
+                latest[series] = obs
         return sorted(latest.values(), key=lambda o: o.published_on)
 
     def best(

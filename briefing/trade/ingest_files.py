@@ -1,0 +1,497 @@
+"""Readers for trade files: UN Comtrade exports (CSV, JSON, a ``comtradeapicall`` DataFrame) and
+the customs CSV typed from China customs (GACC) releases.
+
+Each reader validates the whole input and returns :class:`ParsedFigure` rows, or raises
+:class:`~briefing.ingest.IngestError` naming the file, the row and the column. Readers never touch
+the database. Values are stored in USD bn.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from briefing.ingest import IngestError
+from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+CHINA_M49 = "156"
+RUSSIA_M49 = "643"
+COMTRADE_DATASET = "comtrade"
+CUSTOMS_DATASET = "customs"
+COMTRADE_SOURCE = "UN Comtrade (China's reported trade with Russia)"
+COMTRADE_URL = "https://comtradeplus.un.org/"
+
+COMTRADE_REQUIRED = (
+    "typeCode",
+    "freqCode",
+    "period",
+    "reporterCode",
+    "partnerCode",
+    "flowCode",
+    "cmdCode",
+    "primaryValue",
+)
+COMTRADE_COLUMNS = (
+    "typeCode",
+    "freqCode",
+    "refPeriodId",
+    "refYear",
+    "refMonth",
+    "period",
+    "reporterCode",
+    "reporterISO",
+    "flowCode",
+    "partnerCode",
+    "partnerISO",
+    "cmdCode",
+    "cmdDesc",
+    "customsCode",
+    "motCode",
+    "qty",
+    "netWgt",
+    "cifvalue",
+    "fobvalue",
+    "primaryValue",
+    "isReported",
+    "isAggregate",
+)
+CUSTOMS_REQUIRED = ("period", "flow", "value", "currency", "source")
+CUSTOMS_OPTIONAL = ("source_url", "published_on", "hs_chapter")
+
+_COMTRADE_FLOWS = {"X": Flow.EXPORTS, "M": Flow.IMPORTS}
+_CHAPTER_RE = re.compile(r"^\d{2}$")
+_USD_PER_BN = 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFigure:
+    dataset: str
+    period: Period
+    flow: Flow
+    hs_chapter: str
+    value_usd_bn: float
+    published_on: date
+    source_title: str
+    source_url: str | None
+    origin: str  # "file, row N": where the figure came from, for messages and the history
+
+    @property
+    def key(self) -> tuple[str, Period, Flow, str]:
+        return (self.dataset, self.period, self.flow, self.hs_chapter)
+
+
+@dataclass
+class ParsedFile:
+    """What one file yielded: the figures kept and, by reason, the rows skipped."""
+
+    path: str
+    kind: str
+    figures: list[ParsedFigure]
+    rows: int
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def describe(self) -> str:
+        text = (
+            f"{Path(self.path).name} ({self.kind}): {self.rows} rows, {len(self.figures)} figures"
+        )
+        if self.skipped:
+            reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
+            text += f"; skipped {reasons}"
+        return text
+
+
+def _fail(where: str, column: str | None, message: str) -> IngestError:
+    if column is not None:
+        where += f", column {column!r}"
+    return IngestError(f"{where}: {message}")
+
+
+def read_text(path: Path) -> str:
+    """The file as text; refuses empty files and anything that is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read ({exc.strerror})") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(f"{path}: is UTF-16 text; save it as UTF-8 (CSV UTF-8) and try again")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise IngestError(
+            f"{path}, row {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start}); save the file as UTF-8"
+        ) from None
+    if not text.strip():
+        raise IngestError(f"{path}: file is empty")
+    return text
+
+
+def _cell(value: object) -> str:
+    """A cell as text, whatever the reader gave: str, int, float (NaN = empty) or None."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return str(value).strip()
+
+
+def _number(value: object, where: str, column: str) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = _cell(value)
+        if not text:
+            raise _fail(where, column, "is empty (expected a number)")
+        try:
+            number = float(text)
+        except ValueError:
+            raise _fail(where, column, f"{text!r} is not a number") from None
+    if not math.isfinite(number):
+        raise _fail(where, column, f"{value!r} is not a finite number")
+    return number
+
+
+def _comtrade_period(freq: str, text: str, where: str) -> Period:
+    if freq == "A":
+        if not re.fullmatch(r"\d{4}", text):
+            raise _fail(where, "period", f"{text!r} is not a year (YYYY) for freqCode A")
+        return Period.year_of(int(text))
+    if not re.fullmatch(r"\d{6}", text) or not 1 <= int(text[4:]) <= 12:
+        raise _fail(where, "period", f"{text!r} is not a month (YYYYMM) for freqCode M")
+    return Period.month_of(int(text[:4]), int(text[4:]))
+
+
+def comtrade_figures(
+    columns: Sequence[str],
+    rows: Iterable[tuple[str, Sequence[object]]],
+    *,
+    path: str,
+    kind: str,
+    published_on: date,
+) -> ParsedFile:
+    """Turn Comtrade rows (``where``, cells in ``columns`` order) into figures.
+
+    Keeps China (156) → Russia (643) goods rows at TOTAL or HS-chapter level, classic mode (no
+    transport-mode or customs-procedure breakdown), flows X and M; counts everything else as
+    skipped. (Totals are derived from exports + imports when the figures are stored.)
+    """
+    missing = [c for c in COMTRADE_REQUIRED if c not in columns]
+    if missing:
+        raise IngestError(
+            f"{path}: not a UN Comtrade export: lacks column(s) {', '.join(missing)} "
+            f"(expected {', '.join(COMTRADE_COLUMNS)})"
+        )
+    pos = {name: columns.index(name) for name in columns}
+    i_type, i_freq, i_period = pos["typeCode"], pos["freqCode"], pos["period"]
+    i_rep, i_par, i_flow = pos["reporterCode"], pos["partnerCode"], pos["flowCode"]
+    i_cmd, i_value = pos["cmdCode"], pos["primaryValue"]
+    i_mot, i_customs = pos.get("motCode"), pos.get("customsCode")
+    i_partner2, i_year = pos.get("partner2Code"), pos.get("refYear")
+    parsed = ParsedFile(path=path, kind=kind, figures=[], rows=0)
+    seen: dict[tuple[Period, Flow, str], str] = {}
+    for where, cells in rows:
+        parsed.rows += 1
+        if _cell(cells[i_rep]) != CHINA_M49:
+            parsed.skip("with another reporter")
+            continue
+        if _cell(cells[i_par]) != RUSSIA_M49:
+            parsed.skip("with another partner")
+            continue
+        if _cell(cells[i_type]) not in ("C", ""):
+            parsed.skip("of services")
+            continue
+        if (
+            (i_mot is not None and _cell(cells[i_mot]) not in ("0", ""))
+            or (i_customs is not None and _cell(cells[i_customs]) not in ("C00", ""))
+            or (i_partner2 is not None and _cell(cells[i_partner2]) not in ("0", ""))
+        ):
+            parsed.skip("broken down by transport mode, procedure or second partner")
+            continue
+        flow = _COMTRADE_FLOWS.get(_cell(cells[i_flow]))
+        if flow is None:
+            parsed.skip("of other flows (re-exports, re-imports…)")
+            continue
+        cmd = _cell(cells[i_cmd])
+        if cmd == "TOTAL":
+            chapter = TOTAL_CHAPTER
+        elif _CHAPTER_RE.match(cmd):
+            chapter = cmd
+        elif cmd.isdigit():
+            parsed.skip("below HS-chapter level")
+            continue
+        else:
+            raise _fail(where, "cmdCode", f"{cmd!r} is not TOTAL or an HS code")
+        freq = _cell(cells[i_freq])
+        if freq not in ("A", "M"):
+            raise _fail(where, "freqCode", f"{freq!r} is not A (annual) or M (monthly)")
+        period = _comtrade_period(freq, _cell(cells[i_period]), where)
+        if i_year is not None and (year := _cell(cells[i_year])) and year != str(period.year):
+            raise _fail(where, "refYear", f"{year!r} disagrees with period {period.key}")
+        value_usd = _number(cells[i_value], where, "primaryValue")
+        if value_usd < 0:
+            raise _fail(where, "primaryValue", f"{value_usd} is negative")
+        key = (period, flow, chapter)
+        if key in seen:
+            raise _fail(
+                where, None, f"{period.key} {flow} {chapter} appears twice (first at {seen[key]})"
+            )
+        seen[key] = where
+        parsed.figures.append(
+            ParsedFigure(
+                dataset=COMTRADE_DATASET,
+                period=period,
+                flow=flow,
+                hs_chapter=chapter,
+                value_usd_bn=value_usd / _USD_PER_BN,
+                published_on=published_on,
+                source_title=COMTRADE_SOURCE,
+                source_url=COMTRADE_URL,
+                origin=where,
+            )
+        )
+    if not parsed.figures:
+        raise IngestError(
+            f"{path}: no China (156) – Russia (643) rows at TOTAL or chapter level among "
+            f"{parsed.rows} rows; nothing to load"
+        )
+    return parsed
+
+
+def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
+    text = read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise IngestError(f"{path}, row 1: cannot read the header ({exc})") from None
+    width = len(header)
+
+    def rows() -> Iterator[tuple[str, Sequence[object]]]:
+        try:
+            for cells in reader:
+                if not cells:
+                    continue
+                where = f"{path}, row {reader.line_num}"
+                if len(cells) != width:
+                    raise IngestError(
+                        f"{where}: has {len(cells)} cells, the header has {width} "
+                        "(a truncated or damaged file?)"
+                    )
+                yield where, cells
+        except csv.Error as exc:
+            raise IngestError(f"{path}, row {reader.line_num}: malformed CSV ({exc})") from None
+
+    return comtrade_figures(
+        header, rows(), path=str(path), kind="UN Comtrade CSV", published_on=published_on
+    )
+
+
+def read_comtrade_json(path: Path, published_on: date) -> ParsedFile:
+    """The Comtrade API's response shape: ``{"data": [{column: value, ...}, ...]}``."""
+    text = read_text(path)
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"{path}, line {exc.lineno}: not valid JSON ({exc.msg}; a truncated file?)"
+        ) from None
+    records = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(records, list):
+        raise IngestError(f'{path}: expected the Comtrade API shape {{"data": [...]}}')
+    if not records:
+        raise IngestError(f'{path}: "data" is empty; nothing to load')
+    first = records[0]
+    if not isinstance(first, dict):
+        raise IngestError(f"{path}, record 1: is not an object")
+    columns = list(first)
+
+    def rows() -> Iterator[tuple[str, Sequence[object]]]:
+        for number, record in enumerate(records, start=1):
+            where = f"{path}, record {number}"
+            if not isinstance(record, dict):
+                raise IngestError(f"{where}: is not an object")
+            lacking = [c for c in COMTRADE_REQUIRED if c not in record]
+            if lacking:
+                raise IngestError(f"{where}: lacks key(s) {', '.join(lacking)}")
+            yield where, [record.get(c) for c in columns]
+
+    return comtrade_figures(
+        columns, rows(), path=str(path), kind="UN Comtrade JSON", published_on=published_on
+    )
+
+
+def comtrade_frame_figures(frame: pd.DataFrame, origin: str, published_on: date) -> ParsedFile:
+    """Rows of a DataFrame as ``comtradeapicall.getFinalData`` returns it."""
+    columns = [str(c) for c in frame.columns]
+
+    def rows() -> Iterator[tuple[str, Sequence[object]]]:
+        for number, cells in enumerate(frame.itertuples(index=False, name=None), start=1):
+            yield f"{origin}, row {number}", [_plain(c) for c in cells]
+
+    return comtrade_figures(
+        columns, rows(), path=origin, kind="UN Comtrade API", published_on=published_on
+    )
+
+
+def _plain(value: Any) -> object:
+    """numpy scalars → Python numbers (``item()``), so cells read the same as from JSON."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def read_customs_csv(path: Path, default_published_on: date) -> ParsedFile:
+    """The customs CSV: ``period,flow,value,currency,source[,source_url,published_on,hs_chapter]``."""
+    text = read_text(path)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in CUSTOMS_REQUIRED if c not in header]
+    if missing:
+        raise IngestError(
+            f"{path}, row 1: header lacks column(s) {', '.join(missing)} (expected "
+            f"{','.join(CUSTOMS_REQUIRED)}[,{','.join(CUSTOMS_OPTIONAL)}])"
+        )
+    unknown = [c for c in header if c not in CUSTOMS_REQUIRED + CUSTOMS_OPTIONAL]
+    if unknown:
+        raise IngestError(f"{path}, row 1: unknown column(s) {', '.join(unknown)}")
+    reader.fieldnames = header
+    parsed = ParsedFile(path=str(path), kind="customs CSV", figures=[], rows=0)
+    seen: dict[tuple[Period, Flow, str], str] = {}
+    try:
+        for values in reader:
+            where = f"{path}, row {reader.line_num}"
+            if None in values or any(v is None for v in values.values()):
+                raise IngestError(
+                    f"{where}: has a different number of cells than the header "
+                    "(a truncated or damaged file?)"
+                )
+            if not any(v.strip() for v in values.values()):
+                continue
+            parsed.rows += 1
+            parsed.figures.append(_customs_row(values, where, default_published_on, seen))
+    except csv.Error as exc:
+        raise IngestError(f"{path}, row {reader.line_num}: malformed CSV ({exc})") from None
+    if not parsed.figures:
+        raise IngestError(f"{path}: has a header but no rows; nothing to load")
+    return parsed
+
+
+def _customs_row(
+    values: dict[str, str],
+    where: str,
+    default_published_on: date,
+    seen: dict[tuple[Period, Flow, str], str],
+) -> ParsedFigure:
+    def text(column: str) -> str:
+        return (values.get(column) or "").strip()
+
+    raw_period = text("period")
+    try:
+        period = Period.parse(raw_period)
+    except ValueError as exc:
+        raise _fail(where, "period", f"{exc} (use YYYY, YYYY-MM or YYYY-MM..YYYY-MM)") from None
+    if period.first_month != 1 and period.months > 1:
+        raise _fail(where, "period", f"{raw_period!r}: a year-to-date span starts in January")
+    try:
+        flow = Flow(text("flow").lower())
+    except ValueError:
+        raise _fail(where, "flow", f"{text('flow')!r} is not total, exports or imports") from None
+    currency = text("currency").upper()
+    if currency != "USD":
+        raise _fail(
+            where,
+            "currency",
+            f"{currency or 'empty'!r}: only USD (value in USD bn) is accepted; convert "
+            "yuan figures with the release's own USD table rather than an exchange rate",
+        )
+    value = _number(text("value"), where, "value")
+    if value <= 0:
+        raise _fail(where, "value", f"{value} must be positive (USD bn)")
+    if value > 10_000:
+        raise _fail(where, "value", f"{value} is not plausible in USD bn (USD given, not bn?)")
+    source = text("source")
+    if not source:
+        raise _fail(where, "source", "is empty: say who published the figure")
+    chapter = text("hs_chapter").upper() or TOTAL_CHAPTER
+    if chapter != TOTAL_CHAPTER:
+        if chapter.isdigit() and len(chapter) == 1:
+            chapter = "0" + chapter
+        if not _CHAPTER_RE.match(chapter):
+            raise _fail(where, "hs_chapter", f"{chapter!r} is not a two-digit HS chapter")
+    published_on = default_published_on
+    if text("published_on"):
+        try:
+            published_on = date.fromisoformat(text("published_on"))
+        except ValueError:
+            raise _fail(
+                where, "published_on", f"{text('published_on')!r} is not a date as YYYY-MM-DD"
+            ) from None
+    if published_on <= date(period.year, period.last_month, 28):
+        raise _fail(
+            where, "published_on", f"{published_on} is before {period.label} ended (wrong date?)"
+        )
+    key = (period, flow, chapter)
+    if key in seen:
+        raise _fail(where, None, f"{period.key} {flow} {chapter} appears twice (also {seen[key]})")
+    seen[key] = where
+    return ParsedFigure(
+        dataset=CUSTOMS_DATASET,
+        period=period,
+        flow=flow,
+        hs_chapter=chapter,
+        value_usd_bn=value,
+        published_on=published_on,
+        source_title=source,
+        source_url=text("source_url") or None,
+        origin=where,
+    )
+
+
+def sniff(path: Path) -> str | None:
+    """Which trade reader takes ``path``: ``comtrade-csv``, ``comtrade-json``, ``customs-csv``.
+
+    Looks at the first bytes (any encoding, so that a wrongly encoded file still reaches its
+    reader and gets a precise refusal) and, for empty files, at the name.
+    """
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        start = head[2:].decode("utf-16-le" if head[0] == 0xFF else "utf-16-be", "replace")
+    else:
+        start = head.decode("utf-8", "replace").lstrip("\ufeff")
+    first_line = start.splitlines()[0] if start.strip() else ""
+    name = path.name.lower()
+    if start.lstrip().startswith("{") and '"data"' in start:
+        return "comtrade-json"
+    if "reporterCode" in first_line and "primaryValue" in first_line:
+        return "comtrade-csv"
+    header = {h.strip().lower() for h in first_line.split(",")}
+    if header >= set(CUSTOMS_REQUIRED):
+        return "customs-csv"
+    if "comtrade" in name and name.endswith((".csv", ".json")):
+        return "comtrade-json" if name.endswith(".json") else "comtrade-csv"
+    if "customs" in name and name.endswith(".csv"):
+        return "customs-csv"
+    return None

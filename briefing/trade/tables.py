@@ -1,0 +1,187 @@
+"""Trade figures loaded by ``bot.py ingest`` (UN Comtrade exports, customs figures typed in).
+
+Two tables: ``trade_figures`` holds the current value of each (dataset, period, flow, HS chapter);
+``trade_figure_history`` keeps every version ever ingested, so a revision never erases what was
+said before and the bot can answer "as of" any date with the figure known on that date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    select,
+)
+
+from briefing.db import metadata
+from briefing.replies import Source
+from briefing.trade.model import Flow, Period, TradeObservation
+
+
+def _columns() -> list[Column[Any]]:
+    return [
+        Column("dataset", String(40), nullable=False),  # comtrade | customs
+        Column(
+            "period", String(20), nullable=False
+        ),  # Period.key: 2024 · 2024-10 · 2024-01/2024-10
+        Column("flow", String(10), nullable=False),  # total | exports | imports
+        Column("hs_chapter", String(10), nullable=False),  # TOTAL or a two-digit HS chapter
+        Column("revision", Integer, nullable=False),  # 1 for the first figure, +1 per revision
+        Column("value_usd_bn", Float, nullable=False),
+        Column("published_on", Date, nullable=False),  # the data date (release or --as-of)
+        Column("source_title", Text, nullable=False),
+        Column("source_url", Text, nullable=True),
+        Column("origin", Text, nullable=False),  # the file (and row) the figure came from
+        Column("ingested_at", DateTime(timezone=True), nullable=False),
+    ]
+
+
+trade_figures = Table(
+    "trade_figures",
+    metadata,
+    *_columns(),
+    PrimaryKeyConstraint("dataset", "period", "flow", "hs_chapter"),
+)
+
+trade_figure_history = Table(
+    "trade_figure_history",
+    metadata,
+    *_columns(),
+    PrimaryKeyConstraint("dataset", "period", "flow", "hs_chapter", "revision"),
+)
+
+FigureKey = tuple[str, Period, Flow, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFigure:
+    dataset: str
+    period: Period
+    flow: Flow
+    hs_chapter: str
+    revision: int
+    value_usd_bn: float
+    published_on: date
+    source_title: str
+    source_url: str | None
+    origin: str
+
+    @property
+    def key(self) -> FigureKey:
+        return (self.dataset, self.period, self.flow, self.hs_chapter)
+
+    def observation(self) -> TradeObservation:
+        return TradeObservation(
+            period=self.period,
+            flow=self.flow,
+            value_usd_bn=self.value_usd_bn,
+            source=Source(self.source_title, self.source_url, self.published_on),
+            published_on=self.published_on,
+            hs_chapter=self.hs_chapter,
+            dataset=self.dataset,
+        )
+
+
+def _stored(row: dict[str, object]) -> StoredFigure:
+    return StoredFigure(
+        dataset=str(row["dataset"]),
+        period=Period.parse(str(row["period"])),
+        flow=Flow(str(row["flow"])),
+        hs_chapter=str(row["hs_chapter"]),
+        revision=int(row["revision"]),  # type: ignore[call-overload]
+        value_usd_bn=float(row["value_usd_bn"]),  # type: ignore[arg-type]
+        published_on=row["published_on"],  # type: ignore[arg-type]
+        source_title=str(row["source_title"]),
+        source_url=None if row["source_url"] is None else str(row["source_url"]),
+        origin=str(row["origin"]),
+    )
+
+
+def current_figures(conn: Connection, datasets: Iterable[str]) -> dict[FigureKey, StoredFigure]:
+    """The current figure of every key in ``datasets``."""
+    stmt = select(trade_figures).where(trade_figures.c.dataset.in_(sorted(set(datasets))))
+    out: dict[FigureKey, StoredFigure] = {}
+    for row in conn.execute(stmt).mappings():
+        figure = _stored(dict(row))
+        out[figure.key] = figure
+    return out
+
+
+def known_periods(conn: Connection, datasets: Iterable[str]) -> set[tuple[str, Period]]:
+    """(dataset, period) pairs that already have at least one figure."""
+    stmt = (
+        select(trade_figures.c.dataset, trade_figures.c.period)
+        .where(trade_figures.c.dataset.in_(sorted(set(datasets))))
+        .distinct()
+    )
+    return {(str(d), Period.parse(str(p))) for d, p in conn.execute(stmt)}
+
+
+def write_figures(
+    conn: Connection,
+    new: list[StoredFigure],
+    revised: list[StoredFigure],
+    ingested_at: datetime,
+) -> None:
+    """Insert ``new`` figures, replace the current value of ``revised`` ones, log both."""
+    if not new and not revised:
+        return
+
+    def values(f: StoredFigure) -> dict[str, object]:
+        return {
+            "dataset": f.dataset,
+            "period": f.period.key,
+            "flow": f.flow.value,
+            "hs_chapter": f.hs_chapter,
+            "revision": f.revision,
+            "value_usd_bn": f.value_usd_bn,
+            "published_on": f.published_on,
+            "source_title": f.source_title,
+            "source_url": f.source_url,
+            "origin": f.origin,
+            "ingested_at": ingested_at,
+        }
+
+    everything = [values(f) for f in (*new, *revised)]
+    conn.execute(trade_figure_history.insert(), everything)
+    if new:
+        conn.execute(trade_figures.insert(), [values(f) for f in new])
+    for figure in revised:
+        table = trade_figures.c
+        conn.execute(
+            trade_figures.update()
+            .where(
+                table.dataset == figure.dataset,
+                table.period == figure.period.key,
+                table.flow == figure.flow.value,
+                table.hs_chapter == figure.hs_chapter,
+            )
+            .values(values(figure))
+        )
+
+
+def load_observations(engine: Engine) -> list[TradeObservation]:
+    """Every ingested figure version, oldest revision first, for the in-memory index."""
+    stmt = select(trade_figure_history).order_by(
+        trade_figure_history.c.dataset,
+        trade_figure_history.c.period,
+        trade_figure_history.c.flow,
+        trade_figure_history.c.hs_chapter,
+        trade_figure_history.c.revision,
+    )
+    with engine.connect() as conn:
+        return [_stored(dict(row)).observation() for row in conn.execute(stmt).mappings()]
