@@ -6,11 +6,15 @@ as chips → semiconductors, autos → cars, rouble → ruble, renminbi → yuan
 
 * a question about the size or growth of China–Russia trade as a whole goes to the trade index
   (China customs figures, as ``/brief trade`` shows them);
+* "what happened in 2024?" lists the timeline's events of that period;
 * any other question ranks facts and events by how much of the question's vocabulary they
-  cover, rarer words weighing more (IDF), keyword hits above statement hits, with a small
-  rapidfuzz token score as tie-breaker and a boost for a matching period.
+  cover, rarer words weighing more (IDF), keyword hits above statement hits, with small
+  rapidfuzz token and keyword-fit scores as tie-breakers; misspelt words are matched to the
+  nearest known spelling with rapidfuzz.
 
-The best subject wins, and every figure on that subject is shown with its period and source.
+The best subject wins on the words alone; a period in the question then picks that subject's
+figures for the period (another subject stands in only if it matches the words nearly as well).
+Every figure on the subject is shown with its period and source.
 Facts share a subject when their ids share the prefix before the first all-digit part
 (``cars-cn-share-2023-globaldata`` → ``cars-cn-share``). When figures for the same period
 disagree the reply says "sources differ" and lists each one; it never picks one silently.
@@ -58,6 +62,11 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (r"\bnational\s+currenc(y|ies)\b", " ruble yuan "),
     (r"\bus\s+treasury\b", " ofac "),
     (r"\bde[\s-]?dollari[sz]ation\b", " dollar "),
+    (
+        r"\b(?:u\.\s?s\.|us|usa|united\s+states|american?)\s+(?=(?:treasury|commerce|department|"
+        r"secretary|sanctions?|officials?|government|intelligence|financial)\b)",
+        " america ",
+    ),
     (r"\bper\s*cent\b|%", " percent "),
     (r"\byears?\s+of\s+culture\b", " culture "),
     (r"\bsdn\b", " ofac "),
@@ -152,6 +161,7 @@ _canon("ofac", "treasury")
 _canon("hardware", "computer")
 _canon("compensation", "payout")
 _canon("russia", "russian")
+_canon("america", "american", "usa")
 _canon("china", "chinese", "prc")
 _canon("share", "slice", "part", "chunk")
 _canon("brand", "make", "marque")
@@ -204,8 +214,8 @@ _MEASURES = _words(
 _FOREIGN = _words(
     """
     india indian brazil brazilian turkey turkish iran iranian japan japanese korea korean
-    vietnam germany german france french britain british uk italy italian usa america american
-    canada mexico australia saudi egypt africa african indonesia pakistan belarus mongolia
+    vietnam germany german france french britain british uk italy italian
+    america canada mexico australia saudi egypt africa african indonesia pakistan belarus mongolia
     kazakhstan uzbekistan ukraine ukrainian europe european eu taiwan
     """
 )
@@ -271,6 +281,9 @@ class Span:
 
     def overlaps(self, other: Span) -> bool:
         return self.first <= other.last and other.first <= self.last
+
+    def within(self, other: Span) -> bool:
+        return other.first <= self.first and self.last <= other.last
 
     @classmethod
     def of_year(cls, year: int) -> Span:
@@ -488,12 +501,8 @@ class AnswerIndex:
                 )
             )
         for event in events:
-            if event.precision == "year":
-                span, day = Span.of_year(event.day.year), None
-            else:
-                ordinal = event.day.year * 12 + event.day.month - 1
-                span = Span(ordinal, ordinal)
-                day = event.day.day if event.precision == "day" else None
+            span = _event_span(event)
+            day = event.day.day if event.precision == "day" else None
             docs.append(
                 Doc(
                     key=event.event_id,
@@ -636,12 +645,42 @@ def answer(
             f"and investment; it has nothing on {names}.",
             command,
         )
+    if q.asked is not None and set(q.words) <= _TIMELINE_WORDS | _HOME:
+        return _timeline_answer(q.asked, events, as_of, command)
     top = ranked[0] if ranked and ranked[0].score >= MIN_SCORE else None
     if _is_trade_question(q, top):
         return _trade_answer(q, trade, as_of, command)
     if top is None:
         return no_answer("I couldn't match that question to any sourced figure or event.", command)
-    return _facts_answer(q, ranked, top, command)
+    return _facts_answer(q, ranked, top, as_of, command)
+
+
+_TIMELINE_WORDS = _words("event timeline news happen happened happening go on")
+
+
+def _timeline_answer(
+    asked: AskedPeriod, events: tuple[Event, ...], as_of: date, command: str
+) -> Reply:
+    """Events known on ``as_of`` that fall inside the asked period, oldest first.
+
+    An event dated only by its year is not listed for a single month of that year.
+    """
+    found = [e for e in events if e.day <= as_of and _event_span(e).within(asked.span)]
+    if not found:
+        return no_answer(f"The timeline has no events in {asked.label}.", command)
+    return Reply(
+        title=f"China–Russia timeline, {asked.label}",
+        sections=(Section(None, tuple(event_line(e) for e in found)),),
+        as_of=as_of,
+        footer=f"Also: {command} sources · {command} help",
+    )
+
+
+def _event_span(event: Event) -> Span:
+    if event.precision == "year":
+        return Span.of_year(event.day.year)
+    ordinal = event.day.year * 12 + event.day.month - 1
+    return Span(ordinal, ordinal)
 
 
 def _mentions(doc: Doc, names: tuple[str, ...]) -> bool:
@@ -687,7 +726,9 @@ def _trade_answer(q: Question, trade: TradeIndex, as_of: date, command: str) -> 
     return trade_reply(trade, query, as_of, command)
 
 
-def _facts_answer(q: Question, ranked: list[Scored], top: Scored, command: str) -> Reply:
+def _facts_answer(
+    q: Question, ranked: list[Scored], top: Scored, as_of: date, command: str
+) -> Reply:
     # The subject is chosen on the words alone; a period then narrows it. Another subject may
     # stand in only if it matches the words nearly as well (so "car share in 2022" does not
     # turn into some other 2022 fact).
@@ -741,7 +782,7 @@ def _facts_answer(q: Question, ranked: list[Scored], top: Scored, command: str) 
     return Reply(
         title=f"{title[:1].upper()}{title[1:]}?",
         sections=tuple(sections),
-        as_of=None,
+        as_of=as_of,
         footer=f"Also: {command} sources · {command} help",
     )
 

@@ -170,6 +170,19 @@ def test_future_year_is_refused_without_a_figure(ctx: Context) -> None:
     assert "forecast" in render_text(reply)
 
 
+def test_what_happened_in_a_period_lists_the_timeline(ctx: Context) -> None:
+    events = {e.event_id: e for e in ctx.brief.events}
+    lines = line_texts(ask(ctx, "what happened in 2024?"))
+    assert event_line(events["summit-putin-xi-43rd-meeting-2024-05"]).text in lines
+    assert event_line(events["energy-power-of-siberia-design-capacity-2024-12-01"]).text in lines
+    assert all("2024" in line.split(":")[0] for line in lines)
+    # an event dated only "2022" is not placed in March 2022
+    lines = line_texts(ask(ctx, "events in march 2022"))
+    assert lines == [
+        event_line(events["sanctions-bloomberg-cn-buyers-avoid-ru-energy-2022-03"]).text
+    ]
+
+
 def test_empty_ask_is_a_usage_error(ctx: Context) -> None:
     assert dispatch("ask", ctx).kind is ReplyKind.USAGE_ERROR
 
