@@ -149,17 +149,30 @@ def run(
     http: Annotated[
         bool, typer.Option("--http", help="Slack: serve HTTP instead of Socket Mode")
     ] = False,
-    port: Annotated[int, typer.Option(help="HTTP port (Slack --http)")] = 3000,
+    port: Annotated[int, typer.Option(help="HTTP port (Slack --http; 0 picks a free one)")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP address to listen on (Slack --http)")] = "0.0.0.0",
 ) -> None:
     """Start the bot and its daily digest timer."""
     from briefing.core import Briefing
     from briefing.delivery.timer import run_console
+    from briefing.settings import SettingsError
 
     _settings, brief = _load()
     assert isinstance(brief, Briefing)
     chosen = platform or brief.settings.platform
     if chosen == "console":
         run_console(brief)
+        return
+    if chosen == "slack":
+        from briefing.platforms.slack import run_slack
+
+        try:
+            run_slack(brief, http=http, host=host, port=port, announce=typer.echo)
+        except SettingsError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            if not http:
+                typer.echo("Socket Mode needs SLACK_APP_TOKEN; --http serves HTTP.", err=True)
+            raise typer.Exit(2) from None
         return
     typer.echo(f"error: platform {chosen!r} is not available in this build", err=True)
     raise typer.Exit(2)

@@ -1,0 +1,242 @@
+"""The bolt app: the slash command and the Share button.
+
+Every request is acknowledged at once, inside Slack's 3-second window, and answered afterwards
+through its ``response_url``: the app runs with ``process_before_response=True`` so the ack is
+the HTTP response itself (no thread hand-off before it), and the work is a lazy listener on a
+worker pool. Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks
+"Share in channel", which re-runs the command and posts it ``in_channel``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from briefing.core import Briefing, Caller, Context
+from briefing.platforms.slack.admins import AdminCheck
+from briefing.platforms.slack.client import make_webhook
+from briefing.platforms.slack.poster import RenderBlocks, upload_chart
+from briefing.replies import Reply, ReplyKind
+
+log = logging.getLogger(__name__)
+
+SHARE_FLAG = "--share"
+SHARE_ACTION_ID = "brief_share"
+WORKING_TEXT = "Working on it…"
+# Slack caps a button value at 2000 characters; longer commands get no Share button.
+MAX_SHARE_VALUE = 2000
+SHAREABLE = frozenset({ReplyKind.ANSWER, ReplyKind.DIGEST, ReplyKind.ALERT})
+FAILURE_TEXT = (
+    "Sorry — something went wrong on our side while answering that. It has been logged; "
+    "please try again in a minute."
+)
+
+Dispatch = Callable[[str, Context], Reply]
+
+
+def parse_share(text: str) -> tuple[str, bool]:
+    """``trade 2024 --share`` → (``trade 2024``, True); the flag may stand anywhere."""
+    words = text.split()
+    share = SHARE_FLAG in words
+    return " ".join(w for w in words if w != SHARE_FLAG), share
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One command to answer: what was asked, by whom, where, and where the answer goes."""
+
+    text: str
+    user_id: str
+    team_id: str | None
+    channel_id: str | None
+    response_url: str
+    user_name: str | None = None
+
+
+class SlackCommands:
+    """Runs ``/brief`` for Slack: the caller, the dispatch, the rendering, the reply."""
+
+    def __init__(
+        self,
+        brief: Briefing,
+        client: WebClient,
+        *,
+        render: RenderBlocks | None = None,
+        dispatch: Dispatch | None = None,
+        today: Callable[[], date] | None = None,
+        admins: AdminCheck | None = None,
+    ) -> None:
+        if render is None:
+            from briefing.render.slack_blocks import render_blocks
+
+            render = render_blocks
+        if dispatch is None:
+            from handlers import dispatch as dispatch_command
+
+            dispatch = dispatch_command
+        self.brief = brief
+        self.client = client
+        self.render = render
+        self.dispatch = dispatch
+        tz = brief.settings.tz
+        self.today = today or (lambda: datetime.now(tz).date())
+        self.admins = admins or AdminCheck(client, brief.settings.admin_ids)
+
+    # -- listeners (bolt injects arguments by parameter name) -------------------------------
+
+    def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        """Acknowledge at once; say so when the answer will take a moment."""
+        from handlers import split
+
+        text, _share = parse_share(command.get("text") or "")
+        if split(text)[0].expensive:
+            ack(text=WORKING_TEXT, response_type="ephemeral")
+        else:
+            ack()
+
+    def answer_command(self, command: dict[str, Any]) -> None:
+        text, share = parse_share(command.get("text") or "")
+        self.answer(
+            Invocation(
+                text=text,
+                user_id=command["user_id"],
+                team_id=command.get("team_id"),
+                channel_id=command.get("channel_id"),
+                response_url=command["response_url"],
+                user_name=command.get("user_name"),
+            ),
+            share=share,
+        )
+
+    def ack_share(self, ack: Ack) -> None:
+        ack()
+
+    def answer_share(self, body: dict[str, Any]) -> None:
+        """The Share button: re-run the command its value holds and post it in the channel."""
+        actions = body.get("actions") or [{}]
+        user = body.get("user") or {}
+        self.answer(
+            Invocation(
+                text=str(actions[0].get("value") or ""),
+                user_id=user.get("id", ""),
+                team_id=(body.get("team") or {}).get("id") or user.get("team_id"),
+                channel_id=(body.get("channel") or {}).get("id"),
+                response_url=body["response_url"],
+                user_name=user.get("username") or user.get("name"),
+            ),
+            share=True,
+        )
+
+    # -- the work ------------------------------------------------------------------------------
+
+    def caller(self, invocation: Invocation) -> Caller:
+        return Caller(
+            platform="slack",
+            user_id=invocation.user_id,
+            workspace_id=invocation.team_id,
+            channel_id=invocation.channel_id,
+            is_admin=bool(invocation.user_id) and self.admins.is_admin(invocation.user_id),
+            user_name=invocation.user_name,
+        )
+
+    def answer(self, invocation: Invocation, *, share: bool) -> None:
+        """Dispatch, render, reply; a failure is logged with its traceback and told briefly."""
+        try:
+            ctx = Context(
+                brief=self.brief,
+                today=self.today(),
+                command=self.brief.settings.command_name,
+                caller=self.caller(invocation),
+            )
+            reply = self.dispatch(invocation.text, ctx)
+            share_value = None
+            if (
+                not share
+                and reply.kind in SHAREABLE
+                and 0 < len(invocation.text) <= MAX_SHARE_VALUE
+            ):
+                share_value = invocation.text
+            blocks, fallback = self.render(reply, share_value=share_value)
+        except Exception:
+            log.exception("answering %r failed", invocation.text)
+            self.respond(invocation, {"text": FAILURE_TEXT, "response_type": "ephemeral"})
+            return
+        message: dict[str, Any] = {
+            "text": fallback,
+            "blocks": blocks,
+            "response_type": "in_channel" if share else "ephemeral",
+        }
+        if share:
+            message["replace_original"] = False
+        if self.respond(invocation, message) and reply.chart is not None:
+            self.attach_chart(invocation, reply, share=share)
+
+    def respond(self, invocation: Invocation, message: dict[str, Any]) -> bool:
+        """Post to the response_url (as bolt's ``respond()`` does, with bounded retries)."""
+        try:
+            result = make_webhook(invocation.response_url).send_dict(message)
+        except (SlackClientError, OSError):
+            log.exception("posting to the response_url failed")
+            return False
+        if result.status_code != 200:
+            log.warning("the response_url answered %s: %s", result.status_code, result.body)
+            return False
+        return True
+
+    def attach_chart(self, invocation: Invocation, reply: Reply, *, share: bool) -> None:
+        """Shared answers get the chart in the channel; private ones in a DM to the user."""
+        assert reply.chart is not None
+        try:
+            if share and invocation.channel_id:
+                target = invocation.channel_id
+            else:
+                opened = self.client.conversations_open(users=invocation.user_id)
+                target = (opened.get("channel") or {})["id"]
+            upload_chart(self.client, target, reply.chart)
+        except (SlackApiError, SlackClientError, OSError, KeyError) as exc:
+            code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            log.warning("chart upload failed (%s)", code or exc, exc_info=True)
+            hint = (
+                "Invite me to this channel with /invite to get charts here."
+                if code in ("not_in_channel", "channel_not_found")
+                else "Please try again later."
+            )
+            self.respond(
+                invocation,
+                {
+                    "text": f"I couldn't attach the chart ({code or 'upload failed'}). {hint}",
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                },
+            )
+
+
+def build_app(
+    commands: SlackCommands,
+    *,
+    signing_secret: str,
+    token_verification: bool = True,
+    workers: int = 16,
+) -> App:
+    """The bolt App with the slash command and the Share button registered."""
+    app = App(
+        client=commands.client,
+        signing_secret=signing_secret,
+        token_verification_enabled=token_verification,
+        process_before_response=True,
+        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack"),
+        name="china-russia-brief",
+    )
+    app.command(commands.brief.settings.command_name)(
+        ack=commands.ack_command, lazy=[commands.answer_command]
+    )
+    app.action(SHARE_ACTION_ID)(ack=commands.ack_share, lazy=[commands.answer_share])
+    return app

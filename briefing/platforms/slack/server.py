@@ -1,0 +1,132 @@
+"""Serving the bolt app: over HTTP (waitress) or Socket Mode, with the delivery timer alongside.
+
+HTTP routes: ``POST /slack/events`` (slash commands and interactivity; bolt checks the
+``X-Slack-Signature`` and answers 401 to anything unsigned, stale or tampered with, before any
+listener runs), ``GET /healthz`` (``ok``), anything else 404.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, cast
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
+from waitress.server import TcpWSGIServer, create_server
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+HTTP_THREADS = 16
+# Slack's payloads are a few kB; refuse anything absurd before it is read.
+MAX_BODY_BYTES = 1 << 20
+
+
+def _plain(
+    start_response: StartResponse, status: str, body: bytes, *extra: tuple[str, str]
+) -> list[bytes]:
+    start_response(
+        status,
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *extra,
+        ],
+    )
+    return [body]
+
+
+def make_wsgi_app(app: App) -> WSGIApplication:
+    """The WSGI application: bolt on /slack/events, a health check, 404 elsewhere."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _plain(start_response, "200 OK", b"ok")
+        if path == EVENTS_PATH:
+            if method != "POST":
+                return _plain(
+                    start_response, "405 Method Not Allowed", b"POST only", ("Allow", "POST")
+                )
+            return slack(environ, start_response)
+        return _plain(start_response, "404 Not Found", b"Not Found")
+
+    return wsgi
+
+
+class HttpServer:
+    """A multi-threaded waitress server; ``port=0`` picks a free port (see :attr:`url`)."""
+
+    def __init__(
+        self, wsgi: WSGIApplication, host: str, port: int, *, threads: int = HTTP_THREADS
+    ) -> None:
+        self._map: dict[int, Any] = {}
+        server = create_server(
+            wsgi,
+            map=self._map,
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=MAX_BODY_BYTES,
+            ident="china-russia-brief",
+        )
+        assert isinstance(server, TcpWSGIServer)  # one TCP listening socket
+        self._server = server
+        self._thread: threading.Thread | None = None
+        self.host = host
+        self.port = int(server.getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        host = self.host if self.host not in ("0.0.0.0", "") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start_in_thread(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, name="waitress", daemon=True)
+        self._thread.start()
+
+    def close(self, timeout_s: int = 5) -> None:
+        """Stop accepting, close every connection, let running requests finish."""
+        socket_map = self._map
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            # Close the sockets from the loop's own thread; the loop ends when none are left.
+            # (The stubs type ``trigger`` as int; it is waitress's wake-up dispatcher.)
+            trigger = cast("Any", self._server).trigger
+            trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+            thread.join(timeout_s)
+        else:
+            wasyncore.close_all(socket_map)
+        self._server.task_dispatcher.shutdown(timeout=timeout_s)
+
+
+def serve_http(app: App, host: str, port: int, announce: Callable[[str], None]) -> None:
+    server = HttpServer(make_wsgi_app(app), host, port)
+    announce(f"Slack events at {server.url}{EVENTS_PATH} (health: {server.url}{HEALTH_PATH})")
+    try:
+        server.serve_forever()
+    finally:
+        server.close()
+
+
+def serve_socket_mode(app: App, app_token: str, announce: Callable[[str], None]) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    announce("Connecting to Slack over Socket Mode…")
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
