@@ -1,0 +1,426 @@
+"""A fake Slack on 127.0.0.1: the Web API methods the bot calls, the file-upload URL and the
+``response_url`` endpoint, recording every request and able to fail the next calls of a method.
+
+Also the other side of the wire: :func:`signed_post` sends a request signed the way Slack signs
+them (``v0=`` HMAC-SHA256 of ``v0:{timestamp}:{body}``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import itertools
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+TEAM_ID = "T0FAKE"
+BOT_USER_ID = "UBOT"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received. ``method`` is the API method, ``upload`` or ``response``."""
+
+    method: str
+    path: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+    at: float  # time.monotonic() on arrival
+    status: int
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after_s: int | None
+
+
+@dataclass
+class FakeSlack:
+    """Start with ``with FakeSlack() as fake:``; point SLACK_API_URL at :attr:`api_url`."""
+
+    admins: set[str] = field(default_factory=set)
+    owners: set[str] = field(default_factory=set)
+    # chat.postMessage to these channels answers ``{"ok": false, "error": code}``.
+    channel_errors: dict[str, str] = field(default_factory=dict)
+    # chat.postEphemeral to these channels fails the same way.
+    ephemeral_errors: dict[str, str] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api"
+
+    def response_url(self, token: str = "r1") -> str:
+        return f"{self.base_url}/response/{token}"
+
+    # -- scripting -----------------------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 429,
+        times: int = 1,
+        retry_after_s: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``status`` (and ``Retry-After``)."""
+        code = error or ("ratelimited" if status == 429 else "internal_error")
+        with self._lock:
+            queue = self._failures.setdefault(method, deque())
+            queue.extend(_Failure(status, code, retry_after_s) for _ in range(times))
+
+    # -- inspection ----------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def responses(self) -> list[Call]:
+        """What the bot posted to response_urls (the answers to slash commands and buttons)."""
+        return self.calls_to("response")
+
+    def wait_for(self, method: str, count: int = 1, timeout_s: float = 10.0) -> list[Call]:
+        """Block until ``count`` calls of ``method`` arrived; fail after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while True:
+                seen = [c for c in self.calls if c.method == method]
+                if len(seen) >= count:
+                    return seen
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"expected {count} call(s) of {method}, got {len(seen)}: "
+                        f"{[c.method for c in self.calls]}"
+                    )
+                self._lock.wait(left)
+
+    # -- the server side ---------------------------------------------------------------------
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        with self._lock:
+            queue = self._failures.get(method)
+            return queue.popleft() if queue else None
+
+    def _next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "team": "Fake team",
+                "user": "brief",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "BFAKE",
+                "is_enterprise_install": False,
+            }
+        if method == "chat.postMessage":
+            channel = str(params.get("channel"))
+            if channel in self.channel_errors:
+                return {"ok": False, "error": self.channel_errors[channel]}
+            ts = f"{1_700_000_000 + self._next_id()}.000100"
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {"text": params.get("text")},
+            }
+        if method == "chat.postEphemeral":
+            channel = str(params.get("channel"))
+            if channel in self.ephemeral_errors:
+                return {"ok": False, "error": self.ephemeral_errors[channel]}
+            return {"ok": True, "message_ts": f"{1_700_000_000 + self._next_id()}.000200"}
+        if method == "users.info":
+            user = str(params.get("user"))
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "team_id": TEAM_ID,
+                    "name": user.lower(),
+                    "is_admin": user in self.admins,
+                    "is_owner": user in self.owners,
+                },
+            }
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{self._next_id():04d}"
+            return {
+                "ok": True,
+                "upload_url": f"{self.base_url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in listed]}
+        return {"ok": False, "error": "unknown_method"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeSlack
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # keep test output quiet
+
+    def do_GET(self) -> None:
+        self._handle(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._handle(self.rfile.read(length))
+
+    def _handle(self, body: bytes) -> None:
+        fake = self.owner
+        url = urlsplit(self.path)
+        params: dict[str, Any] = dict(parse_qsl(url.query))
+        content_type = self.headers.get("Content-Type", "")
+        parts = [p for p in url.path.split("/") if p]
+        kind = parts[0] if parts else ""
+        if kind == "upload":
+            params["bytes"] = len(body)
+        elif content_type.startswith("application/json") and body:
+            params.update(json.loads(body))
+        elif body:
+            params.update(parse_qsl(body.decode("utf-8")))
+        method = {
+            "api": parts[-1] if len(parts) > 1 else "",
+            "upload": "upload",
+            "response": "response",
+        }.get(kind, "unknown")
+        failure = fake._take_failure(method)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        if failure is not None:
+            fake._record(Call(method, url.path, params, headers, time.monotonic(), failure.status))
+            extra = (
+                {"Retry-After": str(failure.retry_after_s)}
+                if failure.retry_after_s is not None
+                else {}
+            )
+            self._send(failure.status, {"ok": False, "error": failure.error}, extra)
+            return
+        if method in ("upload", "response"):
+            fake._record(Call(method, url.path, params, headers, time.monotonic(), 200))
+            self._send_text(200, f"OK - {len(body)}" if method == "upload" else "ok")
+            return
+        if method == "unknown":
+            fake._record(Call(method, url.path, params, headers, time.monotonic(), 404))
+            self._send_text(404, "not found")
+            return
+        answer = fake._answer(method, params)
+        fake._record(Call(method, url.path, params, headers, time.monotonic(), 200))
+        self._send(200, answer)
+
+    def _send(
+        self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
+    ) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_text(self, status: int, text: str) -> None:
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+# -- the Slack side of a request to the bot ------------------------------------------------
+
+
+def signature(secret: str, timestamp: str, body: str) -> str:
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature(secret, ts, body),
+    }
+
+
+def slash_body(
+    text: str,
+    *,
+    response_url: str,
+    command: str = "/brief",
+    user_id: str = "U1",
+    channel_id: str = "C1",
+    team_id: str = TEAM_ID,
+    trigger_id: str = "1.2.3",
+) -> str:
+    """A slash-command payload as Slack sends it (form-encoded)."""
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "team_domain": "fake",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": user_id,
+            "user_name": user_id.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "AFAKE",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    )
+
+
+def share_click_body(
+    value: str,
+    *,
+    response_url: str,
+    user_id: str = "U1",
+    channel_id: str = "C1",
+    team_id: str = TEAM_ID,
+) -> str:
+    """A ``block_actions`` payload for a click on the "Share in channel" button."""
+    payload = {
+        "type": "block_actions",
+        "team": {"id": team_id, "domain": "fake"},
+        "user": {"id": user_id, "username": user_id.lower(), "team_id": team_id},
+        "api_app_id": "AFAKE",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "is_ephemeral": True, "channel_id": channel_id},
+        "trigger_id": "1.2.4",
+        "channel": {"id": channel_id, "name": "general"},
+        "response_url": response_url,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "brief_share",
+                "block_id": "share",
+                "value": value,
+                "action_ts": "1700000000.000300",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+
+def request(
+    base_url: str,
+    method: str,
+    path: str,
+    body: str = "",
+    *,
+    headers: dict[str, str] | None = None,
+    timeout_s: float = 10.0,
+) -> HttpAnswer:
+    url = urlsplit(base_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout_s)
+    try:
+        conn.request(method, path, body=body.encode() if body else None, headers=headers or {})
+        resp = conn.getresponse()
+        return HttpAnswer(
+            resp.status,
+            resp.read().decode(),
+            {k.lower(): v for k, v in resp.getheaders()},
+        )
+    finally:
+        conn.close()
+
+
+def signed_post(
+    base_url: str,
+    body: str,
+    secret: str,
+    *,
+    timestamp: int | None = None,
+    path: str = "/slack/events",
+) -> HttpAnswer:
+    return request(base_url, "POST", path, body, headers=signed_headers(secret, body, timestamp))
+
+
+def iter_texts(blocks: Any) -> Iterator[str]:
+    """Every ``text`` string anywhere in a Block Kit structure."""
+    if isinstance(blocks, dict):
+        for key, value in blocks.items():
+            if key == "text" and isinstance(value, str):
+                yield value
+            else:
+                yield from iter_texts(value)
+    elif isinstance(blocks, list):
+        for item in blocks:
+            yield from iter_texts(item)

@@ -1,0 +1,114 @@
+"""`python bot.py run --platform slack --http` as an operator runs it, against the fake Slack."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from briefing.settings import PROJECT_ROOT
+from tests.fakes.fake_slack import FakeSlack, iter_texts, request, signed_post, slash_body
+
+pytestmark = pytest.mark.slow
+
+SECRET = "cli-test-signing-secret"
+
+
+def _env(database_url: str, **slack: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ADMIN_"))}
+    env.update(DATABASE_URL=database_url, PLATFORM="console", **slack)
+    return env
+
+
+def _bot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "bot.py"), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=cwd,  # away from any developer's .env
+    )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+def test_run_slack_http_serves_signed_commands(
+    fake: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    env = _env(
+        database_url,
+        SLACK_BOT_TOKEN="xoxb-cli-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+    )
+    proc = _bot(
+        "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
+        env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    stdout = proc.stdout
+
+    def read_lines() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read_lines, daemon=True).start()
+    try:
+        try:
+            announced = lines.get(timeout=60)
+        except queue.Empty:
+            proc.kill()
+            pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
+        match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", announced)
+        assert match, announced
+        url = match.group(1)
+        assert fake.calls_to("auth.test")  # the token was checked at start
+
+        health = request(url, "GET", "/healthz")
+        assert (health.status, health.body) == (200, "ok")
+        body = slash_body("trade 2024", response_url=fake.response_url())
+        assert signed_post(url, body, SECRET).status == 200
+        (answer,) = fake.wait_for("response")
+        assert any("$244.8 bn" in text for text in iter_texts(answer.params["blocks"]))
+        assert signed_post(url, body, "wrong-secret").status == 401
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+    assert len(fake.responses()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "missing"),
+    [
+        (["--http"], ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]),
+        ([], ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"]),
+    ],
+)
+def test_missing_secrets_are_all_named_at_once(
+    database_url: str, tmp_path: Path, args: list[str], missing: list[str]
+) -> None:
+    proc = _bot("run", "--platform", "slack", *args, env=_env(database_url), cwd=tmp_path)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    for name in missing:
+        assert f"{name} is required" in err
