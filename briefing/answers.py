@@ -74,6 +74,8 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     (r"\bscmp\b", " south china morning post "),
     (r"\bwhat (?:goods )?(?:does|do|did) (\w+) (export|import|sell|buy)", r" structure \1 \2 "),
     (r"\b(?:which|what) goods\b", " structure "),
+    (r"\b(?:main|key|top|biggest|major|chief)\s+(export|import)s?\b", r" structure \1 "),
+    (r"\bhow long\b", " length "),
 )
 _PHRASE_RES = tuple((re.compile(p), r) for p, r in _PHRASES)
 
@@ -154,7 +156,7 @@ _canon("tariff", "duty", "levy")
 _canon("technology", "tech", "technological", "hightech")
 _canon("telecom", "telecommunication", "telecoms")
 _canon("trade", "turnover", "commerce", "bilateral", "trading", "traded")
-_canon("largest", "biggest", "top", "main")
+_canon("largest", "biggest", "top")
 _canon("pipeline", "pipe")
 _canon("capacity", "maximum")
 _canon("ofac", "treasury")
@@ -192,6 +194,8 @@ _STOP = _words(
     do does doing kind sort way ask question know through each other against after down up
     off out them whether those every again anymore day nowaday thing going billion million
     trillion bn mln usd like
+    h1 h2 q1 q2 q3 q4 ytd first second half month year quarter one two three four five six seven
+    eight nine ten eleven twelve
     january jan february feb march mar april apr june jun july jul august aug september sep
     sept october oct november nov december dec
     """
@@ -205,7 +209,7 @@ _HOME = frozenset({"china", "russia", "beijing", "moscow", "sino"})
 # (a question about Lada prices must not be answered with Lada production).
 _MEASURES = _words(
     """
-    price cost gdp population inflation salary wage profit revenue earning temperature weather
+    length price cost gdp population inflation salary wage profit revenue earning temperature weather
     unemployment tax rate interest stock forecast poll rating casualtie death toll
     """
 )
