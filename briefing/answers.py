@@ -1,7 +1,8 @@
 """Answer a free-text question from the sourced facts, the trade figures and the event timeline.
 
 No model and no network: the question is normalised (case, punctuation, plurals, synonyms such
-as chips → semiconductors, autos → cars, rouble → ruble, renminbi → yuan), its period is read
+as chips/semiconductors/microelectronics, autos/cars, rouble/ruble, renminbi/yuan are merged),
+its period is read
 ("in 2024", "January 2025", "first half of 2025", "last year"), and then
 
 * a question about the size or growth of China–Russia trade as a whole goes to the trade index
@@ -393,7 +394,7 @@ def read_period(text: str, today: date) -> AskedPeriod | None:
             return _asked(int(m[2]), 1, months)
     # "jan-nov 2023", "january to june 2025"
     if m := re.search(
-        rf"\b({_MONTH_ALT})\w*\s*(?:-|to|through|until)\s*({_MONTH_ALT})\w*,?\s+{_YEAR}\b", low
+        rf"\b({_MONTH_ALT})\.?\s*(?:-|to|through|until)\s*({_MONTH_ALT})\.?,?\s+{_YEAR}\b", low
     ):
         first, last = _MONTHS[m[1]], _MONTHS[m[2]]
         if first <= last:
@@ -402,7 +403,7 @@ def read_period(text: str, today: date) -> AskedPeriod | None:
         month = int(m[2])
         if 1 <= month <= 12:
             return _asked(int(m[1]), month, month)
-    if m := re.search(rf"\b({_MONTH_ALT})\w*,?\s+(?:of\s+)?{_YEAR}\b", low):
+    if m := re.search(rf"\b({_MONTH_ALT})\.?,?\s+(?:of\s+)?{_YEAR}\b", low):
         month = _MONTHS[m[1]]
         return _asked(int(m[2]), month, month)
     years = [int(y) for y in re.findall(rf"\b{_YEAR}\b", low)]

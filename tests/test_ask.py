@@ -8,8 +8,10 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from briefing.answers import answer, event_line, fact_line
+from briefing.answers import answer, event_line, fact_line, read_period
 from briefing.core import Context
 from briefing.render.text import render_text
 from briefing.replies import Reply, ReplyKind
@@ -181,6 +183,43 @@ def test_what_happened_in_a_period_lists_the_timeline(ctx: Context) -> None:
     assert lines == [
         event_line(events["sanctions-bloomberg-cn-buyers-avoid-ru-energy-2022-03"]).text
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("trade in 2024", "2024"),
+        ("car market 2023", "2023"),  # "market" is not March
+        ("did trade decline 2024", "2024"),  # nor "decline" December
+        ("turnover in january-november 2023", "Jan–Nov 2023"),
+        ("first nine months of 2025", "Jan–Sep 2025"),
+        ("h1 2025", "Jan–Jun 2025"),
+        ("trade in dec 2024", "Dec 2024"),
+        ("trade 2019..2025", "2019–2025"),
+        ("how did trade change last year", "2025"),
+        ("what is the car share", None),
+    ],
+)
+def test_reading_the_period_of_a_question(text: str, label: str | None) -> None:
+    asked = read_period(text, date(2026, 11, 23))
+    assert (asked.label if asked else None) == label
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=80))
+def test_any_text_gets_an_answer_or_a_plain_no(ctx: Context, text: str) -> None:
+    brief = ctx.brief
+    reply = answer(
+        text or "?",
+        facts=brief.facts,
+        events=brief.events,
+        trade=brief.trade,
+        as_of=ctx.today,
+    )
+    assert reply.kind in (ReplyKind.ANSWER, ReplyKind.NO_DATA)
+    assert reply.title
 
 
 def test_empty_ask_is_a_usage_error(ctx: Context) -> None:
