@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from briefing.core import Briefing
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date
+from briefing.trade.charts import digest_chart
 from briefing.trade.model import TOTAL_CHAPTER, Flow, PeriodKind
 from briefing.trade.queries import describe
 from briefing.updates import updates_between
@@ -59,9 +60,15 @@ def build_digest(
         latest_year = brief.trade.best(years[-1], Flow.TOTAL, as_of)
         if latest_year:
             trade_lines.append(describe(brief.trade, latest_year, as_of, label="Trade"))
-    release = [o for o in brief.trade.latest_release(as_of) if o.flow is Flow.TOTAL]
+    release = [
+        o
+        for o in brief.trade.latest_release(as_of)
+        if o.flow is Flow.TOTAL and o.hs_chapter == TOTAL_CHAPTER
+    ]
     for obs in release:
-        if (not years or obs.period != years[-1]) and obs not in bundled_releases:
+        # Ingested figures published in the window are already told by their update above.
+        told = obs in bundled_releases or (obs.dataset != "bundled" and obs.published_on > since)
+        if (not years or obs.period != years[-1]) and not told:
             trade_lines.append(describe(brief.trade, obs, as_of, label="Latest release"))
     if not trade_lines:
         trade_lines.append(Line("No China customs figure was published by this date."))
@@ -87,4 +94,5 @@ def build_digest(
         kind=ReplyKind.DIGEST,
         as_of=as_of,
         footer=f"{command} help · {command} trade · {command} sources",
+        chart=digest_chart(brief.trade, as_of, brief.settings.chart_dir),
     )

@@ -15,7 +15,7 @@ from types import ModuleType
 from briefing.core import Context
 from briefing.replies import Reply
 
-from . import ask, digest, help, sources, subscribe, subscriptions, trade, unsubscribe
+from . import ask, chart, digest, help, sources, subscribe, subscriptions, trade, unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("help", help, aliases=("?", "-h", "--help")),
     Command("trade", trade),
+    Command("chart", chart, expensive=True),
     Command("ask", ask, expensive=True),
     Command("digest", digest),
     Command("sources", sources),
