@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from rapidfuzz import fuzz, process
@@ -654,7 +654,7 @@ def answer(
         return _timeline_answer(q.asked, events, as_of, command)
     top = ranked[0] if ranked and ranked[0].score >= MIN_SCORE else None
     if _is_trade_question(q, top):
-        return _trade_answer(q, trade, as_of, command)
+        return _trade_answer(q, index, trade, as_of, command)
     if top is None:
         return no_answer("I couldn't match that question to any sourced figure or event.", command)
     return _facts_answer(q, ranked, top, as_of, command)
@@ -724,11 +724,45 @@ def _flows_asked(text: str) -> tuple[Flow, ...]:
     return tuple(Flow)
 
 
-def _trade_answer(q: Question, trade: TradeIndex, as_of: date, command: str) -> Reply:
+def _trade_answer(
+    q: Question, index: AnswerIndex, trade: TradeIndex, as_of: date, command: str
+) -> Reply:
     if q.asked is None:
         return latest_reply(trade, as_of, command)
     query = TradeQuery(first=q.asked.first, last=q.asked.last, flows=_flows_asked(q.text))
-    return trade_reply(trade, query, as_of, command)
+    reply = trade_reply(trade, query, as_of, command)
+    if reply.kind is not ReplyKind.ANSWER or q.asked.first != q.asked.last:
+        return reply
+    others = _also_reported(index, trade, q.asked, as_of)
+    if not others:
+        return reply
+    return replace(reply, sections=(*reply.sections, Section("Also reported", others)))
+
+
+def _also_reported(
+    index: AnswerIndex, trade: TradeIndex, asked: AskedPeriod, as_of: date
+) -> tuple[Line, ...]:
+    """Whole-trade figures for the same period from other reports, where they differ from the
+    China customs figures shown (a rounded $245bn beside $244.81bn; a total in yuan)."""
+    shown = trade.get(asked.first, Flow.TOTAL, as_of)
+    totals = [o.value_usd_bn for o in shown]
+    changes = [o.yoy_pct for o in shown if o.yoy_pct is not None]
+    lines = []
+    for doc in index.docs:
+        fact = doc.fact
+        if (
+            fact is None
+            or fact.value is None
+            or doc.subject not in _AGGREGATE_SUBJECTS
+            or doc.span != asked.span
+            or doc.as_of > as_of
+        ):
+            continue
+        same_as = totals if fact.unit == "usd_bn" else changes if fact.unit == "pct" else []
+        if any(abs(fact.value - v) < 0.005 for v in same_as):
+            continue
+        lines.append(fact_line(fact))
+    return tuple(lines)
 
 
 def _facts_answer(
@@ -808,17 +842,20 @@ def disagree(docs: Sequence[Doc]) -> bool:
     return False
 
 
-_QUALIFIERS = (
-    "no more than",
-    "more than",
-    "over",
-    "about",
-    "around",
-    "nearly",
-    "up to",
-    "less than",
-    "almost",
-)
+# How a statement hedges its figure, and how the reply says it ("exceeded $200bn" → "more than").
+_QUALIFIERS = {
+    "no more than": "no more than",
+    "more than": "more than",
+    "over": "over",
+    "exceeded": "more than",
+    "exceeding": "more than",
+    "about": "about",
+    "around": "about",
+    "nearly": "nearly",
+    "almost": "nearly",
+    "up to": "up to",
+    "less than": "less than",
+}
 
 
 def format_value(fact: Fact) -> str:
@@ -854,10 +891,8 @@ def format_value(fact: Fact) -> str:
         text = amount
     statement = fact.statement.lower()
     plain = num(abs(low)).replace(",", "")
-    for qualifier in _QUALIFIERS:
-        if re.search(
-            rf"\b{qualifier}\s+(?:a\s+)?\$?{re.escape(plain)}", statement.replace(",", "")
-        ):
+    for wording, qualifier in _QUALIFIERS.items():
+        if re.search(rf"\b{wording}\s+(?:a\s+)?\$?{re.escape(plain)}", statement.replace(",", "")):
             return f"{qualifier} {text}"
     return text
 

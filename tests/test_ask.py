@@ -106,6 +106,16 @@ def test_one_period_narrows_the_disagreement(ctx: Context) -> None:
     assert reply.sections[0].heading.startswith("Sources differ")
 
 
+def test_a_trade_year_also_shows_other_reports_that_differ(ctx: Context) -> None:
+    reply = ask(ctx, "what was china russia trade in 2024")
+    also = next(s for s in reply.sections if s.heading == "Also reported")
+    texts = [line.text for line in also.lines]
+    assert any(t.startswith("about $245 bn (2024)") for t in texts)  # the rounded record
+    assert any(t.startswith("1,740 bn yuan (2024)") for t in texts)
+    # the China customs figure itself is not repeated as "also reported"
+    assert not any(t.startswith("$244.81 bn") for t in texts)
+
+
 def test_every_line_of_an_answer_carries_its_source(ctx: Context) -> None:
     for question in BANK:
         reply = ask(ctx, question)
