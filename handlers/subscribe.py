@@ -206,7 +206,7 @@ def handle(text: str, ctx: Context) -> Reply:
     )
     lines: list[str] = []
     if TOPIC_DIGEST in sub.topics:
-        due = next_digest_at(sub, now)
+        due = next_digest_at(sub, now).astimezone(sub.zone)
         lines.append(f"Next digest: {due:%a} {format_date(due.date())} at {due:%H:%M} {sub.tz}.")
     if sub.topics & {TOPIC_SANCTIONS, TOPIC_TRADE}:
         lines.append("Alerts are posted when new data arrives.")

@@ -76,15 +76,16 @@ class _Outcome(Enum):
 
 
 def local_schedule(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The instant the local wall time ``at`` is reached on ``day`` in ``zone``.
+    """The instant (in UTC) the local wall time ``at`` is reached on ``day`` in ``zone``.
 
+    UTC because Python never finds an ambiguous local time equal to one in another zone.
     In a DST gap (02:30 on a spring-forward day) that is the first valid instant after it, the
     end of the gap (03:00); for a repeated hour (01:30 on a fall-back day), the first occurrence.
     """
     wall = datetime.combine(day, at)
     first = wall.replace(tzinfo=zone, fold=0)
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
-        return first
+        return first.astimezone(UTC)
     # A gap: the two readings of ``wall`` bracket the transition; find its first second.
     lo = int(wall.replace(tzinfo=zone, fold=1).timestamp())
     hi = int(first.timestamp())
@@ -95,7 +96,7 @@ def local_schedule(day: date, at: time, zone: ZoneInfo) -> datetime:
             hi = mid
         else:
             lo = mid
-    return datetime.fromtimestamp(hi, zone)
+    return datetime.fromtimestamp(hi, UTC)
 
 
 def _utc(value: datetime) -> datetime:
@@ -213,7 +214,7 @@ def deliver_due(
                 )
                 report.skipped.append(delivery_id)
                 continue
-            label = f"{due:%H:%M} {sub.tz}"
+            label = f"{due.astimezone(zone):%H:%M} {sub.tz}"
             reply = digests.get((day, label))
             if reply is None:
                 reply = build_digest(
@@ -411,7 +412,7 @@ def start_delivery(brief: Briefing, poster: Poster) -> BackgroundScheduler:
 
 
 def next_digest_at(sub: Subscription, now: datetime) -> datetime:
-    """When ``sub``'s next digest is due after ``now`` (in its zone)."""
+    """When (in UTC) ``sub``'s next digest is due after ``now``."""
     now = _require_aware(now)
     zone = sub.zone
     day = now.astimezone(zone).date()

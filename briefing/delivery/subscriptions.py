@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import (
     Column,
@@ -162,8 +162,14 @@ class SubscriptionStore:
         by_user: str,
         now: datetime,
     ) -> Subscription:
-        """Create or update ``channel``'s subscription and make it active."""
-        ZoneInfo(tz)  # raises for an unknown zone before anything is written
+        """Create or update ``channel``'s subscription and make it active.
+
+        Raises ValueError for an unknown zone, unknown or no topics, or a naive ``now``.
+        """
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{tz!r} is not an IANA time zone") from exc
         unknown = topics - ALL_TOPICS
         if unknown or not topics:
             raise ValueError(f"topics must be a non-empty subset of {sorted(ALL_TOPICS)}")
