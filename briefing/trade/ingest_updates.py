@@ -119,7 +119,11 @@ def revision_update(revised: list[tuple[StoredFigure, StoredFigure]]) -> Update:
     """One update for the changed figures of a (dataset, period): (new, was) pairs."""
     ordered = sorted(
         revised,
-        key=lambda pair: (pair[0].hs_chapter != TOTAL_CHAPTER, pair[0].hs_chapter, pair[0].flow),
+        key=lambda pair: (
+            pair[0].hs_chapter != TOTAL_CHAPTER,
+            pair[0].hs_chapter,
+            list(Flow).index(pair[0].flow),
+        ),
     )
     first = ordered[0][0]
     dataset, period = first.dataset, first.period
