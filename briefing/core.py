@@ -7,7 +7,7 @@ Loaded once at start (data pack validated, indexes built); handlers get it throu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine
 
@@ -25,6 +25,8 @@ class Briefing:
     engine: Engine
     datapack: DataPack
     trade: TradeIndex
+    # Sanctions search data, built by briefing.sanctions on the first sanctions query.
+    _sanctions_index: object | None = field(default=None, init=False, repr=False)
 
     @property
     def facts(self) -> tuple[Fact, ...]:
@@ -46,6 +48,7 @@ class Briefing:
 
     def refresh(self) -> None:
         """Rebuild the in-memory indexes from the data pack and the database."""
+        self._sanctions_index = None
         self.trade = TradeIndex((*self.datapack.trade, *load_trade_observations(self.engine)))
 
 
@@ -67,3 +70,5 @@ class Context:
     today: date
     command: str = "/brief"
     caller: Caller = field(default_factory=Caller)
+    # The moment the request arrived; entry points set it (the default is read at construction).
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))

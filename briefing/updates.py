@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, Date, DateTime, Engine, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -67,7 +67,8 @@ def record_update(engine: Engine, update: Update, detected_at: datetime) -> bool
         "title": update.title,
         "lines_json": json.dumps([_line_to_dict(line) for line in update.lines]),
         "data_date": update.data_date,
-        "detected_at": detected_at,
+        # Stored in UTC: SQLite keeps no offset, and readers compare against UTC times.
+        "detected_at": detected_at.astimezone(UTC),
     }
     dialect = engine.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert

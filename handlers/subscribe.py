@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import time
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -175,15 +175,6 @@ def not_in_channel(ctx: Context) -> Reply:
     )
 
 
-def request_time() -> datetime:
-    """When a subscription changes: the one wall-clock read of these handlers.
-
-    The change's timestamp decides from which day a digest is due, so it is the real time of
-    the request, not the context's as-of date.
-    """
-    return datetime.now(UTC)
-
-
 def handle(text: str, ctx: Context) -> Reply:
     if not ctx.caller.is_admin:
         return refusal(ctx)
@@ -195,7 +186,7 @@ def handle(text: str, ctx: Context) -> Reply:
     except ParseError as exc:
         return usage_error(exc.message, *exc.hints, f"`{ctx.command} help subscribe` has examples.")
     settings = ctx.brief.settings
-    now = request_time()
+    now = ctx.now
     sub = SubscriptionStore(ctx.brief.engine).subscribe(
         channel,
         at=request.at or settings.digest_local_time,

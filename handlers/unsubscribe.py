@@ -10,7 +10,7 @@ from __future__ import annotations
 from briefing.core import Context
 from briefing.delivery.subscriptions import SubscriptionStore, channel_of, describe
 from briefing.replies import Reply, simple, usage_error
-from handlers.subscribe import ParseError, parse_request, refusal, request_time
+from handlers.subscribe import ParseError, parse_request, refusal
 
 
 def handle(text: str, ctx: Context) -> Reply:
@@ -34,7 +34,7 @@ def handle(text: str, ctx: Context) -> Reply:
         return usage_error("A time or time zone does not apply to unsubscribe.", usage)
     store = SubscriptionStore(ctx.brief.engine)
     by_user = ctx.caller.user_id or "unknown"
-    now = request_time()
+    now = ctx.now
     current = store.get(channel)
     if request.topics is not None and current is not None and current.is_active:
         remaining = current.topics - request.topics
