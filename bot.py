@@ -174,6 +174,15 @@ def run(
                 typer.echo("Socket Mode needs SLACK_APP_TOKEN; --http serves HTTP.", err=True)
             raise typer.Exit(2) from None
         return
+    if chosen == "discord":
+        from briefing.platforms.discord import run_discord
+
+        try:
+            run_discord(brief, announce=typer.echo)
+        except SettingsError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        return
     typer.echo(f"error: platform {chosen!r} is not available in this build", err=True)
     raise typer.Exit(2)
 

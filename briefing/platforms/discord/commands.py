@@ -1,0 +1,324 @@
+"""``/brief`` as a Discord application command group, answered through :func:`handlers.dispatch`.
+
+Each subcommand has typed options (``/brief trade period:2024 flow:exports``); its callback puts
+them back into the text line the handlers read (``trade 2024 exports``) and runs the same
+handler as every other platform. The handler runs in a worker thread so the gateway's event loop
+never blocks; Discord wants an answer within 3 seconds, so commands marked ``expensive`` in
+:data:`handlers.COMMANDS` are deferred at once and answered with a follow-up, and any other
+command still running after :attr:`DiscordCommands.defer_after_s` is deferred then.
+
+Answers are ephemeral unless the user sets ``share:True``; usage errors and refusals always stay
+private. Every send allows no mentions. Who counts as an admin (to change the channel's
+subscription): a member with Manage Channels in that channel, or a user in ADMIN_USER_IDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+import handlers
+from briefing.core import Briefing, Caller, Context
+from briefing.platforms.discord import suggest
+from briefing.render.discord_embeds import (
+    chart_filename,
+    render_content,
+    render_embeds,
+    to_discord_embeds,
+)
+from briefing.replies import Reply, ReplyKind
+
+log = logging.getLogger(__name__)
+
+DEFER_AFTER_S = 2.0
+SHAREABLE = frozenset({ReplyKind.ANSWER, ReplyKind.DIGEST, ReplyKind.ALERT, ReplyKind.NO_DATA})
+FAILURE_TEXT = (
+    "Sorry — something went wrong on our side while answering that. It has been logged; "
+    "please try again in a minute."
+)
+NONE_ALLOWED = discord.AllowedMentions.none()
+
+# Subcommand descriptions as Discord shows them (≤ 100 characters each).
+DESCRIPTIONS: dict[str, str] = {
+    "trade": "China–Russia trade by year or month (China customs), with sources",
+    "sanctions": "Search the sanctions lists for a person, company or vessel",
+    "ask": "Ask a question in plain words; answered from sourced figures",
+    "digest": "The daily digest, today's or as it stood on a past date",
+    "sources": "What the data holds, where it comes from, how fresh it is",
+    "help": "What this bot can do, or the details of one subcommand",
+    "subscribe": "Post the daily digest and alerts in this channel (Manage Channels)",
+    "unsubscribe": "Stop the digest and alerts in this channel (Manage Channels)",
+    "subscriptions": "What this channel and this server receive",
+}
+SHARE_HELP = "Post the answer in the channel for everyone (default: only you see it)"
+
+Dispatch = Callable[[str, Context], Reply]
+Interaction = discord.Interaction[discord.Client]
+
+
+def command_line(*words: str | None) -> str:
+    """The handler's text from the subcommand and its options: blanks dropped, one line."""
+    return " ".join(" ".join(w.split()) for w in words if w and w.strip())
+
+
+def failure_reply() -> Reply:
+    from briefing.replies import simple
+
+    return simple(FAILURE_TEXT, kind=ReplyKind.USAGE_ERROR)
+
+
+class DiscordCommands:
+    """Runs ``/brief`` for Discord: the caller, the dispatch, the deferral, the reply."""
+
+    def __init__(
+        self,
+        brief: Briefing,
+        *,
+        dispatch: Dispatch | None = None,
+        today: Callable[[], date] | None = None,
+        defer_after_s: float = DEFER_AFTER_S,
+    ) -> None:
+        self.brief = brief
+        self._dispatch: Dispatch = dispatch or handlers.dispatch
+        self._today = today or (lambda: datetime.now(brief.settings.tz).date())
+        self.defer_after_s = defer_after_s
+
+    @property
+    def group_name(self) -> str:
+        """``brief`` for COMMAND_NAME ``/brief``."""
+        return self.brief.settings.command_name.lstrip("/")
+
+    def caller(self, interaction: Interaction) -> Caller:
+        user_id = str(interaction.user.id)
+        in_guild = interaction.guild_id is not None
+        is_admin = (in_guild and interaction.permissions.manage_channels) or (
+            user_id in self.brief.settings.admin_ids
+        )
+        return Caller(
+            platform="discord",
+            user_id=user_id,
+            workspace_id=str(interaction.guild_id) if in_guild else None,
+            channel_id=str(interaction.channel_id) if interaction.channel_id else None,
+            is_admin=bool(is_admin),
+            user_name=interaction.user.name,
+        )
+
+    def _answer(self, text: str, ctx: Context) -> Reply:
+        try:
+            return self._dispatch(text, ctx)
+        except Exception:
+            log.exception("/%s %s failed", self.group_name, text)
+            return failure_reply()
+
+    async def run(self, interaction: Interaction, text: str, *, share: bool = False) -> None:
+        """Answer ``text`` (a handler line such as ``trade 2024 exports``) to ``interaction``."""
+        command, _ = handlers.split(text)
+        ctx = Context(
+            brief=self.brief,
+            today=self._today(),
+            command=self.brief.settings.command_name,
+            caller=self.caller(interaction),
+        )
+        ephemeral = not share
+        if command.expensive:
+            await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        work = asyncio.ensure_future(asyncio.to_thread(self._answer, text, ctx))
+        if not command.expensive:
+            done, _ = await asyncio.wait({work}, timeout=self.defer_after_s)
+            if not done:
+                await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        reply = await work
+        await self.send(interaction, reply, share=share)
+
+    async def send(self, interaction: Interaction, reply: Reply, *, share: bool) -> None:
+        """Send ``reply`` as the response, or as the follow-up of a deferred one."""
+        public = share and reply.kind in SHAREABLE
+        embeds = render_embeds(reply)
+        files: list[discord.File] = []
+        if reply.chart is not None:
+            try:
+                files.append(
+                    discord.File(
+                        reply.chart.path,
+                        filename=chart_filename(reply.chart),
+                        description=reply.chart.alt_text[:1024],
+                    )
+                )
+            except OSError:
+                log.warning("chart %s could not be read; answering without it", reply.chart.path)
+                for embed in embeds:
+                    embed.pop("image", None)
+        kwargs: dict[str, Any] = {
+            "embeds": to_discord_embeds(embeds),
+            "allowed_mentions": NONE_ALLOWED,
+            "ephemeral": not public,
+        }
+        if files:
+            kwargs["files"] = files
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(**kwargs)
+                return
+            if share and not public:
+                # The deferred "thinking…" message is public; a private answer replaces it.
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+            await interaction.followup.send(**kwargs)
+        except discord.HTTPException:
+            log.warning("answering /%s failed", self.group_name, exc_info=True)
+
+    async def fail(self, interaction: Interaction) -> None:
+        """Tell the user something broke (the traceback is logged by the caller)."""
+        kwargs: dict[str, Any] = {
+            "content": render_content(FAILURE_TEXT),
+            "allowed_mentions": NONE_ALLOWED,
+            "ephemeral": True,
+        }
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(**kwargs)
+            else:
+                await interaction.response.send_message(**kwargs)
+        except discord.HTTPException:
+            log.warning("could not tell the user about a failure", exc_info=True)
+
+    # -- autocomplete --------------------------------------------------------------------------
+
+    async def sanctioned_names(self, typed: str) -> list[str]:
+        if len(typed.strip()) < 2:
+            return []
+        return await asyncio.to_thread(suggest.sanctioned_names, self.brief.engine, typed)
+
+
+def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=suggest.clip(v), value=suggest.clip(v)) for v in values]
+
+
+def build_group(commands: DiscordCommands) -> app_commands.Group:
+    """The ``/brief`` group with one subcommand per handler, typed options and autocomplete."""
+    group = app_commands.Group(
+        name=commands.group_name,
+        description="China–Russia trade and sanctions, with sources",
+    )
+    run = commands.run
+
+    @group.command(name="trade", description=DESCRIPTIONS["trade"])
+    @app_commands.describe(
+        period="A year, month or range: 2024, 2024-12, 2023-01..2024-06 (default: latest)",
+        flow="China's exports to Russia, imports from Russia, or the total",
+        share=SHARE_HELP,
+    )
+    async def trade(
+        interaction: Interaction,
+        period: str | None = None,
+        flow: Literal["exports", "imports", "total"] | None = None,
+        share: bool = False,
+    ) -> None:
+        await run(interaction, command_line("trade", period, flow), share=share)
+
+    @group.command(name="sanctions", description=DESCRIPTIONS["sanctions"])
+    @app_commands.describe(name="A name, or part of one", share=SHARE_HELP)
+    async def sanctions(interaction: Interaction, name: str, share: bool = False) -> None:
+        await run(interaction, command_line("sanctions", name), share=share)
+
+    @sanctions.autocomplete("name")
+    async def sanctions_name(
+        interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(await commands.sanctioned_names(current))
+
+    @group.command(name="ask", description=DESCRIPTIONS["ask"])
+    @app_commands.describe(
+        question="e.g. what share of Russia's car market do Chinese brands have?",
+        share=SHARE_HELP,
+    )
+    async def ask(interaction: Interaction, question: str, share: bool = False) -> None:
+        await run(interaction, command_line("ask", question), share=share)
+
+    @group.command(name="digest", description=DESCRIPTIONS["digest"])
+    @app_commands.rename(as_of="date")
+    @app_commands.describe(as_of="A past date as YYYY-MM-DD (default: today)", share=SHARE_HELP)
+    async def digest(
+        interaction: Interaction, as_of: str | None = None, share: bool = False
+    ) -> None:
+        await run(interaction, command_line("digest", as_of), share=share)
+
+    @group.command(name="sources", description=DESCRIPTIONS["sources"])
+    @app_commands.describe(share=SHARE_HELP)
+    async def sources(interaction: Interaction, share: bool = False) -> None:
+        await run(interaction, "sources", share=share)
+
+    @group.command(name="help", description=DESCRIPTIONS["help"])
+    @app_commands.describe(command="A subcommand to explain")
+    @app_commands.choices(
+        command=[app_commands.Choice(name=c.name, value=c.name) for c in handlers.COMMANDS]
+    )
+    async def help_(
+        interaction: Interaction, command: app_commands.Choice[str] | None = None
+    ) -> None:
+        await run(interaction, command_line("help", command.value if command else None))
+
+    @group.command(name="subscribe", description=DESCRIPTIONS["subscribe"])
+    @app_commands.rename(at="time")
+    @app_commands.describe(
+        at="Local time of the daily digest, HH:MM (default: the bot's DIGEST_TIME)",
+        timezone="IANA time zone, e.g. Europe/Berlin (default: the bot's TIMEZONE)",
+        topics="Any of: digest, sanctions, trade (default: all three)",
+    )
+    async def subscribe(
+        interaction: Interaction,
+        at: str | None = None,
+        timezone: str | None = None,
+        topics: str | None = None,
+    ) -> None:
+        await run(interaction, command_line("subscribe", at, timezone, topics))
+
+    @subscribe.autocomplete("timezone")
+    async def subscribe_timezone(
+        interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(suggest.time_zones(current))
+
+    @subscribe.autocomplete("topics")
+    async def subscribe_topics(
+        interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(suggest.topics(current))
+
+    @group.command(name="unsubscribe", description=DESCRIPTIONS["unsubscribe"])
+    @app_commands.describe(topics="Only stop these: digest, sanctions, trade (default: all)")
+    async def unsubscribe(interaction: Interaction, topics: str | None = None) -> None:
+        await run(interaction, command_line("unsubscribe", topics))
+
+    @unsubscribe.autocomplete("topics")
+    async def unsubscribe_topics(
+        interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return _choices(suggest.topics(current))
+
+    @group.command(name="subscriptions", description=DESCRIPTIONS["subscriptions"])
+    @app_commands.describe(share=SHARE_HELP)
+    async def subscriptions(interaction: Interaction, share: bool = False) -> None:
+        await run(interaction, "subscriptions", share=share)
+
+    return group
+
+
+def build_tree(client: discord.Client, commands: DiscordCommands) -> app_commands.CommandTree[Any]:
+    """The client's command tree with ``/brief``; errors are logged and the user told."""
+    tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
+    tree.add_command(build_group(commands))
+
+    async def on_error(interaction: Interaction, error: app_commands.AppCommandError) -> None:
+        log.error("/%s failed", commands.group_name, exc_info=error)
+        await commands.fail(interaction)
+
+    tree.on_error = on_error  # type: ignore[method-assign]
+    return tree
