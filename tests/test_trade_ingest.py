@@ -174,6 +174,10 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
             _copy(tmp_path, "comtrade_cut.csv", text[: len(text) - 200]),
             r"comtrade_cut.csv, row 3\d: has \d+ cells, the header has 22",
         ),
+        "extra cells": (
+            _copy(tmp_path, "comtrade_wide.csv", header + lines[1] + lines[2].rstrip() + ",x\n" + lines[3]),
+            r"comtrade_wide.csv: malformed CSV \(Expected 22 fields in line 3, saw 23",
+        ),
         "wrong columns": (
             _copy(tmp_path, "comtrade_cols.csv", header.replace("primaryValue", "value") + lines[1]),
             r"comtrade_cols.csv: not a UN Comtrade export: lacks column\(s\) primaryValue",
@@ -236,6 +240,7 @@ def _bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 BAD_KINDS = [
     "empty",
     "truncated",
+    "extra cells",
     "wrong columns",
     "non-numeric",
     "latin-1",

@@ -282,26 +282,37 @@ def _draw(data: ChartData, path: Path) -> None:
 
 
 def _stacked_bars(
-    ax: Any, xs: list[int], points: list[Point | None], font: int, labels: bool
+    ax: Any, xs: list[int], points: list[Point | None], font: int, *, labels: bool
 ) -> None:
-    """Exports and imports stacked per period; a hatched grey bar where only a total exists."""
-    split = [p is not None and p.exports is not None and p.imports is not None for p in points]
-    exports = [
-        p.exports if ok and p is not None else 0.0 for p, ok in zip(points, split, strict=True)
+    """Exports and imports stacked per period; a hatched grey bar where only a total exists.
+
+    Bars are added only where there is a value: empty slots cost nothing to draw.
+    """
+    split = [
+        (x, p)
+        for x, p in zip(xs, points, strict=True)
+        if p is not None and p.exports is not None and p.imports is not None
     ]
-    imports = [
-        p.imports if ok and p is not None else 0.0 for p, ok in zip(points, split, strict=True)
+    whole = [
+        (x, p)
+        for x, p in zip(xs, points, strict=True)
+        if p is not None and (p.exports is None or p.imports is None) and p.shown_total
     ]
-    total_only = [
-        (p.shown_total or 0.0) if p is not None and not ok else 0.0
-        for p, ok in zip(points, split, strict=True)
-    ]
-    ax.bar(xs, exports, color=EXPORTS_COLOUR, width=0.75, label="China → Russia")
-    ax.bar(xs, imports, bottom=exports, color=IMPORTS_COLOUR, width=0.75, label="Russia → China")
-    if any(total_only):
+    split_x = [x for x, _ in split]
+    exports = [p.exports or 0.0 for _, p in split]
+    ax.bar(split_x, exports, color=EXPORTS_COLOUR, width=0.75, label="China → Russia")
+    ax.bar(
+        split_x,
+        [p.imports or 0.0 for _, p in split],
+        bottom=exports,
+        color=IMPORTS_COLOUR,
+        width=0.75,
+        label="Russia → China",
+    )
+    if whole:
         ax.bar(
-            xs,
-            total_only,
+            [x for x, _ in whole],
+            [p.shown_total or 0.0 for _, p in whole],
             color=TOTAL_COLOUR,
             width=0.75,
             hatch="//",

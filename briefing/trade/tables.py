@@ -96,10 +96,16 @@ class StoredFigure:
         )
 
 
-def _stored(row: dict[str, object]) -> StoredFigure:
+def _stored(row: dict[str, object], periods: dict[str, Period] | None = None) -> StoredFigure:
+    key = str(row["period"])
+    period = periods.get(key) if periods is not None else None
+    if period is None:
+        period = Period.parse(key)
+        if periods is not None:
+            periods[key] = period
     return StoredFigure(
         dataset=str(row["dataset"]),
-        period=Period.parse(str(row["period"])),
+        period=period,
         flow=Flow(str(row["flow"])),
         hs_chapter=str(row["hs_chapter"]),
         revision=int(row["revision"]),  # type: ignore[call-overload]
@@ -183,5 +189,6 @@ def load_observations(engine: Engine) -> list[TradeObservation]:
         trade_figure_history.c.hs_chapter,
         trade_figure_history.c.revision,
     )
+    periods: dict[str, Period] = {}  # a few hundred distinct periods across many rows
     with engine.connect() as conn:
-        return [_stored(dict(row)).observation() for row in conn.execute(stmt).mappings()]
+        return [_stored(dict(row), periods).observation() for row in conn.execute(stmt).mappings()]
