@@ -53,9 +53,15 @@ class Format:
 
 def _formats() -> tuple[Format, ...]:
     # Explicit registration: one line per supported format.
+    from briefing.sanctions import formats as sanctions  # late: it imports this module
     from briefing.trade import ingest as trade  # late: it imports this module
 
-    return (trade.FORMAT,)
+    return (
+        sanctions.OFAC,
+        sanctions.OPENSANCTIONS_FTM,
+        sanctions.OPENSANCTIONS_SIMPLE,
+        trade.FORMAT,
+    )
 
 
 def ingest(

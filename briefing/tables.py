@@ -2,4 +2,5 @@
 
 from briefing import updates  # noqa: F401
 from briefing.delivery import digests, subscriptions, timer  # noqa: F401
+from briefing.sanctions import tables as sanctions_tables  # noqa: F401
 from briefing.trade import tables as trade_tables  # noqa: F401

@@ -1,0 +1,16 @@
+"""Sanctions lists: ingest OFAC and OpenSanctions files, diff snapshots, search them from chat.
+
+The pieces, outermost first:
+
+* :mod:`briefing.sanctions.formats` — the ingest formats (claim + load) registered in
+  :func:`briefing.ingest._formats`; parsing is in :mod:`~briefing.sanctions.ofac` and
+  :mod:`~briefing.sanctions.opensanctions` (pandas lives only there, on the ingest path).
+* :mod:`briefing.sanctions.store` — snapshots and entries in the database
+  (:mod:`briefing.sanctions.tables`).
+* :mod:`briefing.sanctions.diff` — added / removed / changed designations and the
+  :class:`~briefing.updates.Update` they produce.
+* :mod:`briefing.sanctions.search` — the in-memory fuzzy index, built on the first sanctions
+  query and dropped by :meth:`briefing.core.Briefing.refresh`.
+* :mod:`briefing.sanctions.answers` — replies for ``/brief sanctions`` and
+  :func:`~briefing.sanctions.answers.answer_sanctions_question` for the ask engine.
+"""

@@ -1,0 +1,254 @@
+"""The sanctions ingest formats: which files each takes, and how a list is stored and diffed.
+
+Registered in :func:`briefing.ingest._formats`. Every list of one ``ingest`` call is parsed and
+validated first, then stored in one transaction: a refusal (bad file, a list that shrank by
+more than half without ``--force``) leaves the previous snapshot serving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import Connection
+
+from briefing.core import Briefing
+from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
+from briefing.replies import format_date
+from briefing.sanctions import ofac, opensanctions
+from briefing.sanctions.diff import ListDiff, diff_lists, diff_update
+from briefing.sanctions.files import date_in_name
+from briefing.sanctions.model import OFAC_SDN, ParsedList, opensanctions_source
+from briefing.sanctions.store import (
+    delete_snapshot,
+    insert_snapshot,
+    list_snapshots,
+    load_entries,
+    prune,
+)
+from briefing.updates import Update
+
+OFAC_FORMAT = "OFAC SDN (sdn.csv with add.csv, alt.csv, sdn_comments.csv)"
+FTM_FORMAT = "OpenSanctions FtM entities (JSON lines)"
+SIMPLE_FORMAT = "OpenSanctions targets.simple.csv"
+# A list with fewer than this share of the previous list's entries is refused without --force.
+SHRINK_LIMIT = 0.5
+
+
+def claim_ofac(paths: Sequence[Path]) -> list[Path]:
+    return [p for p in paths if ofac.role_of(p) is not None]
+
+
+def claim_ftm(paths: Sequence[Path]) -> list[Path]:
+    return [p for p in paths if opensanctions.looks_like_ftm(p)]
+
+
+def claim_simple(paths: Sequence[Path]) -> list[Path]:
+    return [p for p in paths if opensanctions.looks_like_simple(p)]
+
+
+def _progress(options: IngestOptions, label: str) -> Callable[[int | None, int], None] | None:
+    callback = options.progress
+    if callback is None:
+        return None
+
+    def report(total: int | None, done: int) -> None:
+        callback(label, total, done)
+
+    return report
+
+
+def _date(
+    options: IngestOptions, path: Path, from_contents: date | None = None
+) -> tuple[date, str]:
+    if options.as_of is not None:
+        return options.as_of, "--as-of"
+    named = date_in_name(path)
+    if named is not None:
+        return named, "file name"
+    if from_contents is not None:
+        return from_contents, "file contents"
+    return options.today, "today"
+
+
+def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    groups, orphans = ofac.group_files(paths)
+    if orphans:
+        raise IngestError(
+            f"{orphans[0]}: an OFAC companion file needs the sdn.csv it belongs to — pass them "
+            "together (sdn.csv add.csv alt.csv sdn_comments.csv) or put them side by side"
+        )
+    if options.as_of is not None and len(groups) > 1:
+        raise IngestError(
+            f"{', '.join(str(g.sdn) for g in groups)}: --as-of dates one list; load one sdn.csv "
+            "at a time with it"
+        )
+    parsed = []
+    for group in groups:
+        entries, digest = ofac.parse(group, _progress(options, f"OFAC {group.sdn.name}"))
+        list_date, basis = _date(options, group.sdn)
+        parsed.append(ParsedList(OFAC_SDN, list_date, basis, tuple(entries), digest, group.paths))
+    return store_lists(brief, OFAC_FORMAT, parsed, options)
+
+
+def load_ftm(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    return _load_opensanctions(brief, FTM_FORMAT, paths, options, opensanctions.parse_ftm)
+
+
+def load_simple(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    return _load_opensanctions(brief, SIMPLE_FORMAT, paths, options, opensanctions.parse_simple)
+
+
+def _load_opensanctions(
+    brief: Briefing,
+    fmt: str,
+    paths: list[Path],
+    options: IngestOptions,
+    parse: Callable[
+        [Path, Callable[[int | None, int], None] | None], opensanctions.OpenSanctionsList
+    ],
+) -> IngestResult:
+    if options.as_of is not None and len(paths) > 1:
+        raise IngestError(
+            f"{', '.join(map(str, paths))}: --as-of dates one list; load one file at a time with it"
+        )
+    parsed = []
+    for path in paths:
+        result = parse(path, _progress(options, f"OpenSanctions {path.name}"))
+        list_date, basis = _date(options, path, result.file_date)
+        parsed.append(
+            ParsedList(
+                opensanctions_source(result.dataset),
+                list_date,
+                basis,
+                tuple(result.entries),
+                result.content_hash,
+                (path,),
+            )
+        )
+    return store_lists(brief, fmt, parsed, options)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    summary: str
+    records: int
+    updates: tuple[Update, ...]
+
+
+def store_lists(
+    brief: Briefing, fmt: str, lists: Sequence[ParsedList], options: IngestOptions
+) -> IngestResult:
+    """Store validated lists (oldest first) in one transaction and diff each against the list
+    before it."""
+    ordered = sorted(lists, key=lambda p: (p.source.key, p.list_date))
+    outcomes = []
+    command = brief.settings.command_name
+    with brief.engine.begin() as conn:
+        for parsed in ordered:
+            outcomes.append(_store_one(conn, parsed, options, command))
+    summary = "\n  ".join(o.summary for o in outcomes)
+    return IngestResult(
+        source=", ".join(dict.fromkeys(p.source.key for p in ordered)),
+        fmt=fmt,
+        records=sum(o.records for o in outcomes),
+        as_of=max(p.list_date for p in ordered),
+        summary=summary,
+        updates=tuple(u for o in outcomes for u in o.updates),
+    )
+
+
+def _store_one(
+    conn: Connection, parsed: ParsedList, options: IngestOptions, command: str
+) -> _Stored:
+    source, label, day = parsed.source, parsed.label, format_date(parsed.list_date)
+    path = parsed.files[0]
+    existing = list_snapshots(conn, source.key)
+    for snap in existing:
+        if snap.content_hash == parsed.content_hash:
+            return _Stored(
+                f"{label}: unchanged — the same {source.title} as the list of "
+                f"{format_date(snap.list_date)} already loaded",
+                0,
+                (),
+            )
+    replaced = ""
+    for snap in existing:
+        if snap.list_date == parsed.list_date:
+            if not options.force:
+                raise IngestError(
+                    f"{path}: a different {source.title} dated {day} is already loaded; pass "
+                    "--as-of with this file's own date, or --force to replace that list"
+                )
+            delete_snapshot(conn, snap.snapshot_id)
+            replaced = f" (replaced the list of {day} loaded before)"
+    existing = [s for s in existing if s.list_date != parsed.list_date]
+    earlier = [s for s in existing if s.list_date < parsed.list_date]
+    later = [s for s in existing if s.list_date > parsed.list_date]
+    previous = earlier[-1] if earlier else None
+
+    count = len(parsed.entries)
+    if previous is not None and count < previous.entry_count * SHRINK_LIMIT and not options.force:
+        raise IngestError(
+            f"{path}: {count:,} entries where the list of {format_date(previous.list_date)} "
+            f"had {previous.entry_count:,} — it shrank by more than half, which usually means "
+            "a truncated or partial file. Nothing was replaced; pass --force if the list really "
+            "shrank"
+        )
+
+    entries = parsed.entries
+    old = (
+        load_entries(conn, previous.snapshot_id)
+        if previous is not None and previous.entries_kept
+        else None
+    )
+    first_seen: dict[str, date | None] | None = None
+    if old is not None:
+        # A designation's first sighting carries over; an addition is first seen today.
+        seen = {e.entity_key: e.first_seen for e in old}
+        first_seen = {e.entity_key: seen.get(e.entity_key, parsed.list_date) for e in entries}
+    insert_snapshot(conn, parsed, entries, first_seen, _progress(options, f"Storing {label}"))
+
+    updates: list[Update] = []
+    diff: ListDiff | None = None
+    if old is not None and previous is not None:
+        diff = diff_lists(source, previous.list_date, old, entries, parsed.list_date)
+        update = diff_update(diff, command)
+        if update is not None:
+            updates.append(update)
+    # A list older than one already loaded (a backfill) is the new baseline of the next one.
+    following = later[0] if later else None
+    if following is not None and following.entries_kept:
+        next_entries = load_entries(conn, following.snapshot_id)
+        next_diff = diff_lists(source, parsed.list_date, entries, next_entries, following.list_date)
+        update = diff_update(next_diff, command)
+        if update is not None:
+            updates.append(update)
+    prune(conn, source.key)
+
+    where = f"{count:,} entries, {source.title} of {day} ({parsed.date_basis})"
+    if diff is not None:
+        linked = sum(1 for e in diff.added if e.china_link)
+        text = (
+            f"{label}: {where}: {diff.counts()}; {linked:,} added linked to China/Hong Kong — "
+            f"compared with the list of {format_date(diff.previous_date)}"
+        )
+        if diff.empty:
+            text = (
+                f"{label}: {where}: no designation changed since {format_date(diff.previous_date)}"
+            )
+    elif previous is not None:
+        text = (
+            f"{label}: loaded {where}; the entries of the list of "
+            f"{format_date(previous.list_date)} are no longer kept, so no comparison"
+        )
+    else:
+        text = f"{label}: loaded {where} — the first {source.short} list, kept as the baseline"
+    return _Stored(text + replaced, count, tuple(updates))
+
+
+OFAC = Format(OFAC_FORMAT, claim_ofac, load_ofac)
+OPENSANCTIONS_FTM = Format(FTM_FORMAT, claim_ftm, load_ftm)
+OPENSANCTIONS_SIMPLE = Format(SIMPLE_FORMAT, claim_simple, load_simple)

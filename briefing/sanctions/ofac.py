@@ -1,0 +1,305 @@
+"""OFAC's legacy SDN files: ``sdn.csv`` and, linked on ``ent_num``, ``add.csv`` (addresses),
+``alt.csv`` (aliases) and ``sdn_comments.csv`` (the overflow of long remarks).
+
+The files have no header; ``-0-`` (often with a trailing space) means empty; several programmes
+share one field as ``RUSSIA-EO14024] [NPWMD``; the text is ASCII/latin-1 with CRLF line ends and
+a Ctrl-Z byte at the end. pandas reads them (fast, with row numbers in its errors); the rows
+become :class:`~briefing.sanctions.model.Entry` dataclasses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from briefing.ingest import IngestError
+from briefing.sanctions.files import read_text
+from briefing.sanctions.model import Entry
+from briefing.sanctions.topic import link_from_remarks, place_of_country, russia_programmes
+
+SDN_COLUMNS = (
+    "ent_num",
+    "SDN_Name",
+    "SDN_Type",
+    "Program",
+    "Title",
+    "Call_Sign",
+    "Vess_type",
+    "Tonnage",
+    "GRT",
+    "Vess_flag",
+    "Vess_owner",
+    "Remarks",
+)
+ADD_COLUMNS = ("ent_num", "add_num", "address", "city_state_postal", "country", "add_remarks")
+ALT_COLUMNS = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
+COMMENT_COLUMNS = ("ent_num", "remarks_extended")
+
+_ROLES = {
+    "sdn": (SDN_COLUMNS, "an OFAC sdn.csv (the SDN list)"),
+    "add": (ADD_COLUMNS, "an OFAC add.csv (SDN addresses)"),
+    "alt": (ALT_COLUMNS, "an OFAC alt.csv (SDN aliases)"),
+    "sdn_comments": (COMMENT_COLUMNS, "an OFAC sdn_comments.csv (long SDN remarks)"),
+}
+_FILE_NAME = re.compile(r"(sdn_comments|sdn|add|alt)((?:[^a-z].*)?)\.csv", re.IGNORECASE)
+_AKA = re.compile(r"\b[afn]\.k\.a\.,?\s*'([^']+)'", re.IGNORECASE)
+_NATIONALITY = re.compile(r"(?:^|;)\s*(?:alt\.\s*)?(?:nationality|citizen) ([^;]+)")
+_LAST_PARENS = re.compile(r"\(([A-Z][A-Za-z .,'-]*[a-z][A-Za-z .,'-]*)\)\.?\s*(?=;|$)")
+_FIELDS = re.compile(r"fields in line (\d+), saw (\d+)")
+_EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
+_NULL = "-0-"
+
+ProgressFn = Callable[[int | None, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OfacFiles:
+    """One SDN list: its sdn.csv and whichever companion files came with it."""
+
+    sdn: Path
+    add: Path | None = None
+    alt: Path | None = None
+    comments: Path | None = None
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return tuple(p for p in (self.sdn, self.add, self.alt, self.comments) if p is not None)
+
+
+def role_of(path: Path) -> tuple[str, str] | None:
+    """``("sdn", "_2024-02-23")`` for ``sdn_2024-02-23.csv``; None for other names."""
+    match = _FILE_NAME.fullmatch(path.name)
+    if match is None:
+        return None
+    return match.group(1).lower(), match.group(2)
+
+
+def group_files(paths: Sequence[Path]) -> tuple[list[OfacFiles], list[Path]]:
+    """Sort OFAC files into lists; companions with no sdn.csv come back as orphans.
+
+    A companion matches the sdn.csv with the same name suffix (``add_2024-02-23.csv`` goes with
+    ``sdn_2024-02-23.csv``), preferring one in the same folder. Companions not passed but lying
+    beside an sdn.csv are picked up too, so ``ingest mirror/sdn.csv`` loads the whole set.
+    """
+    sdn_files = [p for p in paths if (role_of(p) or ("", ""))[0] == "sdn"]
+    chosen: dict[Path, dict[str, Path]] = {p: {} for p in sdn_files}
+    orphans: list[Path] = []
+    for path in paths:
+        role = role_of(path)
+        if role is None or role[0] == "sdn":
+            continue
+        kind, suffix = role
+        candidates = [s for s in sdn_files if (role_of(s) or ("", ""))[1] == suffix]
+        same_dir = [s for s in candidates if s.parent == path.parent]
+        owners = same_dir or candidates
+        owner = owners[0] if owners else None
+        if owner is None or kind in chosen[owner]:
+            orphans.append(path)
+        else:
+            chosen[owner][kind] = path
+    groups = []
+    for sdn in sdn_files:
+        found = chosen[sdn]
+        suffix = (role_of(sdn) or ("", ""))[1]
+        for kind in ("add", "alt", "sdn_comments"):
+            beside = sdn.parent / f"{kind}{suffix}.csv"
+            if kind not in found and beside.is_file():
+                found[kind] = beside
+        groups.append(OfacFiles(sdn, found.get("add"), found.get("alt"), found.get("sdn_comments")))
+    return groups, orphans
+
+
+def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
+    columns, what = _ROLES[role]
+    raw, text = read_text(path, what)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        message = str(exc)
+        fields = _FIELDS.search(message)
+        if fields:
+            raise IngestError(
+                f"{path}, row {fields.group(1)}: {fields.group(2)} columns where {what} has "
+                f"{len(columns)} ({', '.join(columns)})"
+            ) from None
+        unterminated = _EOF_IN_STRING.search(message)
+        if unterminated:
+            raise IngestError(
+                f"{path}, row {int(unterminated.group(1)) + 1}: a quoted field never ends; "
+                "the file looks truncated"
+            ) from None
+        raise IngestError(f"{path}: not {what}: {message}") from None
+    if frame.shape[1] != len(columns):
+        raise IngestError(
+            f"{path}: rows have {frame.shape[1]} columns where {what} has {len(columns)} "
+            f"({', '.join(columns)}); is this the right file?"
+        )
+    frame.columns = list(columns)
+    short = (frame == "").to_numpy().any(axis=1)
+    if short.any():
+        row = int(short.argmax())
+        column = columns[int((frame.iloc[row] == "").to_numpy().argmax())]
+        raise IngestError(
+            f"{path}, row {row + 1}: column {column} is empty — OFAC writes -0- for empty "
+            "fields, so the row is cut short or not in OFAC's layout"
+        )
+    not_number = ~frame["ent_num"].str.fullmatch(r"\d+")
+    if not_number.any():
+        row = int(not_number.to_numpy().argmax())
+        raise IngestError(
+            f"{path}, row {row + 1}: ent_num {frame['ent_num'].iloc[row][:30]!r} is not a "
+            f"number; this is not {what}"
+        )
+    return raw, frame
+
+
+def _value(text: str) -> str:
+    stripped = text.strip()
+    return "" if stripped == _NULL else stripped
+
+
+def _countries_in_remarks(remarks: str) -> list[str]:
+    """Nationalities and the countries that issued the party's identifiers
+    ("Tax ID No. 7714136948 (Russia)": the last bracket of a clause)."""
+    if not remarks:
+        return []
+    found = [m.rstrip(". ") for m in _NATIONALITY.findall(remarks)]
+    found += [m.strip() for m in _LAST_PARENS.findall(remarks)]
+    return found
+
+
+def parse(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[list[Entry], str]:
+    """Read and validate one list; returns its entries and the hash of its files' bytes."""
+    digest = hashlib.sha256()
+    raw, sdn = _read(files.sdn, "sdn")
+    digest.update(b"sdn\0" + raw)
+    duplicated = sdn["ent_num"].duplicated()
+    if duplicated.any():
+        row = int(duplicated.to_numpy().argmax())
+        raise IngestError(
+            f"{files.sdn}, row {row + 1}: ent_num {sdn['ent_num'].iloc[row]} appears twice"
+        )
+    total = len(sdn)
+    if progress:
+        progress(total, 0)
+
+    comments: dict[str, str] = {}
+    aliases: dict[str, list[str]] = defaultdict(list)
+    addresses: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    if files.comments is not None:
+        raw, frame = _read(files.comments, "sdn_comments")
+        digest.update(b"sdn_comments\0" + raw)
+        # The overflow continues the remarks mid-word: join without a separator.
+        joined = frame.groupby("ent_num", sort=False)["remarks_extended"].agg("".join)
+        comments = {str(k): str(v) for k, v in joined.items() if _value(str(v))}
+    if files.alt is not None:
+        raw, frame = _read(files.alt, "alt")
+        digest.update(b"alt\0" + raw)
+        for ent_num, alt_name in zip(frame["ent_num"], frame["alt_name"], strict=True):
+            if _value(alt_name):
+                aliases[ent_num].append(_value(alt_name))
+    if files.add is not None:
+        raw, frame = _read(files.add, "add")
+        digest.update(b"add\0" + raw)
+        for ent_num, address, city, country in zip(
+            frame["ent_num"],
+            frame["address"],
+            frame["city_state_postal"],
+            frame["country"],
+            strict=True,
+        ):
+            addresses[ent_num].append(
+                (", ".join(v for v in (_value(address), _value(city)) if v), _value(country))
+            )
+
+    entries: list[Entry] = []
+    columns = [sdn[c].tolist() for c in SDN_COLUMNS]
+    for i, values in enumerate(zip(*columns, strict=True)):
+        entries.append(_entry(values, comments, aliases, addresses))
+        if progress and (i + 1) % 2000 == 0:
+            progress(total, i + 1)
+    if progress:
+        progress(total, total)
+    return entries, digest.hexdigest()
+
+
+def _entry(
+    row: tuple[str, ...],
+    comments: dict[str, str],
+    aliases_by_key: dict[str, list[str]],
+    addresses_by_key: dict[str, list[tuple[str, str]]],
+) -> Entry:
+    ent_num, name, sdn_type, program, *vessel, remarks = row
+    name = _value(name)
+    remarks = _value(remarks)
+    if ent_num in comments:
+        remarks = remarks + comments[ent_num].strip()
+    programmes = tuple(p.strip() for p in _value(program).split("] [") if p.strip())
+    alias_list = aliases_by_key.get(ent_num, [])
+    if "k.a." in remarks:
+        alias_list = alias_list + [_value(a) for a in _AKA.findall(remarks)]
+    aliases = tuple(a for a in dict.fromkeys(alias_list) if a and a != name)
+    address_rows = addresses_by_key.get(ent_num, [])
+    addresses = tuple(
+        dict.fromkeys(", ".join(v for v in (line, country) if v) for line, country in address_rows)
+    )
+    addresses = tuple(a for a in addresses if a)
+    title, call_sign, vess_type, tonnage, grt, vess_flag, vess_owner = (_value(v) for v in vessel)
+    countries = [c for _, c in address_rows if c]
+    countries += _countries_in_remarks(remarks)
+    if vess_flag:
+        countries.append(vess_flag)
+
+    link: tuple[str, str] | None = None
+    for line, country in address_rows:
+        place = place_of_country(country)
+        if place:
+            where = line.split(", ")[-1] if line else ""
+            link = (place, f"address in {place}" + (f" ({where})" if where else ""))
+            break
+    if link is None:
+        link = link_from_remarks(remarks)
+    if link is None and vess_flag and place_of_country(vess_flag):
+        link = (place_of_country(vess_flag) or vess_flag, f"vessel flag {vess_flag}")
+
+    details = "; ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("Title", title),
+            ("Call sign", call_sign),
+            ("Vessel type", vess_type),
+            ("Tonnage", tonnage),
+            ("GRT", grt),
+            ("Flag", vess_flag),
+            ("Owner", vess_owner),
+        )
+        if value
+    )
+    return Entry(
+        entity_key=ent_num,
+        name=name,
+        entity_type=_value(sdn_type) or "entity",
+        programmes=programmes,
+        russia_programmes=russia_programmes((p, p) for p in programmes),
+        countries=tuple(dict.fromkeys(countries)),
+        aliases=aliases,
+        addresses=addresses,
+        remarks=remarks,
+        details=details,
+        link_place=link[0] if link else None,
+        link_reason=link[1] if link else None,
+    )
