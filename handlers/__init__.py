@@ -15,7 +15,18 @@ from types import ModuleType
 from briefing.core import Context
 from briefing.replies import Reply
 
-from . import ask, chart, digest, help, sources, subscribe, subscriptions, trade, unsubscribe
+from . import (
+    ask,
+    chart,
+    digest,
+    help,
+    sanctions,
+    sources,
+    subscribe,
+    subscriptions,
+    trade,
+    unsubscribe,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +58,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", help, aliases=("?", "-h", "--help")),
     Command("trade", trade),
     Command("chart", chart, expensive=True),
+    Command("sanctions", sanctions),
     Command("ask", ask, expensive=True),
     Command("digest", digest),
     Command("sources", sources),

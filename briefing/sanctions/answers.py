@@ -1,0 +1,368 @@
+"""Replies about the sanctions lists: search, what is new, counts, and plain-word questions.
+
+Every line that states something from a list cites that list with its date; OpenSanctions
+material carries its CC BY-NC 4.0 notice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import date
+
+from briefing.core import Briefing
+from briefing.replies import Line, Reply, ReplyKind, Section, Source, format_date, usage_error
+from briefing.sanctions.diff import ListDiff, link_label, programmes_label
+from briefing.sanctions.model import OPENSANCTIONS_NOTICE, Entry, Snapshot
+from briefing.sanctions.normalise import name_key
+from briefing.sanctions.search import Match, SanctionsData, sanctions
+from briefing.sanctions.topic import CHINA, HONG_KONG
+
+MAX_NEW_NAMES = 30
+MAX_NEW_CHANGES = 20
+TOP_PROGRAMMES = 8
+
+
+def _list_label(snap: Snapshot) -> str:
+    return (
+        f"{snap.source.title} (list of {format_date(snap.list_date)}, {snap.entry_count:,} entries)"
+    )
+
+
+def _licence_lines(snapshots: list[Snapshot] | tuple[Snapshot, ...]) -> tuple[Line, ...]:
+    if any(s.source.is_opensanctions for s in snapshots):
+        return (Line(OPENSANCTIONS_NOTICE),)
+    return ()
+
+
+def _nothing_loaded(command: str) -> Reply:
+    return Reply(
+        title="No sanctions list is loaded yet.",
+        sections=(
+            Section(
+                None,
+                (
+                    Line(
+                        "An operator loads one with `python bot.py ingest sdn.csv` (OFAC's SDN "
+                        "list) or an OpenSanctions export (entities.ftm.json, "
+                        "targets.simple.csv)."
+                    ),
+                    Line(f"`{command} help sanctions` explains the search."),
+                ),
+            ),
+        ),
+        kind=ReplyKind.NO_DATA,
+    )
+
+
+# --- search ----------------------------------------------------------------------------
+
+
+def _match_section(match: Match) -> Section:
+    entry, snap = match.entry, match.snapshot
+    heading = f"{entry.name} — {entry.entity_type} — {programmes_label(entry)}"
+    lines: list[Line] = []
+    facts = []
+    if entry.link_place:
+        facts.append(link_label(entry))
+    if entry.first_seen:
+        facts.append(f"first seen {format_date(entry.first_seen)}")
+    if entry.listed_on:
+        facts.append(f"listed {format_date(entry.listed_on)}")
+    if facts:
+        lines.append(Line(" · ".join(facts)))
+    if match.matched.startswith("identifier "):
+        lines.append(Line(f"matched {match.matched} in the entry's remarks"))
+    elif match.via_alias:
+        lines.append(Line(f"matched the alias “{match.matched}”"))
+    where = [c for c in entry.countries if c][:4]
+    if where:
+        lines.append(Line(f"countries: {', '.join(where)}"))
+    if entry.addresses:
+        more = f" (+{len(entry.addresses) - 1} more)" if len(entry.addresses) > 1 else ""
+        lines.append(Line(f"address: {entry.addresses[0]}{more}"))
+    other = [p for p in entry.programmes if p not in entry.russia_programmes]
+    if entry.russia_programmes and other:
+        lines.append(Line(f"also under: {', '.join(other[:6])}"))
+    lines.append(
+        Line(
+            f"{snap.source.short} entry {entry.entity_key}, list of {format_date(snap.list_date)} "
+            f"(match {match.score:.0f}%)",
+            snap.source.cite(snap.list_date),
+        )
+    )
+    return Section(heading, tuple(lines))
+
+
+def search_reply(brief: Briefing, query: str, as_of: date, command: str = "/brief") -> Reply:
+    """Fuzzy search of names and aliases on the lists in force on ``as_of``."""
+    data = sanctions(brief)
+    lists = data.in_force(as_of)
+    if not lists:
+        return _nothing_loaded(command)
+    query = " ".join(query.split())
+    if len(name_key(query).replace(" ", "")) < 3 and not any(c.isdigit() for c in query):
+        return usage_error(
+            "Give me at least three letters of a name.",
+            f"For example `{command} sanctions wuhan maiwe` or `{command} sanctions stats`.",
+        )
+    matches = data.index(as_of).search(query)
+    if not matches:
+        return Reply(
+            title=f"No match for “{query}” on the sanctions lists I hold.",
+            sections=(
+                Section(
+                    None,
+                    (
+                        Line("Searched: " + "; ".join(_list_label(s) for s in lists) + "."),
+                        Line(
+                            "Check the spelling or try fewer words — word order, punctuation, "
+                            "legal forms (CO LTD, LLC, OOO, JSC) and common transliterations "
+                            "are already allowed for."
+                        ),
+                        Line(f"`{command} sanctions stats` shows what the lists hold."),
+                    ),
+                ),
+            ),
+            kind=ReplyKind.NO_DATA,
+            extra_sources=tuple(s.source.cite(s.list_date) for s in lists),
+        )
+    used = list(dict.fromkeys(m.snapshot for m in matches))
+    count = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+    if len(used) == 1:
+        title = f"{count} on the {used[0].source.title} (list of {format_date(used[0].list_date)})"
+    else:
+        title = f"{count} on {len(used)} sanctions lists"
+    sections = [_match_section(m) for m in matches]
+    licence = _licence_lines(used)
+    if licence:
+        sections.append(Section(None, licence))
+    return Reply(
+        title=title,
+        sections=tuple(sections),
+        as_of=as_of,
+        footer=(
+            "Fuzzy search: check the identifiers before acting on a match. "
+            f"{command} sanctions new · {command} sanctions stats"
+        ),
+    )
+
+
+# --- what is new ---------------------------------------------------------------------
+
+
+def _base_for(data: SanctionsData, current: Snapshot, since: date | None) -> Snapshot | None:
+    same = [
+        s
+        for s in data.snapshots
+        if s.source.key == current.source.key and s.entries_kept and s.list_date < current.list_date
+    ]
+    if since is not None:
+        same = [s for s in same if s.list_date <= since]
+    return same[-1] if same else None
+
+
+def _diff_lines(diff: ListDiff, command: str) -> tuple[Line, ...]:
+    source: Source = diff.source.cite(diff.list_date)
+    lines = [
+        Line(
+            f"{diff.counts()} — compared with the list of {format_date(diff.previous_date)}.",
+            source,
+        )
+    ]
+    linked = diff.linked_added()
+    if linked:
+        lines.append(Line(f"Added, linked to China/Hong Kong ({len(linked)}):"))
+        lines.extend(Line(f"• {e.name} — {programmes_label(e)} — {link_label(e)}") for e in linked)
+    others = sorted(
+        (e for e in diff.added if e.russia_programmes and not e.china_link), key=lambda e: e.name
+    )
+    if others:
+        lines.append(Line(f"Added under Russia programmes ({len(others):,}):"))
+        lines.extend(
+            Line(f"• {e.name} — {e.entity_type} — {programmes_label(e)}")
+            for e in others[:MAX_NEW_NAMES]
+        )
+        if len(others) > MAX_NEW_NAMES:
+            lines.append(
+                Line(
+                    f"…and {len(others) - MAX_NEW_NAMES:,} more; "
+                    f"`{command} sanctions <name>` shows any of them."
+                )
+            )
+    changed = diff.topic_changed
+    if changed:
+        lines.append(Line(f"Changed ({len(changed)}):"))
+        lines.extend(Line(f"• {c.after.name} — {c.describe()}") for c in changed[:MAX_NEW_CHANGES])
+    removed = diff.topic_removed
+    if removed:
+        lines.append(Line(f"Removed ({len(removed)}):"))
+        lines.extend(Line(f"• {e.name} — {programmes_label(e)}") for e in removed[:MAX_NEW_CHANGES])
+    outside = (
+        len(diff.added) - len(diff.topic_added),
+        len(diff.changed) - len(changed),
+        len(diff.removed) - len(removed),
+    )
+    if any(outside):
+        lines.append(
+            Line(
+                f"Outside Russia programmes and China/Hong Kong links: {outside[0]:,} added, "
+                f"{outside[1]:,} changed, {outside[2]:,} removed (counted, not listed)."
+            )
+        )
+    return tuple(lines)
+
+
+def new_reply(
+    brief: Briefing, as_of: date, since: date | None = None, command: str = "/brief"
+) -> Reply:
+    """The newest list of each source compared with the one before (or the one in force on
+    ``since``)."""
+    data = sanctions(brief)
+    lists = data.in_force(as_of)
+    if not lists:
+        return _nothing_loaded(command)
+    sections = []
+    changed_any = False
+    for current in lists:
+        heading = f"{current.source.title} — list of {format_date(current.list_date)}"
+        if since is not None and current.list_date <= since:
+            sections.append(
+                Section(
+                    heading,
+                    (
+                        Line(
+                            f"No newer list since {format_date(since)}.",
+                            current.source.cite(current.list_date),
+                        ),
+                    ),
+                )
+            )
+            continue
+        base = _base_for(data, current, since)
+        if base is None:
+            sections.append(
+                Section(
+                    heading,
+                    (
+                        Line(
+                            f"The first list loaded ({current.entry_count:,} entries): changes "
+                            "show once a later list is loaded.",
+                            current.source.cite(current.list_date),
+                        ),
+                    ),
+                )
+            )
+            continue
+        diff = data.diff(base, current)
+        changed_any = changed_any or not diff.empty
+        sections.append(Section(heading, _diff_lines(diff, command)))
+    sections.extend(Section(None, (line,)) for line in _licence_lines(lists))
+    since_text = f" since {format_date(since)}" if since else ""
+    title = (
+        f"Sanctions list changes{since_text}"
+        if changed_any
+        else f"No sanctions designation changed{since_text}"
+    )
+    return Reply(
+        title=title,
+        sections=tuple(sections),
+        as_of=as_of,
+        footer=f"{command} sanctions <name> · {command} sanctions stats",
+    )
+
+
+# --- stats ---------------------------------------------------------------------------
+
+
+def _stats_lines(snap: Snapshot, entries: list[Entry]) -> tuple[Line, ...]:
+    source = snap.source.cite(snap.list_date)
+    russia = [e for e in entries if e.russia_programmes]
+    linked = [e for e in entries if e.china_link]
+    china = sum(1 for e in linked if e.link_place == CHINA)
+    hong_kong = sum(1 for e in linked if e.link_place == HONG_KONG)
+    both = sum(1 for e in linked if e.russia_programmes)
+    types = Counter(e.entity_type for e in entries)
+    by_programme = Counter(p for e in entries for p in e.programmes)
+    linked_by_programme = Counter(p for e in linked for p in e.programmes)
+    top = " · ".join(
+        f"{p} {n:,}" + (f" ({linked_by_programme[p]:,} China/HK)" if linked_by_programme[p] else "")
+        for p, n in by_programme.most_common(TOP_PROGRAMMES)
+    )
+    return (
+        Line(
+            f"{len(entries):,} entries: " + ", ".join(f"{n:,} {t}" for t, n in types.most_common()),
+            source,
+        ),
+        Line(f"Under Russia-related programmes: {len(russia):,}", source),
+        Line(
+            f"Linked to China or Hong Kong: {len(linked):,} ({china:,} China, {hong_kong:,} "
+            f"Hong Kong), {both:,} of them under Russia programmes",
+            source,
+        ),
+        Line(f"Largest programmes: {top}", source),
+    )
+
+
+def stats_reply(brief: Briefing, as_of: date, command: str = "/brief") -> Reply:
+    data = sanctions(brief)
+    lists = data.in_force(as_of)
+    if not lists:
+        return _nothing_loaded(command)
+    index = data.index(as_of)
+    sections = [
+        Section(
+            f"{snap.source.title} — list of {format_date(snap.list_date)}",
+            _stats_lines(snap, list(entries)),
+        )
+        for snap, entries in index.lists
+    ]
+    sections.extend(Section(None, (line,)) for line in _licence_lines(lists))
+    return Reply(
+        title="Sanctions lists held, by programme and China/Hong Kong link",
+        sections=tuple(sections),
+        as_of=as_of,
+        footer=f"{command} sanctions <name> · {command} sanctions new",
+    )
+
+
+# --- plain-word questions (for the ask engine) ---------------------------------------
+
+_SANCTIONS_WORDS = re.compile(
+    r"sanction|designat|\bsdn\b|\bofac\b|opensanctions|blacklist|black list|entity list",
+    re.IGNORECASE,
+)
+_NEW_WORDS = re.compile(r"\b(new|latest|recent|recently|added|this week|last week)\b", re.I)
+_COUNT_WORDS = re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b|\bstatistic", re.I)
+_NAME_PATTERNS = (
+    re.compile(
+        r"^(?:is|are|was|were|has|have)\s+(?P<name>.+?)\s+(?:been\s+)?"
+        r"(?:sanctioned|designated|listed|blacklisted|under sanctions|on (?:the|a|any) )",
+        re.I,
+    ),
+    re.compile(r"sanctions?\s+(?:on|against|for|of)\s+(?P<name>.+?)\s*\??$", re.I),
+    re.compile(r"^(?:search|look ?up|find|check)\s+(?P<name>.+?)\s*(?:on|in)\s", re.I),
+)
+
+
+def answer_sanctions_question(brief: Briefing, question: str, as_of: date) -> Reply | None:
+    """A reply when ``question`` is about the sanctions lists, else None (not a sanctions
+    question: the ask engine tries its other sources).
+
+    "Is Wuhan Maiwe sanctioned?" → a search; "what's new on the OFAC list?" → the latest
+    changes; "how many Chinese companies are on the SDN list?" → the counts.
+    """
+    text = " ".join(question.split()).strip()
+    if not _SANCTIONS_WORDS.search(text):
+        return None
+    for pattern in _NAME_PATTERNS:
+        found = pattern.search(text)
+        if found:
+            name = found.group("name").strip(" ?.\"'“”")
+            if len(name_key(name).replace(" ", "")) >= 3:
+                return search_reply(brief, name, as_of)
+    if _COUNT_WORDS.search(text):
+        return stats_reply(brief, as_of)
+    if _NEW_WORDS.search(text):
+        return new_reply(brief, as_of)
+    return None
