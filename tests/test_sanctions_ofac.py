@@ -1,0 +1,238 @@
+"""OFAC SDN ingest and diff on the real files: the 20 → 23 Feb 2024 pair and the linked set."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from briefing.core import Briefing, Context
+from briefing.digest import build_digest
+from briefing.ingest import IngestOptions, IngestResult, ingest
+from briefing.render.text import render_text
+from briefing.sanctions import ofac
+from briefing.sanctions.model import OFAC_SDN_URL
+from briefing.sanctions.search import sanctions
+from briefing.sanctions.tables import entries_table, snapshots_table
+from briefing.updates import updates_between
+from handlers import dispatch
+from tests.conftest import SHARED_DATA
+
+SNAPSHOTS = SHARED_DATA / "ofac" / "snapshots"
+SDN_0220 = SNAPSHOTS / "sdn_2024-02-20.csv"
+SDN_0223 = SNAPSHOTS / "sdn_2024-02-23.csv"
+WATCHMAN = SHARED_DATA / "ofac" / "watchman_tiny"
+NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
+
+# The ten additions of 23 Feb 2024 whose remarks tie them to China (none to Hong Kong).
+CHINA_LINKED_ADDED = {
+    "COREBAI MICROELECTRONICS BEIJING COMPANY LIMITED",
+    "GUANGZHOU AUSAY TECHNOLOGY CO., LIMITED",
+    "GUANGZHOU HESEN IMPORT AND EXPORT CO., LTD",
+    "JIANGXI LIANSHENG TECHNOLOGY CO., LTD",
+    "KUDRYAVTSEV, Gennady Ivanovich",
+    "NEW IDEA GUANGZHOU TECHNOLOGY CO. LTD.",
+    "SHENZHEN BIGUANG TRADING CO., LTD",
+    "WUHAN MAIWE COMMUNICATION CO LTD",
+    "YILUFA ELECTRONICS LIMITED",
+    "ZHEJIANG OULONG ELECTRIC CO LTD",
+}
+
+
+def load(brief: Briefing, *paths: Path, as_of: date | None = None) -> list[IngestResult]:
+    options = IngestOptions(as_of=as_of, today=date(2024, 3, 1))
+    return ingest(brief, list(paths), options, NOW)
+
+
+def test_the_raw_files_hold_the_counts_the_tests_assert() -> None:
+    """Independent of the parser: 553 ent_nums only in the later file, 552 of them under
+    RUSSIA-EO14024, none dropped, 8 rows that differ."""
+    import csv
+
+    def rows(path: Path) -> dict[str, tuple[str, ...]]:
+        text = path.read_bytes().rstrip(b"\x1a").decode("latin-1")
+        return {r[0]: tuple(r) for r in csv.reader(text.splitlines()) if r}
+
+    before, after = rows(SDN_0220), rows(SDN_0223)
+    assert (len(before), len(after)) == (13_931, 14_484)
+    added = after.keys() - before.keys()
+    assert len(added) == 553
+    assert sum("RUSSIA-EO14024" in after[k][3] for k in added) == 552
+    assert not before.keys() - after.keys()
+    assert sum(before[k] != after[k] for k in before.keys() & after.keys()) == 8
+
+
+def test_parse_reads_every_row_and_the_ctrl_z_ending() -> None:
+    groups, orphans = ofac.group_files([SDN_0223])
+    assert not orphans
+    assert groups[0].add is None  # only sdn.csv was scraped for the snapshots
+    entries, digest = ofac.parse(groups[0])
+    assert len(entries) == 14_484
+    assert len(digest) == 64
+    wuhan = next(e for e in entries if e.entity_key == "47995")
+    assert wuhan.name == "WUHAN MAIWE COMMUNICATION CO LTD"
+    assert wuhan.entity_type == "entity"
+    assert wuhan.programmes == ("RUSSIA-EO14024",)
+    assert wuhan.russia_programmes == ("RUSSIA-EO14024",)
+    assert (wuhan.link_place, wuhan.link_reason) == (
+        "China",
+        "USCC 9142010030349268X3 in remarks",
+    )
+    multi = next(e for e in entries if "] [" not in e.programmes and len(e.programmes) > 3)
+    assert all("]" not in p and "[" not in p for p in multi.programmes)
+    assert not any(e.entity_key == "\x1a" or not e.name for e in entries)
+
+
+def test_pair_diff_counts_and_update(brief: Briefing) -> None:
+    first = load(brief, SDN_0220)[0]
+    assert first.records == 13_931
+    assert first.as_of == date(2024, 2, 20)
+    assert "baseline" in first.summary
+    assert first.updates == ()  # the first list is a baseline, not 13,931 additions
+
+    second = load(brief, SDN_0223)[0]
+    assert second.as_of == date(2024, 2, 23)
+    assert "553 added (552 under RUSSIA-EO14024), 8 changed, 0 removed" in second.summary
+    (update,) = second.updates
+    assert update.update_id == "sanctions:ofac-sdn:2024-02-23"
+    assert update.topic == "sanctions"
+    assert update.data_date == date(2024, 2, 23)
+    assert update.title == (
+        "OFAC added 553 designations (552 under RUSSIA-EO14024; 10 linked to China/Hong Kong)"
+    )
+    summary, *rest = update.lines
+    assert summary.text.startswith("553 added (552 under RUSSIA-EO14024), 8 changed, 0 removed")
+    assert summary.source is not None
+    assert summary.source.title == "U.S. Treasury OFAC SDN list"
+    assert summary.source.url == OFAC_SDN_URL
+    assert summary.source.as_of == date(2024, 2, 23)
+    # China-linked names come first, each with its programme and source.
+    linked = rest[:10]
+    assert {line.text.split(" — ")[0] for line in linked} == CHINA_LINKED_ADDED
+    assert all(" — RUSSIA-EO14024 — linked to China" in line.text for line in linked)
+    assert all(line.source == summary.source for line in linked)
+    texts = [line.text for line in update.lines]
+    assert any(t.startswith("Other Russia-programme additions: 542") for t in texts)
+    changed = [t for t in texts if t.startswith("Changed: ")]
+    assert len(changed) == 7  # the eighth (a Cabo Verde entry's remarks) is outside the topic
+    assert (
+        "Changed: MINISTRY OF DEFENSE AND ARMED FORCES LOGISTICS — now also under RUSSIA-EO14024; "
+        "remarks updated"
+    ) in texts
+    assert texts[-1] == (
+        "Outside Russia programmes and China/Hong Kong links: 1 added, 1 changed, 0 removed "
+        "(counted, not listed)."
+    )
+    stored = updates_between(brief.engine, date(2024, 2, 1), date(2024, 2, 29), topic="sanctions")
+    assert [u.update_id for u in stored] == [update.update_id]
+    assert stored[0].lines == update.lines
+
+
+def test_reingesting_the_same_file_is_a_no_op(brief: Briefing) -> None:
+    load(brief, SDN_0220)
+    again = load(brief, SDN_0220)[0]
+    assert again.records == 0
+    assert "unchanged" in again.summary
+    assert again.updates == ()
+    with brief.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(snapshots_table)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(entries_table)).scalar_one() == 13_931
+
+
+def test_first_seen_carries_over_and_additions_get_the_list_date(ctx: Context) -> None:
+    load(ctx.brief, SDN_0220)
+    load(ctx.brief, SDN_0223)
+    index = sanctions(ctx.brief).index(ctx.today)
+    by_key = {e.entity_key: e for _, e in index.entries()}
+    assert by_key["47995"].first_seen == date(2024, 2, 23)  # added on the 23rd
+    assert by_key["10392"].first_seen is None  # already on the baseline: date unknown
+    text = render_text(dispatch("sanctions wuhan maiwe", ctx))
+    assert "first seen 23 Feb 2024" in text
+
+
+def test_digest_shows_the_ofac_update_only_after_its_date(ctx: Context) -> None:
+    load(ctx.brief, SDN_0220, as_of=date(2024, 2, 20))
+    load(ctx.brief, SDN_0223, as_of=date(2024, 2, 23))
+    after = render_text(build_digest(ctx.brief, date(2024, 2, 24)))
+    assert "OFAC added 553 designations (552 under RUSSIA-EO14024" in after
+    assert "U.S. Treasury OFAC SDN list" in after
+    before = render_text(build_digest(ctx.brief, date(2024, 2, 22)))
+    assert "OFAC added" not in before
+    assert "13,931" not in before  # the baseline is not news
+
+
+def test_backfilling_an_older_list_reports_the_later_one(brief: Briefing) -> None:
+    """Loading the 23rd first, then the 20th: the 20th becomes the 23rd's baseline."""
+    first = load(brief, SDN_0223)[0]
+    assert first.updates == ()
+    older = load(brief, SDN_0220)[0]
+    assert [u.update_id for u in older.updates] == ["sanctions:ofac-sdn:2024-02-23"]
+    assert older.updates[0].title.startswith("OFAC added 553 designations")
+
+
+def test_watchman_set_links_aliases_addresses_and_comments(brief: Briefing) -> None:
+    # Passing sdn.csv alone picks up add.csv, alt.csv and sdn_comments.csv beside it.
+    result = load(brief, WATCHMAN / "sdn.csv", as_of=date(2024, 5, 1))[0]
+    assert result.records == 17
+    assert result.summary.startswith("sdn.csv, add.csv, alt.csv, sdn_comments.csv: loaded 17 ")
+    entries = {e.entity_key: e for _, e in sanctions(brief).index(date(2024, 5, 1)).entries()}
+    assert len(entries) == 17
+    assert sum(bool(e.russia_programmes) for e in entries.values()) == 3  # 2 EO14024 + UKRAINE
+    khoroshev = entries["48603"]
+    assert khoroshev.aliases[:3] == (
+        "KHOROSHEV, Dmitriy Yurevich",
+        "YURIEVICH, Dmitry",
+        "KHOROSHEV, Dmitrii Yuryevich",
+    )
+    assert "LOCKBITSUPP" in khoroshev.aliases  # from the remarks' a.k.a.
+    aircraft = entries["19709"]
+    assert aircraft.addresses == (
+        "50 St. Leonards Road, Bexhill on Sea, East Sussex, United Kingdom",
+        "74 High Street, Battle, East Sussex, United Kingdom",
+    )
+    assert aircraft.aliases == ("AIRCRAFT AVIONICS PARTS AND SUPPORT LTD.",)
+    suex = entries["33151"]
+    # sdn_comments.csv continues the truncated remarks mid-word.
+    assert "XBT 1B64QRxfaa35MVkf7sDjuGUYAP5izQt7Qi;" in suex.remarks
+    assert suex.remarks.endswith("a.k.a. 'SUCCESSFUL EXCHANGE'.")
+    assert "SUCCESSFUL EXCHANGE" in suex.aliases
+    assert suex.countries[:2] == ("Russia", "Czech Republic")
+    tasca = entries["52327"]
+    assert tasca.link_place == "Hong Kong"  # "Linked To: BRECALIN HONG KONG CO LTD."
+    assert entries["10278"].link_place is None
+
+
+def test_watchman_files_passed_together_group_into_one_list(brief: Briefing) -> None:
+    paths = [WATCHMAN / n for n in ("alt.csv", "sdn.csv", "sdn_comments.csv", "add.csv")]
+    groups, orphans = ofac.group_files(paths)
+    assert not orphans
+    assert len(groups) == 1
+    assert groups[0].paths == tuple(
+        WATCHMAN / n for n in ("sdn.csv", "add.csv", "alt.csv", "sdn_comments.csv")
+    )
+
+
+def test_stats_count_programmes_and_china_links(ctx: Context) -> None:
+    load(ctx.brief, SDN_0223)
+    reply = dispatch("sanctions stats", ctx)
+    text = render_text(reply)
+    index = sanctions(ctx.brief).index(ctx.today)
+    entries = [e for _, e in index.entries()]
+    linked = [e for e in entries if e.china_link]
+    places = Counter(e.link_place for e in linked)
+    assert f"Linked to China or Hong Kong: {len(linked):,} ({places['China']:,} China" in text
+    russia = sum(1 for e in entries if e.russia_programmes)
+    assert f"Under Russia-related programmes: {russia:,}" in text
+    assert "RUSSIA-EO14024 4,105" in text
+    assert "14,484 entries" in text
+    assert reply.data_as_of == date(2024, 2, 23)
+
+
+@pytest.mark.parametrize("name", ["sdn_2024-02-23.csv", "SDN.CSV", "sdn.csv"])
+def test_sdn_names_are_claimed(name: str) -> None:
+    assert ofac.role_of(Path(name)) is not None
+    assert ofac.role_of(Path("address.csv")) is None
+    assert ofac.role_of(Path("sdnx.csv")) is None
