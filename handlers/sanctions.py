@@ -16,10 +16,12 @@ from datetime import date
 
 from briefing.core import Context
 from briefing.replies import Reply, usage_error
-from briefing.sanctions.answers import new_reply, search_reply, stats_reply
 
 
 def handle(text: str, ctx: Context) -> Reply:
+    # Late: the search stack (numpy, rapidfuzz) loads on the first sanctions command only.
+    from briefing.sanctions.answers import new_reply, search_reply, stats_reply
+
     words = text.split()
     head = words[0].lower() if words else ""
     if not words:

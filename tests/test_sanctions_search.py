@@ -178,3 +178,37 @@ def test_sanctions_is_registered_cheap_with_its_help() -> None:
     assert command is not None
     assert not command.expensive
     assert command.usage.startswith("sanctions NAME | new [since YYYY-MM-DD] | stats")
+
+
+def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: str) -> None:
+    """`python bot.py say "/brief trade 2024"` imports neither the search index nor pandas'
+    sanctions parsers, and reads no sanctions table."""
+    import os
+    import subprocess
+    import sys
+
+    from briefing.settings import PROJECT_ROOT
+
+    script = (
+        "import sys, runpy\n"
+        "sys.argv = ['bot.py', 'say', '/brief trade 2024']\n"
+        "try:\n"
+        "    runpy.run_path('bot.py', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('briefing.sanctions'))\n"
+        "print('LOADED', loaded)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "$244.8 bn" in done.stdout
+    loaded = done.stdout.rsplit("LOADED", 1)[1]
+    for module in ("search", "answers", "ofac", "opensanctions", "formats"):
+        assert f"briefing.sanctions.{module}'" not in loaded, loaded
