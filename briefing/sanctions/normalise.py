@@ -30,6 +30,8 @@ LEGAL_FORM_WORDS = frozenset(
         *("llc", "llp", "lp", "plc", "ooo", "ao", "jsc", "pjsc", "ojsc", "cjsc", "oao", "zao"),
         *("pao", "tov", "pat", "prat", "gmbh", "ag", "sa", "sarl", "sro", "srl", "spa", "bv"),
         *("nv", "kg", "pte", "pvt", "fze", "fzco", "fzc", "fz", "dmcc", "trading"),
+        # the words of "joint stock company" and "limited liability company" in any order
+        *("joint", "stock", "liability"),
     }
 )
 _LEGAL_PHRASES = re.compile(

@@ -25,14 +25,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from briefing.sanctions.diff import ListDiff, diff_lists
 from briefing.sanctions.model import Entry, Snapshot
-from briefing.sanctions.normalise import name_key
+from briefing.sanctions.normalise import LEGAL_FORM_WORDS, name_key
 from briefing.sanctions.store import in_force, list_snapshots, load_entries
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 MATCH_THRESHOLD = 82.0
 WORD_CUTOFF = 75.0
 COVERAGE_FLOOR = 80.0
+_LEGAL_FORMS = sorted(w for w in LEGAL_FORM_WORDS if len(w) >= 5)
 _IDENTIFIER = re.compile(r"^(?=.*\d)[0-9A-Za-z\-./]{6,}$")
 
 
@@ -54,6 +55,12 @@ class Match:
     @property
     def via_alias(self) -> bool:
         return self.matched != self.entry.name
+
+
+def _near_legal_form(word: str) -> bool:
+    if len(word) < 5:
+        return False
+    return process.extractOne(word, _LEGAL_FORMS, scorer=fuzz.ratio, score_cutoff=80) is not None
 
 
 class _ByLength:
@@ -117,7 +124,16 @@ class SanctionsIndex:
         self._word_no = {w: i for i, w in enumerate(self._vocabulary)}
         self._by_word_length = _ByLength(self._vocabulary)
         self._by_name_length = _ByLength(sorted_keys)
-        self._haystack: tuple[str, np.ndarray[Any, np.dtype[np.int64]]] | None = None
+        # Remarks and details of every entry in one string, for identifier look-ups.
+        texts = [f"{e.remarks} {e.details}".lower() for _, e in self.entries()]
+        lengths = [len(t) + 1 for t in texts]
+        starts = np.asarray(np.cumsum([0, *lengths[:-1]]) if texts else [], dtype=np.int64)
+        owners = [
+            (list_no, entry_no)
+            for list_no, (_, entries) in enumerate(self.lists)
+            for entry_no in range(len(entries))
+        ]
+        self._haystack = ("\0".join(texts), starts, owners)
 
     def __len__(self) -> int:
         return sum(len(entries) for _, entries in self.lists)
@@ -150,14 +166,16 @@ class SanctionsIndex:
             out.append(Match(entries[entry_no], snap, round(score, 1), matched))
         return out
 
-    def _similar_words(self, word: str) -> dict[str, float]:
-        if len(word) <= 2:
+    def _similar_words(self, word: str, exact_will_do: bool = False) -> dict[str, float]:
+        if len(word) <= 2 or (exact_will_do and word in self._word_no):
             return {word: 100.0} if word in self._word_no else {}
         found = self._by_word_length.similar(word, WORD_CUTOFF, limit=40)
         return {self._vocabulary[i]: score for i, score in found}
 
     def _score(self, query: str, threshold: float) -> dict[int, float]:
         words = name_key(query).split()
+        # A misspelt legal form ("COMAPNY", "LIMTED") is dropped like a well-spelt one.
+        words = [w for w in words if not _near_legal_form(w)] or words
         if not words:
             return {}
         weights = [float(len(w)) for w in words]
@@ -166,8 +184,10 @@ class SanctionsIndex:
         # only names that can reach the threshold are scored exactly.
         upper = np.zeros(len(self._text), dtype=np.float32)
         similar = []
+        # In a long query, a word spelt as on the list needs no fuzzy neighbours.
+        exact_will_do = len(words) >= 3
         for word, weight in zip(words, weights, strict=True):
-            hits = self._similar_words(word)
+            hits = self._similar_words(word, exact_will_do)
             similar.append(hits)
             best = np.zeros(len(self._text), dtype=np.float32)
             for hit, score in hits.items():
@@ -212,17 +232,7 @@ class SanctionsIndex:
         tokens = [t.strip(".,;") for t in query.split() if _IDENTIFIER.match(t.strip(".,;"))]
         if not tokens:
             return {}
-        if self._haystack is None:
-            texts = [f"{e.remarks} {e.details}".lower() for _, e in self.entries()]
-            lengths = [len(t) + 1 for t in texts]
-            starts = np.cumsum([0, *lengths[:-1]]) if texts else np.zeros(0)
-            self._haystack = ("\0".join(texts), np.asarray(starts, dtype=np.int64))
-        text, starts = self._haystack
-        owners = [
-            (list_no, entry_no)
-            for list_no, (_, entries) in enumerate(self.lists)
-            for entry_no in range(len(entries))
-        ]
+        text, starts, owners = self._haystack
         out = {}
         for token in tokens:
             for found in re.finditer(re.escape(token.lower()), text):
