@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ import handlers
 from briefing.core import Briefing, Context
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
+from briefing.ingest import IngestOptions, ingest
 from briefing.platforms.discord.commands import (
     DESCRIPTIONS,
     FAILURE_TEXT,
@@ -33,6 +34,7 @@ from briefing.platforms.discord.commands import (
 from briefing.replies import Chart, Reply, simple
 from tests.conftest import TODAY
 
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # TODAY, in the bot's time zone (UTC)
 GUILD_ID = 900
 CHANNEL_ID = 901
 USER_ID = 555
@@ -132,7 +134,7 @@ class RecordingDispatch:
 def make_commands(
     brief: Briefing, dispatch: Callable[[str, Context], Reply] | None = None, **kwargs: Any
 ) -> DiscordCommands:
-    return DiscordCommands(brief, dispatch=dispatch, today=lambda: TODAY, **kwargs)
+    return DiscordCommands(brief, dispatch=dispatch, clock=lambda: NOW, **kwargs)
 
 
 def invoke(
@@ -166,6 +168,7 @@ def test_the_tree_has_brief_with_typed_subcommands(brief: Briefing) -> None:
     names = [o["name"] for o in payload["options"]]
     assert names == [
         "trade",
+        "chart",
         "sanctions",
         "ask",
         "digest",
@@ -175,6 +178,8 @@ def test_the_tree_has_brief_with_typed_subcommands(brief: Briefing) -> None:
         "unsubscribe",
         "subscriptions",
     ]
+    # Every handler the other platforms serve has its subcommand here.
+    assert set(names) == {c.name for c in handlers.COMMANDS}
     for option in payload["options"]:
         assert 0 < len(option["description"]) <= 100
         assert option["description"] == DESCRIPTIONS[option["name"]]
@@ -183,12 +188,13 @@ def test_the_tree_has_brief_with_typed_subcommands(brief: Briefing) -> None:
 
     string, boolean = discord.AppCommandOptionType.string.value, 5
     trade = _options(payload, "trade")
-    assert list(trade) == ["period", "flow", "share"]
+    assert list(trade) == ["period", "flow", "detail", "share"]
     assert trade["period"]["type"] == string
     assert not trade["period"]["required"]
     assert [c["value"] for c in trade["flow"]["choices"]] == ["exports", "imports", "total"]
     assert trade["share"]["type"] == boolean
 
+    assert list(_options(payload, "chart")) == ["period", "share"]
     sanctions = _options(payload, "sanctions")
     assert sanctions["name"]["required"] is True
     assert sanctions["name"]["autocomplete"] is True
@@ -237,6 +243,7 @@ def test_trade_dispatches_the_text_line_and_answers_privately(brief: Briefing) -
     )
     assert caller.is_admin is False
     assert dispatch.contexts[0].today == TODAY
+    assert dispatch.contexts[0].now == NOW
     assert interaction.recorder.names() == ["send_message"]
     sent = interaction.recorder.last("send_message")
     assert sent["ephemeral"] is True
@@ -262,7 +269,11 @@ def test_a_usage_error_stays_private_even_when_shared(brief: Briefing) -> None:
 @pytest.mark.parametrize(
     ("name", "options", "text"),
     [
+        ("trade", {"period": "2024", "detail": "hs 87"}, "trade 2024 hs 87"),
+        ("chart", {"period": "2019..2025"}, "chart trade 2019..2025"),
+        ("chart", {}, "chart trade"),
         ("sanctions", {"name": "wuhan maiwe"}, "sanctions wuhan maiwe"),
+        ("sanctions", {"name": "new"}, "sanctions new"),
         ("digest", {"as_of": "2026-11-20"}, "digest 2026-11-20"),
         ("sources", {}, "sources"),
         ("help", {"command": app_commands.Choice(name="trade", value="trade")}, "help trade"),
@@ -282,7 +293,10 @@ def test_each_subcommand_builds_its_text_line(
     interaction = FakeInteraction()
     invoke(make_commands(brief, dispatch), name, interaction, **options)
     assert dispatch.texts == [text]
-    assert interaction.recorder.names() == ["send_message"]
+    command = handlers.find(name)
+    assert command is not None
+    expected = ["defer", "followup"] if command.expensive else ["send_message"]
+    assert interaction.recorder.names() == expected
 
 
 def test_subscribe_without_manage_channels_is_refused(brief: Briefing) -> None:
@@ -304,6 +318,7 @@ def test_subscribe_with_manage_channels_subscribes_this_channel(brief: Briefing)
     assert sub is not None
     assert sub.tz == "Europe/Berlin"
     assert sub.created_by == str(USER_ID)
+    assert sub.updated_at == NOW  # the moment the interaction arrived
 
     other = FakeInteraction(manage_channels=False)
     invoke(make_commands(brief), "unsubscribe", other)
@@ -448,75 +463,56 @@ def test_topics_are_suggested(brief: Briefing) -> None:
     assert unsubscribe[0].value == "trade"
 
 
-def test_sanctioned_names_are_suggested_from_the_latest_lists(brief: Briefing) -> None:
-    tables = pytest.importorskip("briefing.sanctions.tables")
-    snapshots, entries = tables.snapshots_table, tables.entries_table
-    snapshots.metadata.create_all(brief.engine, tables=[snapshots, entries])
-    common = {
-        "source_title": "OFAC SDN list",
-        "source_short": "OFAC",
-        "date_basis": "publication",
-        "content_hash": "x",
-        "files": "sdn.csv",
-        "entries_kept": True,
-    }
+def load_lists(brief: Briefing) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "sanctions"
+    now = datetime(2024, 3, 1, tzinfo=UTC)
+    paths = [fixture / "default_2024-02-20.targets.simple.csv"]
+    ingest(brief, paths, IngestOptions(today=now.date()), now)
+    paths = [fixture / "default_2024-02-23.targets.simple.csv"]
+    ingest(brief, paths, IngestOptions(today=now.date()), now)
+    brief.refresh()
 
-    def entry(snapshot_id: int, name: str) -> dict[str, Any]:
-        return {
-            "snapshot_id": snapshot_id,
-            "entity_key": name.lower(),
-            "name": name,
-            "entity_type": "entity",
-            "programmes": "RUSSIA-EO14024",
-            "russia_programmes": "RUSSIA-EO14024",
-            "countries": "China",
-            "china_link": True,
-            "aliases": "",
-            "addresses": "",
-            "remarks": "",
-            "details": "",
-        }
 
-    long_name = "WUHAN " + "VERY LONG NAME " * 10 + "LTD"
-    with brief.engine.begin() as conn:
-        conn.execute(
-            snapshots.insert(),
-            [
-                {
-                    "id": 1,
-                    "source_key": "ofac",
-                    "list_date": date(2024, 2, 20),
-                    "entry_count": 1,
-                    **common,
-                },
-                {
-                    "id": 2,
-                    "source_key": "ofac",
-                    "list_date": date(2024, 2, 23),
-                    "entry_count": 3,
-                    **common,
-                },
-            ],
-        )
-        conn.execute(
-            entries.insert(),
-            [
-                entry(1, "WUHAN OLD NAME ONLY IN THE OLD LIST"),
-                entry(2, "WUHAN MAIWE COMMUNICATION CO LTD"),
-                entry(2, "ANOTHER CO (WUHAN BRANCH)"),
-                entry(2, long_name),
-            ],
-        )
-    choices = _autocomplete(make_commands(brief), "sanctions", "name", "wuhan")
+def test_sanctioned_names_are_suggested_from_the_lists_in_force(brief: Briefing) -> None:
+    load_lists(brief)
+    commands = make_commands(brief)
+    values = [c.value for c in _autocomplete(commands, "sanctions", "name", "wuhan")]
+    assert values[0] == "WUHAN MAIWE COMMUNICATION CO LTD"
+    # Word order, as the search forgives it; and an alias finds its entry's name.
+    reordered = [c.value for c in _autocomplete(commands, "sanctions", "name", "maiwe wuhan")]
+    assert reordered[0] == "WUHAN MAIWE COMMUNICATION CO LTD"
+    by_alias = [c.value for c in _autocomplete(commands, "sanctions", "name", "zala aero group")]
+    assert "LLC CST" in by_alias
+    # The subcommand's keywords come first when they fit.
+    assert _autocomplete(commands, "sanctions", "name", "ne")[0].value == "new"
+    assert _autocomplete(commands, "sanctions", "name", "st")[0].value == "stats"
+    assert _autocomplete(commands, "sanctions", "name", "") == []
+
+
+def test_a_slow_search_leaves_the_plain_matches(
+    brief: Briefing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_lists(brief)
+
+    def stuck(*args: object, **kwargs: object) -> list[str]:
+        time.sleep(1.0)
+        return ["NEVER SHOWN"]
+
+    monkeypatch.setattr("briefing.platforms.discord.suggest.similar_names", stuck)
+    monkeypatch.setattr("briefing.platforms.discord.commands.FUZZY_SUGGEST_S", 0.1)
+    commands = make_commands(brief)
+
+    async def suggest() -> tuple[list[app_commands.Choice[str]], float]:
+        started = time.monotonic()
+        choices = await commands.sanctions_choices("wuhan")
+        return choices, time.monotonic() - started
+
+    choices, took_s = asyncio.run(suggest())
     values = [c.value for c in choices]
-    # Prefix matches first, then names containing the text; only the latest list.
-    assert values == [
-        "WUHAN MAIWE COMMUNICATION CO LTD",
-        long_name[:99].rstrip() + "…",
-        "ANOTHER CO (WUHAN BRANCH)",
-    ]
-    assert _autocomplete(make_commands(brief), "sanctions", "name", "w") == []
+    assert values[0] == "WUHAN MAIWE COMMUNICATION CO LTD"
+    assert "NEVER SHOWN" not in values
+    assert took_s < 0.9
 
 
-def test_no_sanctions_lists_means_no_suggestions(brief: Briefing) -> None:
+def test_no_sanctions_lists_means_no_name_suggestions(brief: Briefing) -> None:
     assert _autocomplete(make_commands(brief), "sanctions", "name", "wuhan") == []

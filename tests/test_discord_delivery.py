@@ -21,6 +21,7 @@ from tests.fakes.fake_discord import FakeDiscord
 
 GUILD = "900"
 ADMIN = "555"
+SUBSCRIBED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -29,20 +30,17 @@ def fake() -> Iterator[FakeDiscord]:
         yield server
 
 
-def subscribe(brief: Briefing, channel_id: str, text: str) -> None:
+def subscribe(brief: Briefing, channel_id: str, text: str, now: datetime = SUBSCRIBED_AT) -> None:
     caller = Caller(
         platform="discord", user_id=ADMIN, workspace_id=GUILD, channel_id=channel_id, is_admin=True
     )
-    reply = dispatch(text, Context(brief=brief, today=TODAY, caller=caller))
+    reply = dispatch(text, Context(brief=brief, today=TODAY, caller=caller, now=now))
     assert reply.title.startswith("This channel now gets"), reply.title
 
 
 def test_each_subscribed_channel_gets_its_digest_once_per_local_day(
-    brief: Briefing, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+    brief: Briefing, fake: FakeDiscord
 ) -> None:
-    monkeypatch.setattr(
-        "handlers.subscribe.request_time", lambda: datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-    )
     fake.channel_errors["903"] = 10003  # deleted after subscribing
     subscribe(brief, "901", "subscribe daily 08:00 Europe/Berlin")
     subscribe(brief, "902", "subscribe 08:00 America/New_York")
@@ -82,11 +80,8 @@ def test_each_subscribed_channel_gets_its_digest_once_per_local_day(
 
 
 def test_a_rate_limited_digest_is_retried_on_a_later_tick_and_posted_once(
-    brief: Briefing, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+    brief: Briefing, fake: FakeDiscord
 ) -> None:
-    monkeypatch.setattr(
-        "handlers.subscribe.request_time", lambda: datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-    )
     subscribe(brief, "901", "subscribe 08:00 UTC")
     poster = DiscordPoster("token", api_url=fake.api_url, max_wait_s=1)
     fake.fail_next("messages", 429, retry_after_s=30)
@@ -100,11 +95,11 @@ def test_a_rate_limited_digest_is_retried_on_a_later_tick_and_posted_once(
 
 
 def test_an_alert_is_posted_once_to_channels_that_want_its_topic(
-    brief: Briefing, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+    brief: Briefing, fake: FakeDiscord
 ) -> None:
-    monkeypatch.setattr("handlers.subscribe.request_time", lambda: datetime(2024, 2, 1, tzinfo=UTC))
-    subscribe(brief, "901", "subscribe sanctions")
-    subscribe(brief, "902", "subscribe trade")
+    subscribed = datetime(2024, 2, 1, tzinfo=UTC)
+    subscribe(brief, "901", "subscribe sanctions", subscribed)
+    subscribe(brief, "902", "subscribe trade", subscribed)
     ofac = Source("OFAC SDN list", "https://ofac.treasury.gov/", date(2024, 2, 23))
     update = Update(
         update_id="ofac:2024-02-23",

@@ -25,7 +25,10 @@ __all__ = ["DiscordPoster", "configure_api_url", "make_client", "run_discord"]
 
 
 def configure_api_url(api_url: str | None) -> None:
-    """Point discord.py's REST routes (and interaction callbacks, follow-ups) at ``api_url``."""
+    """Point discord.py's REST routes (and interaction callbacks, follow-ups) at ``api_url``.
+
+    The gateway address then comes from that API too (see :class:`~.client.BriefClient`).
+    """
     from discord.http import Route
 
     Route.BASE = api_base(api_url)
@@ -36,7 +39,11 @@ def make_client(brief: Briefing, *, sync_commands: bool = True) -> BriefClient:
     from briefing.platforms.discord.client import BriefClient
     from briefing.platforms.discord.commands import DiscordCommands
 
-    return BriefClient(DiscordCommands(brief), sync_commands=sync_commands)
+    return BriefClient(
+        DiscordCommands(brief),
+        sync_commands=sync_commands,
+        follow_gateway=bool(brief.settings.discord_api_url),
+    )
 
 
 def run_discord(brief: Briefing, *, announce: Callable[[str], None] = print) -> None:

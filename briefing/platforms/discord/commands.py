@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 import discord
@@ -48,6 +49,7 @@ NONE_ALLOWED = discord.AllowedMentions.none()
 # Subcommand descriptions as Discord shows them (≤ 100 characters each).
 DESCRIPTIONS: dict[str, str] = {
     "trade": "China–Russia trade by year or month (China customs), with sources",
+    "chart": "A chart of China–Russia trade: China's exports vs imports, USD bn",
     "sanctions": "Search the sanctions lists for a person, company or vessel",
     "ask": "Ask a question in plain words; answered from sourced figures",
     "digest": "The daily digest, today's or as it stood on a past date",
@@ -58,6 +60,13 @@ DESCRIPTIONS: dict[str, str] = {
     "subscriptions": "What this channel and this server receive",
 }
 SHARE_HELP = "Post the answer in the channel for everyone (default: only you see it)"
+# Words of /brief sanctions that are not names, offered first when they fit what was typed.
+SANCTIONS_KEYWORDS = (
+    ("new", "new — what the newest lists added, changed and removed"),
+    ("stats", "stats — each list counted by programme and China link"),
+)
+# Fuzzy name suggestions must not hold up Discord's 3-second autocomplete window.
+FUZZY_SUGGEST_S = 1.5
 
 Dispatch = Callable[[str, Context], Reply]
 Interaction = discord.Interaction[discord.Client]
@@ -82,13 +91,30 @@ class DiscordCommands:
         brief: Briefing,
         *,
         dispatch: Dispatch | None = None,
+        clock: Callable[[], datetime] | None = None,
         today: Callable[[], date] | None = None,
         defer_after_s: float = DEFER_AFTER_S,
     ) -> None:
         self.brief = brief
         self._dispatch: Dispatch = dispatch or handlers.dispatch
-        self._today = today or (lambda: datetime.now(brief.settings.tz).date())
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._today = today
         self.defer_after_s = defer_after_s
+
+    def _day(self, now: datetime) -> date:
+        """The as-of date: ``now`` in the bot's time zone."""
+        return self._today() if self._today else now.astimezone(self.brief.settings.tz).date()
+
+    def context(self, interaction: Interaction) -> Context:
+        """The handler's context: the caller, and the moment the interaction arrived."""
+        now = self._clock()
+        return Context(
+            brief=self.brief,
+            today=self._day(now),
+            command=self.brief.settings.command_name,
+            caller=self.caller(interaction),
+            now=now,
+        )
 
     @property
     def group_name(self) -> str:
@@ -120,12 +146,7 @@ class DiscordCommands:
     async def run(self, interaction: Interaction, text: str, *, share: bool = False) -> None:
         """Answer ``text`` (a handler line such as ``trade 2024 exports``) to ``interaction``."""
         command, _ = handlers.split(text)
-        ctx = Context(
-            brief=self.brief,
-            today=self._today(),
-            command=self.brief.settings.command_name,
-            caller=self.caller(interaction),
-        )
+        ctx = self.context(interaction)
         ephemeral = not share
         if command.expensive:
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
@@ -191,14 +212,43 @@ class DiscordCommands:
 
     # -- autocomplete --------------------------------------------------------------------------
 
-    async def sanctioned_names(self, typed: str) -> list[str]:
-        if len(typed.strip()) < 2:
-            return []
-        return await asyncio.to_thread(suggest.sanctioned_names, self.brief.engine, typed)
+    def warm_up(self) -> None:
+        """Build the sanctions search index now rather than on the first keystroke."""
+        try:
+            started = time.monotonic()
+            suggest.similar_names(self.brief, "warm up", self._day(self._clock()))
+            log.info("sanctions search ready in %.1f s", time.monotonic() - started)
+        except Exception:
+            log.exception("building the sanctions search index failed")
+
+    async def sanctions_choices(self, typed: str) -> list[app_commands.Choice[str]]:
+        """``new``/``stats`` when they fit, then the search's best names, then names containing
+        the text (on the lists in force)."""
+        needle = typed.strip().lower()
+        choices = [
+            app_commands.Choice(name=label, value=word)
+            for word, label in SANCTIONS_KEYWORDS
+            if needle and word.startswith(needle)
+        ]
+        if len(needle) < 2:
+            return choices
+        today = self._day(self._clock())
+        fuzzy = asyncio.ensure_future(
+            asyncio.to_thread(suggest.similar_names, self.brief, typed, today)
+        )
+        names = await asyncio.to_thread(suggest.sanctioned_names, self.brief, typed, today)
+        done, _ = await asyncio.wait({fuzzy}, timeout=FUZZY_SUGGEST_S)
+        # Not ready in time (the search index is still being built): plain matches will do.
+        if done and fuzzy.exception() is None:
+            names = fuzzy.result() + [n for n in names if n not in fuzzy.result()]
+        elif done:
+            log.error("sanctions suggestions failed", exc_info=fuzzy.exception())
+        return choices + _choices(names[: suggest.MAX_CHOICES - len(choices)])
 
 
 def _choices(values: list[str]) -> list[app_commands.Choice[str]]:
-    return [app_commands.Choice(name=suggest.clip(v), value=suggest.clip(v)) for v in values]
+    clipped = dict.fromkeys(suggest.clip(v) for v in values)  # distinct, in order
+    return [app_commands.Choice(name=v, value=v) for v in clipped]
 
 
 def build_group(commands: DiscordCommands) -> app_commands.Group:
@@ -213,18 +263,33 @@ def build_group(commands: DiscordCommands) -> app_commands.Group:
     @app_commands.describe(
         period="A year, month or range: 2024, 2024-12, 2023-01..2024-06 (default: latest)",
         flow="China's exports to Russia, imports from Russia, or the total",
+        detail="By HS chapter: chapters, movers, or one chapter (hs 87, vehicles)",
         share=SHARE_HELP,
     )
     async def trade(
         interaction: Interaction,
         period: str | None = None,
         flow: Literal["exports", "imports", "total"] | None = None,
+        detail: str | None = None,
         share: bool = False,
     ) -> None:
-        await run(interaction, command_line("trade", period, flow), share=share)
+        await run(interaction, command_line("trade", period, flow, detail), share=share)
+
+    @group.command(name="chart", description=DESCRIPTIONS["chart"])
+    @app_commands.describe(
+        period="Years 2019..2025, months 2024-01..2025-06, or one year (default: every year)",
+        share=SHARE_HELP,
+    )
+    async def chart(
+        interaction: Interaction, period: str | None = None, share: bool = False
+    ) -> None:
+        await run(interaction, command_line("chart", "trade", period), share=share)
 
     @group.command(name="sanctions", description=DESCRIPTIONS["sanctions"])
-    @app_commands.describe(name="A name, or part of one", share=SHARE_HELP)
+    @app_commands.describe(
+        name="A name or identifier; or `new` (latest changes), `stats` (counts)",
+        share=SHARE_HELP,
+    )
     async def sanctions(interaction: Interaction, name: str, share: bool = False) -> None:
         await run(interaction, command_line("sanctions", name), share=share)
 
@@ -232,7 +297,7 @@ def build_group(commands: DiscordCommands) -> app_commands.Group:
     async def sanctions_name(
         interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return _choices(await commands.sanctioned_names(current))
+        return await commands.sanctions_choices(current)
 
     @group.command(name="ask", description=DESCRIPTIONS["ask"])
     @app_commands.describe(

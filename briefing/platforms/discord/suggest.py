@@ -7,27 +7,18 @@ in a worker thread).
 
 from __future__ import annotations
 
-import logging
+from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
-from sqlalchemy import Engine, case, column, func, select, table
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import case, func, or_, select
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from briefing.core import Briefing
 
 MAX_CHOICES = 25
 MAX_CHOICE_CHARS = 100
-
-# The sanctions store's tables, named here rather than imported: suggestions only need three
-# columns, and a database without sanctions lists yet simply has no suggestions.
-_snapshots = table(
-    "sanctions_snapshots",
-    column("id"),
-    column("source_key"),
-    column("entries_kept"),
-)
-_entries = table("sanctions_entries", column("snapshot_id"), column("name"))
 
 TOPIC_SUGGESTIONS = (
     "digest sanctions trade",
@@ -46,34 +37,50 @@ def clip(text: str, limit: int = MAX_CHOICE_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def sanctioned_names(engine: Engine, typed: str, limit: int = MAX_CHOICES) -> list[str]:
-    """Names in the latest stored list of each source containing ``typed``, prefix matches first.
+def sanctioned_names(
+    brief: Briefing, typed: str, as_of: date, limit: int = MAX_CHOICES
+) -> list[str]:
+    """Names on the lists in force on ``as_of`` whose name or an alias contains ``typed``.
 
-    Case-insensitive; empty when no list is stored yet.
+    Case-insensitive, names starting with ``typed`` first: a scan of the lists in force (tens of
+    thousands of rows), fast enough per keystroke. Empty when no list is loaded.
     """
+    from briefing.sanctions.search import sanctions
+    from briefing.sanctions.tables import entries_table
+
+    ids = [s.snapshot_id for s in sanctions(brief).in_force(as_of)]
     typed = " ".join(typed.split())
-    latest = (
-        select(func.max(_snapshots.c.id))
-        .where(_snapshots.c.entries_kept.is_(True))
-        .group_by(_snapshots.c.source_key)
-    )
-    name = _entries.c.name
+    if not ids or not typed:
+        return []
     escaped = typed.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    name, aliases = entries_table.c.name, entries_table.c.aliases
+    starts = name.ilike(f"{escaped}%", escape="\\")
     stmt = (
         select(name)
-        .where(_entries.c.snapshot_id.in_(latest))
-        .where(name.ilike(f"%{escaped}%", escape="\\"))
+        .where(entries_table.c.snapshot_id.in_(ids))
+        .where(
+            or_(
+                name.ilike(f"%{escaped}%", escape="\\"),
+                aliases.ilike(f"%{escaped}%", escape="\\"),
+            )
+        )
         .group_by(name)
-        .order_by(case((name.ilike(f"{escaped}%", escape="\\"), 0), else_=1), name)
+        .order_by(func.min(case((starts, 0), else_=1)), name)
         .limit(limit)
     )
-    try:
-        with engine.connect() as conn:
-            return [str(row[0]) for row in conn.execute(stmt)]
-    except SQLAlchemyError:
-        # No sanctions tables yet (nothing ingested): no suggestions, not an error to the user.
-        log.debug("no sanctioned names to suggest", exc_info=True)
-        return []
+    with brief.engine.connect() as conn:
+        return [str(row[0]) for row in conn.execute(stmt)]
+
+
+def similar_names(brief: Briefing, typed: str, as_of: date, limit: int = MAX_CHOICES) -> list[str]:
+    """Names the sanctions search ranks for ``typed`` (word order, typos, legal forms)."""
+    from briefing.sanctions.search import sanctions
+
+    found: list[str] = []
+    for match in sanctions(brief).index(as_of).search(typed, limit=limit):
+        if match.entry.name not in found:
+            found.append(match.entry.name)
+    return found
 
 
 @cache
