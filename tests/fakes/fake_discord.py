@@ -6,7 +6,11 @@
 - ``POST /users/@me/channels`` (open a DM), ``GET /users/@me`` (the bot's user);
 - the interaction endpoints discord.py uses: ``POST /interactions/{id}/{token}/callback``,
   ``POST /webhooks/{app}/{token}`` (follow-ups), ``PATCH``/``DELETE`` of
-  ``/webhooks/{app}/{token}/messages/@original``.
+  ``/webhooks/{app}/{token}/messages/@original``;
+- what a discord.py client needs to start: ``GET /oauth2/applications/@me``,
+  ``GET /gateway/bot`` (pointing at :class:`FakeGateway`, a websocket speaking the gateway's
+  HELLO / IDENTIFY / READY / heartbeat and dispatching the events a test sends) and the command
+  registration ``PUT /applications/{app}/commands``.
 
 Failures are injected per route: :meth:`FakeDiscord.fail_next` answers the next calls with a 429
 (``retry_after`` in the body, ``Retry-After`` header) or any status; ``channel_errors`` answers
@@ -16,6 +20,8 @@ every post to a channel with a Discord error code (403/404: Missing Access, Unkn
 
 from __future__ import annotations
 
+import asyncio
+import asyncio.base_events
 import itertools
 import json
 import re
@@ -29,9 +35,19 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from aiohttp import WSMsgType, web
+
 API_PREFIX = "/api/v10"
 APPLICATION_ID = "1100000000000000001"
 BOT_USER_ID = "1100000000000000002"
+BOT_USER = {
+    "id": BOT_USER_ID,
+    "username": "brief",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+}
 
 # Discord's error bodies for the codes the poster maps.
 ERRORS: dict[int, tuple[int, str]] = {
@@ -77,6 +93,9 @@ _ROUTES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("messages", "POST", re.compile(r"^/channels/(?P<channel>[^/]+)/messages$")),
     ("dm", "POST", re.compile(r"^/users/@me/channels$")),
     ("me", "GET", re.compile(r"^/users/@me$")),
+    ("application", "GET", re.compile(r"^/oauth2/applications/@me$")),
+    ("gateway", "GET", re.compile(r"^/gateway/bot$")),
+    ("sync", "PUT", re.compile(r"^/applications/(?P<app>[^/]+)/commands$")),
     ("callback", "POST", re.compile(r"^/interactions/(?P<id>[^/]+)/(?P<token>[^/]+)/callback$")),
     ("followup", "POST", re.compile(r"^/webhooks/(?P<app>[^/]+)/(?P<token>[^/]+)$")),
     (
@@ -102,6 +121,8 @@ class FakeDiscord:
     land_then_fail: dict[str, int] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    # Where ``GET /gateway/bot`` sends clients (a :class:`FakeGateway`'s url).
+    gateway_url: str | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -227,8 +248,32 @@ class FakeDiscord:
         if route == "dm":
             return 200, {}, {"id": f"dm-{body.get('recipient_id')}", "type": 1}
         if route == "me":
-            user = {"id": BOT_USER_ID, "username": "brief", "discriminator": "0", "bot": True}
-            return 200, {}, {**user, "avatar": None}
+            return 200, {}, BOT_USER
+        if route == "application":
+            return (
+                200,
+                {},
+                {
+                    "id": APPLICATION_ID,
+                    "name": "China–Russia Brief",
+                    "description": "",
+                    "icon": None,
+                    "bot_public": False,
+                    "bot_require_code_grant": False,
+                    "owner": BOT_USER,
+                    "verify_key": "0" * 64,
+                    "flags": 0,
+                },
+            )
+        if route == "gateway":
+            limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+            return 200, {}, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        if route == "sync":
+            registered = [
+                {**command, "id": str(1300000000000000000 + i), "application_id": params["app"]}
+                for i, command in enumerate(body or [])
+            ]
+            return 200, {}, registered
         if route == "callback":
             interaction = {"id": params["id"], "type": (body or {}).get("type", 4)}
             return 200, {}, {"interaction": interaction}
@@ -270,7 +315,7 @@ class FakeDiscord:
             "content": body.get("content", ""),
             "embeds": body.get("embeds", []),
             "attachments": [],
-            "author": {"id": BOT_USER_ID, "username": "brief", "discriminator": "0", "bot": True},
+            "author": BOT_USER,
             "timestamp": "2026-11-23T08:00:00+00:00",
             "edited_timestamp": None,
             "tts": False,
@@ -329,6 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
             path = path[len(API_PREFIX) :]
         body, files = parse_body(self.headers.get("Content-Type", ""), raw)
         route, status, headers, payload = self.owner._handle(self.command, path, body, files)
+        # Recorded before answering: a client that has its response finds its call here.
         self.owner._record(
             Call(
                 route=route,
@@ -364,3 +410,114 @@ def iter_strings(value: Any) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from iter_strings(item)
+
+
+class FakeGateway:
+    """A Discord gateway on ``ws://127.0.0.1``: HELLO, then READY after IDENTIFY, heartbeat
+    ACKs, and :meth:`dispatch` to send an event (e.g. ``INTERACTION_CREATE``) to the bot.
+
+    Runs aiohttp's websocket server on an event loop of its own thread; frames are plain JSON
+    text, which discord.py reads without transport compression.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.identified = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._sequence = itertools.count(1)
+        self._port = 0
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self._port}/"
+
+    def start(self) -> FakeGateway:
+        started = threading.Event()
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+
+        async def serve() -> None:
+            app = web.Application()
+            app.router.add_get("/", self._socket)
+            self._runner = web.AppRunner(app)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            server = site._server
+            assert isinstance(server, asyncio.base_events.Server)
+            self._port = server.sockets[0].getsockname()[1]
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.run_until_complete(serve())
+            started.set()
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+        started.wait(5)
+        return self
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+
+        async def close() -> None:
+            for socket in list(self._sockets):
+                await socket.close()
+            if self._runner is not None:
+                await self._runner.cleanup()
+
+        asyncio.run_coroutine_threadsafe(close(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+        loop.close()
+
+    def __enter__(self) -> FakeGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send a DISPATCH (op 0) event to every connected client."""
+        assert self._loop is not None
+        frame = {"op": 0, "t": event, "s": next(self._sequence), "d": data}
+        asyncio.run_coroutine_threadsafe(self._send_all(frame), self._loop).result(5)
+
+    async def _send_all(self, frame: dict[str, Any]) -> None:
+        for socket in self._sockets:
+            await socket.send_str(json.dumps(frame))
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": 41250}}))
+        async for message in socket:
+            if message.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(message.data)
+            self.received.append(frame)
+            if frame.get("op") == 1:
+                await socket.send_str(json.dumps({"op": 11}))
+            elif frame.get("op") == 2:
+                ready = {
+                    "v": 10,
+                    "user": BOT_USER,
+                    "guilds": [],
+                    "session_id": "fake-session",
+                    "resume_gateway_url": self.url,
+                    "shard": [0, 1],
+                    "application": {"id": APPLICATION_ID, "flags": 0},
+                }
+                frame = {"op": 0, "t": "READY", "s": next(self._sequence), "d": ready}
+                await socket.send_str(json.dumps(frame))
+                self.identified.set()
+        self._sockets.remove(socket)
+        return socket
