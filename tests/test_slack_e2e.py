@@ -35,6 +35,7 @@ from tests.fakes.fake_slack import (
 )
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+MORNING = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.slow
 
@@ -63,6 +64,8 @@ class Bot:
     """The bot serving HTTP on an ephemeral port, with every dispatch recorded."""
 
     url: str = ""
+    # What the bot's clock says when a request arrives (the context's now and today).
+    now: datetime = MORNING
     dispatched: list[tuple[str, Caller]] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)
     # Tests swap this to slow a command down or make it fail.
@@ -83,7 +86,7 @@ class Bot:
 def bot(slack_brief: Briefing) -> Iterator[Bot]:
     bot = Bot()
     commands = SlackCommands(
-        slack_brief, make_client(slack_brief.settings), dispatch=bot.dispatch, today=lambda: TODAY
+        slack_brief, make_client(slack_brief.settings), dispatch=bot.dispatch, clock=lambda: bot.now
     )
     server = HttpServer(make_wsgi_app(build_app(commands, signing_secret=SECRET)), "127.0.0.1", 0)
     bot.url = server.url
@@ -304,9 +307,7 @@ def test_each_subscribed_channel_gets_its_digest_once_per_local_day(
 ) -> None:
     from briefing.delivery.digests import deliver_due
 
-    monkeypatch.setattr(
-        "handlers.subscribe.request_time", lambda: datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-    )
+    bot.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # subscribed the day before
     fake.admins.add("UADMIN")
     fake.channel_errors["CGONE"] = "channel_not_found"
     fake.ephemeral_errors["CGONE"] = "channel_not_found"

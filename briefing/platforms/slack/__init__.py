@@ -44,9 +44,8 @@ def run_slack(
     require_settings(brief, http=http)
     client = make_client(settings)
     secret = settings.slack_signing_secret
-    app = build_app(
-        SlackCommands(brief, client), signing_secret=secret.get_secret_value() if secret else ""
-    )
+    commands = SlackCommands(brief, client)
+    app = build_app(commands, signing_secret=secret.get_secret_value() if secret else "")
     timer = start_delivery(brief, SlackPoster(client))
     try:
         if http:
@@ -58,3 +57,4 @@ def run_slack(
         pass
     finally:
         timer.shutdown(wait=False)
+        commands.close()

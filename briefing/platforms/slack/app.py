@@ -1,9 +1,9 @@
 """The bolt app: the slash command and the Share button.
 
 Every request is acknowledged at once, inside Slack's 3-second window, and answered afterwards
-through its ``response_url``: the app runs with ``process_before_response=True`` so the ack is
-the HTTP response itself (no thread hand-off before it), and the work is a lazy listener on a
-worker pool. Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks
+through its ``response_url``: the app runs with ``process_before_response=True``, so the ack
+listener runs on the request's own thread and its ack *is* the HTTP response (a busy worker pool
+can never hold an ack back); before returning it hands the command to a pool of answer workers. Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks
 "Share in channel", which re-runs the command and posts it ``in_channel``.
 """
 
@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -58,6 +58,7 @@ class Invocation:
     team_id: str | None
     channel_id: str | None
     response_url: str
+    arrived: datetime  # when Slack's request reached us: the context's ``now``
     user_name: str | None = None
 
 
@@ -71,8 +72,9 @@ class SlackCommands:
         *,
         render: RenderBlocks | None = None,
         dispatch: Dispatch | None = None,
-        today: Callable[[], date] | None = None,
+        clock: Callable[[], datetime] | None = None,
         admins: AdminCheck | None = None,
+        workers: int = 16,
     ) -> None:
         if render is None:
             from briefing.render.slack_blocks import render_blocks
@@ -86,14 +88,27 @@ class SlackCommands:
         self.client = client
         self.render = render
         self.dispatch = dispatch
-        tz = brief.settings.tz
-        self.today = today or (lambda: datetime.now(tz).date())
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.admins = admins or AdminCheck(client, brief.settings.admin_ids)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-answer")
+
+    def close(self) -> None:
+        """Finish the answers already started; take no new ones."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _later(self, work: Callable[[], None]) -> None:
+        def run() -> None:
+            try:
+                work()
+            except Exception:
+                log.exception("an answer worker failed")
+
+        self.pool.submit(run)
 
     # -- listeners (bolt injects arguments by parameter name) -------------------------------
 
     def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
-        """Acknowledge at once; say so when the answer will take a moment."""
+        """Acknowledge at once (saying so when the answer will take a moment), answer later."""
         from handlers import split
 
         text, _share = parse_share(command.get("text") or "")
@@ -101,8 +116,10 @@ class SlackCommands:
             ack(text=WORKING_TEXT, response_type="ephemeral")
         else:
             ack()
+        arrived = self.clock()
+        self._later(lambda: self.answer_command(command, arrived))
 
-    def answer_command(self, command: dict[str, Any]) -> None:
+    def answer_command(self, command: dict[str, Any], arrived: datetime) -> None:
         text, share = parse_share(command.get("text") or "")
         self.answer(
             Invocation(
@@ -111,15 +128,18 @@ class SlackCommands:
                 team_id=command.get("team_id"),
                 channel_id=command.get("channel_id"),
                 response_url=command["response_url"],
+                arrived=arrived,
                 user_name=command.get("user_name"),
             ),
             share=share,
         )
 
-    def ack_share(self, ack: Ack) -> None:
+    def ack_share(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
+        arrived = self.clock()
+        self._later(lambda: self.answer_share(body, arrived))
 
-    def answer_share(self, body: dict[str, Any]) -> None:
+    def answer_share(self, body: dict[str, Any], arrived: datetime) -> None:
         """The Share button: re-run the command its value holds and post it in the channel."""
         actions = body.get("actions") or [{}]
         user = body.get("user") or {}
@@ -130,6 +150,7 @@ class SlackCommands:
                 team_id=(body.get("team") or {}).get("id") or user.get("team_id"),
                 channel_id=(body.get("channel") or {}).get("id"),
                 response_url=body["response_url"],
+                arrived=arrived,
                 user_name=user.get("username") or user.get("name"),
             ),
             share=True,
@@ -152,7 +173,8 @@ class SlackCommands:
         try:
             ctx = Context(
                 brief=self.brief,
-                today=self.today(),
+                today=invocation.arrived.astimezone(self.brief.settings.tz).date(),
+                now=invocation.arrived,
                 command=self.brief.settings.command_name,
                 caller=self.caller(invocation),
             )
@@ -219,24 +241,28 @@ class SlackCommands:
             )
 
 
-def build_app(
-    commands: SlackCommands,
-    *,
-    signing_secret: str,
-    token_verification: bool = True,
-    workers: int = 16,
-) -> App:
-    """The bolt App with the slash command and the Share button registered."""
-    app = App(
-        client=commands.client,
+def bolt_app(client: WebClient, *, signing_secret: str, token_verification: bool = True) -> App:
+    """A bolt App as this bot runs it, with no listeners yet.
+
+    ``process_before_response=True``: a listener runs on the request thread and its ack is the
+    HTTP response, with no hand-off to bolt's pool and no polling for the ack.
+    """
+    return App(
+        client=client,
         signing_secret=signing_secret,
         token_verification_enabled=token_verification,
         process_before_response=True,
-        listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="slack"),
         name="china-russia-brief",
     )
-    app.command(commands.brief.settings.command_name)(
-        ack=commands.ack_command, lazy=[commands.answer_command]
+
+
+def build_app(
+    commands: SlackCommands, *, signing_secret: str, token_verification: bool = True
+) -> App:
+    """The bolt App with the slash command and the Share button registered."""
+    app = bolt_app(
+        commands.client, signing_secret=signing_secret, token_verification=token_verification
     )
-    app.action(SHARE_ACTION_ID)(ack=commands.ack_share, lazy=[commands.answer_share])
+    app.command(commands.brief.settings.command_name)(commands.ack_command)
+    app.action(SHARE_ACTION_ID)(commands.ack_share)
     return app
