@@ -71,7 +71,7 @@ class FakeSlack:
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -217,6 +217,10 @@ class FakeSlack:
         return {"ok": False, "error": "unknown_method"}
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # bursts of new connections (a benchmark) must not be reset
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: FakeSlack
     protocol_version = "HTTP/1.1"
@@ -244,6 +248,13 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(json.loads(body))
         elif body:
             params.update(parse_qsl(body.decode("utf-8")))
+        if kind == "_stats":  # for benchmarks in another process: calls per method
+            with fake._lock:
+                counts: dict[str, int] = {}
+                for call in fake.calls:
+                    counts[call.method] = counts.get(call.method, 0) + 1
+            self._send(200, {"ok": True, "counts": counts})
+            return
         method = {
             "api": parts[-1] if len(parts) > 1 else "",
             "upload": "upload",

@@ -1,0 +1,296 @@
+"""Slack over HTTP: signed `/brief trade 2024` against a bare bolt app, on loopback.
+
+Each app runs in its own subprocess on the same server (waitress, 16 threads) with the same bolt
+settings (request verification on, ``process_before_response=True``):
+
+- bare: one listener that acks with a constant text;
+- bot: China–Russia Brief as it runs — ack, then answer through the response_url (a fake Slack
+  in another process) from its pool of answer workers;
+- bot, ack path only: the bot with the answer workers switched off, to show what the HTTP and
+  ack layer costs apart from the work of answering (a diagnostic, not a way to run).
+
+A load client with 16 keep-alive connections sends freshly signed requests, the apps taking
+turns for two rounds. Printed: acknowledged requests per second and ack latency p50/p99 for each,
+the ratio bot / bare (target ≥ 0.8), the bot's ack p99 (target < 300 ms), and the rate at which
+answers reached the response_url (the whole job: ack to last answer).
+
+Run: .venv/bin/python -m bench.bench_slack_http
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing.settings import PROJECT_ROOT
+
+CONNECTIONS = 16
+REQUESTS_PER_PHASE = 2000
+WARMUP_REQUESTS = 200
+ROUNDS = 2
+PHASE_TIME_LIMIT_S = 60.0
+DRAIN_TIME_LIMIT_S = 120.0
+SECRET = "bench-signing-secret"
+COMMAND_TEXT = "trade 2024"
+VARIANTS = ("bare", "bot", "ack-only")
+LABELS = {
+    "bare": "bare bolt app (constant ack)",
+    "bot": "China–Russia Brief",
+    "ack-only": "  (bot, ack path only)",
+}
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+# -- the processes under test ---------------------------------------------------------------
+
+
+def serve_fake() -> None:
+    from tests.fakes.fake_slack import FakeSlack
+
+    with FakeSlack() as fake:
+        print(fake.base_url, flush=True)
+        sys.stdin.read()  # until the parent closes our stdin
+
+
+def serve_app(variant: str, api_url: str, database_url: str) -> None:
+    import logging
+
+    from pydantic import SecretStr
+    from slack_bolt import Ack
+
+    from briefing.core import Briefing
+    from briefing.platforms.slack.app import SlackCommands, bolt_app, build_app
+    from briefing.platforms.slack.client import make_client
+    from briefing.platforms.slack.server import HttpServer, make_wsgi_app
+    from briefing.settings import load_settings
+
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # queue depth notes
+    settings = load_settings(
+        _env_file=None,
+        database_url=database_url,
+        slack_bot_token=SecretStr("xoxb-bench"),
+        slack_signing_secret=SecretStr(SECRET),
+        slack_api_url=api_url,
+    )
+    client = make_client(settings)
+    if variant == "bare":
+        app = bolt_app(client, signing_secret=SECRET)
+
+        def ack_only(ack: Ack) -> None:
+            ack("ok")
+
+        app.command(settings.command_name)(ack_only)
+    else:
+        commands = SlackCommands(Briefing.load(settings), client)
+        if variant == "ack-only":
+            commands._later = lambda work: None  # type: ignore[method-assign]
+        app = build_app(commands, signing_secret=SECRET)
+    server = HttpServer(make_wsgi_app(app), "127.0.0.1", 0)
+    print(server.url, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+def _spawn(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.bench_slack_http", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    if not url.startswith("http://127.0.0.1:"):
+        proc.kill()
+        raise RuntimeError(f"{args} did not start: {url!r}")
+    return proc, url
+
+
+# -- the load client ------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    sent: int
+    seconds: float
+    latencies_ms: list[float]
+    failures: int
+
+
+@dataclass
+class Result:
+    phases: list[Phase] = field(default_factory=list)
+    answer_seconds: float = 0.0  # bot: from the first request to the last answer, summed
+
+    @property
+    def acked(self) -> int:
+        return sum(len(p.latencies_ms) for p in self.phases)
+
+    @property
+    def rate(self) -> float:
+        return self.acked / sum(p.seconds for p in self.phases)
+
+    def latency(self, q: float) -> float:
+        return _percentile([x for p in self.phases for x in p.latencies_ms], q)
+
+    @property
+    def failures(self) -> int:
+        return sum(p.failures for p in self.phases)
+
+
+def _load(url: str, requests: int, response_url: str) -> Phase:
+    from tests.fakes.fake_slack import signed_headers, slash_body
+
+    port = int(url.rsplit(":", 1)[1])
+    counter = itertools.count()
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures = [0]
+    deadline = time.monotonic() + PHASE_TIME_LIMIT_S
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        failed = 0
+        while time.monotonic() < deadline:
+            with lock:
+                i = next(counter)
+            if i >= requests:
+                break
+            body = slash_body(COMMAND_TEXT, response_url=f"{response_url}/{i}")
+            headers = signed_headers(SECRET, body)
+            start = time.perf_counter()
+            try:
+                conn.request("POST", "/slack/events", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                ok = False
+            if ok:
+                mine.append((time.perf_counter() - start) * 1000)
+            else:
+                failed += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            failures[0] += failed
+
+    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - start
+    return Phase(min(requests, next(counter)), seconds, latencies, failures[0])
+
+
+def _answers(fake_url: str) -> int:
+    port = int(fake_url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/_stats")
+        counts: dict[str, int] = json.loads(conn.getresponse().read())["counts"]
+    finally:
+        conn.close()
+    return counts.get("response", 0)
+
+
+def _wait_answers(fake_url: str, expected: int) -> float:
+    """Seconds until the fake has seen ``expected`` response_url posts (or the time limit)."""
+    start = time.perf_counter()
+    while _answers(fake_url) < expected and time.perf_counter() - start < DRAIN_TIME_LIMIT_S:
+        time.sleep(0.02)
+    return time.perf_counter() - start
+
+
+def run() -> tuple[dict[str, Result], int]:
+    results = {v: Result() for v in VARIANTS}
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        fake, fake_url = _spawn("fake")
+        procs.append(fake)
+        response_url = f"{fake_url}/response"
+        with tempfile.TemporaryDirectory() as tmp:
+            urls: dict[str, str] = {}
+            for variant in VARIANTS:
+                db = f"sqlite:///{Path(tmp) / variant}.db"
+                proc, urls[variant] = _spawn("serve", variant, f"{fake_url}/api", db)
+                procs.append(proc)
+            for variant in VARIANTS:
+                _load(urls[variant], WARMUP_REQUESTS, response_url)
+            expected = WARMUP_REQUESTS  # answers from the bot's warm-up
+            _wait_answers(fake_url, expected)
+            for _ in range(ROUNDS):
+                for variant in VARIANTS:
+                    phase = _load(urls[variant], REQUESTS_PER_PHASE, response_url)
+                    results[variant].phases.append(phase)
+                    if variant == "bot":
+                        expected += len(phase.latencies_ms)
+                        drain = _wait_answers(fake_url, expected)
+                        results[variant].answer_seconds += phase.seconds + drain
+            missing = expected - _answers(fake_url)
+    finally:
+        for proc in procs:
+            if proc.stdin:
+                proc.stdin.close()
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return results, missing
+
+
+def main() -> None:
+    results, missing = run()
+    print(
+        f"Signed '/brief {COMMAND_TEXT}' over HTTP on loopback, waitress, {CONNECTIONS} keep-alive "
+        f"connections, {ROUNDS}×{REQUESTS_PER_PHASE} requests per app:"
+    )
+    for variant in VARIANTS:
+        r = results[variant]
+        print(
+            f"  {LABELS[variant]:<30} {r.rate:7.0f} acks/s   p50 {r.latency(0.5):6.1f} ms   "
+            f"p99 {r.latency(0.99):6.1f} ms   failed {r.failures}"
+        )
+    bare, bot, ack_only = results["bare"], results["bot"], results["ack-only"]
+    print(
+        f"  ratio bot / bare {bot.rate / bare.rate:.2f} (target ≥ 0.8; ack path only: "
+        f"{ack_only.rate / bare.rate:.2f}); bot ack p99 {bot.latency(0.99):.1f} ms "
+        "(target < 300 ms)"
+    )
+    print(
+        f"  answers delivered to the response_url: {bot.acked / bot.answer_seconds:.0f}/s "
+        f"(first request to last answer), {missing} missing"
+    )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["fake"]:
+        serve_fake()
+    elif sys.argv[1:2] == ["serve"]:
+        serve_app(sys.argv[2], sys.argv[3], sys.argv[4])
+    else:
+        main()
