@@ -236,3 +236,61 @@ def test_sdn_names_are_claimed(name: str) -> None:
     assert ofac.role_of(Path(name)) is not None
     assert ofac.role_of(Path("address.csv")) is None
     assert ofac.role_of(Path("sdnx.csv")) is None
+
+
+def test_list_date_falls_back_to_today_and_progress_is_reported(brief: Briefing) -> None:
+    calls: list[tuple[str, int | None, int]] = []
+    options = IngestOptions(
+        today=date(2024, 4, 2),
+        progress=lambda label, total, done: calls.append((label, total, done)),
+    )
+    (result,) = ingest(brief, [WATCHMAN / "sdn.csv"], options, NOW)
+    assert result.as_of == date(2024, 4, 2)  # no --as-of, no date in the name or folder
+    assert "(today)" in result.summary
+    labels = {label for label, _, _ in calls}
+    assert labels == {"OFAC sdn.csv", "Storing sdn.csv, add.csv, alt.csv, sdn_comments.csv"}
+    finals = {label: (total, done) for label, total, done in calls}
+    assert all(total == done == 17 for total, done in finals.values())
+
+
+def test_old_lists_keep_their_metadata_but_not_their_entries(
+    brief: Briefing, tmp_path: Path
+) -> None:
+    lines = (WATCHMAN / "sdn.csv").read_bytes().split(b"\r\n")
+    paths = []
+    for day, keep in ((1, 17), (2, 16), (3, 15), (4, 14)):
+        path = tmp_path / f"sdn_2024-01-0{day}.csv"
+        path.write_bytes(b"\r\n".join([*lines[:keep], b""]))
+        paths.append(path)
+        load(brief, path)
+    with brief.engine.connect() as conn:
+        kept = conn.execute(
+            select(snapshots_table.c.list_date, snapshots_table.c.entries_kept).order_by(
+                snapshots_table.c.list_date
+            )
+        ).all()
+        stored = conn.execute(select(func.count()).select_from(entries_table)).scalar_one()
+    assert [k for _, k in kept] == [False, True, True, True]
+    assert stored == 16 + 15 + 14
+    again = load(brief, paths[0])[0]
+    assert "unchanged" in again.summary  # the hash outlives the entries
+
+
+def test_a_forced_replacement_records_its_own_update(brief: Briefing, tmp_path: Path) -> None:
+    lines = (WATCHMAN / "sdn.csv").read_bytes().split(b"\r\n")
+    first, second = tmp_path / "a" / "sdn.csv", tmp_path / "b" / "sdn.csv"
+    for path, keep in ((first, 17), (second, 15)):
+        path.parent.mkdir()
+        path.write_bytes(b"\r\n".join([*lines[:keep], b""]))
+    load(brief, WATCHMAN / "sdn.csv", as_of=date(2024, 1, 1))
+    (loaded,) = load(brief, first, as_of=date(2024, 1, 2))
+    assert [u.update_id for u in loaded.updates] == ["sanctions:ofac-sdn:2024-01-02"]
+    options = IngestOptions(as_of=date(2024, 1, 2), force=True, today=date(2024, 3, 1))
+    (replaced,) = ingest(brief, [second], options, NOW)
+    assert "replaced the list of 2 Jan 2024" in replaced.summary
+    (update,) = replaced.updates
+    assert update.update_id.startswith("sanctions:ofac-sdn:2024-01-02:")
+    # 10 of the 15 kept rows had aliases, addresses or long remarks from the companions.
+    assert update.lines[0].text.startswith("0 added, 10 changed, 2 removed")
+    stored = updates_between(brief.engine, date(2024, 1, 1), date(2024, 1, 2), topic="sanctions")
+    assert {u.update_id for u in stored} == {"sanctions:ofac-sdn:2024-01-02", update.update_id}

@@ -18,7 +18,7 @@ from briefing.sanctions.normalise import name_key
 from briefing.sanctions.search import Match, SanctionsData, sanctions
 from briefing.sanctions.topic import CHINA, HONG_KONG
 
-MAX_NEW_NAMES = 30
+MAX_NEW_NAMES = 20
 MAX_NEW_CHANGES = 20
 TOP_PROGRAMMES = 8
 

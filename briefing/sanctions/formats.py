@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import date
 from pathlib import Path
 
@@ -216,6 +217,11 @@ def _store_one(
     if old is not None and previous is not None:
         diff = diff_lists(source, previous.list_date, old, entries, parsed.list_date)
         update = diff_update(diff, command)
+        if update is not None and replaced:
+            # The replaced list's update stays on record; the corrected one gets its own id.
+            update = dataclass_replace(
+                update, update_id=f"{update.update_id}:{parsed.content_hash[:8]}"
+            )
         if update is not None:
             updates.append(update)
     # A list older than one already loaded (a backfill) is the new baseline of the next one.
