@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,24 @@ class Settings(BaseSettings):
 
     discord_bot_token: SecretStr | None = None
     discord_api_url: str | None = None
+
+    # Delivery of digests and alerts (docs/delivery.md).
+    # Worker threads per process; every replica delivers.
+    delivery_threads: int = Field(default=4, ge=1, le=64)
+    # Posts in flight at once per workspace, per process.
+    delivery_workspace_concurrency: int = Field(default=4, ge=1, le=64)
+    # Seconds between two posts to one channel (Slack allows about one a second).
+    delivery_channel_interval_s: float = Field(default=1.0, ge=0, le=60)
+    # A digest found later than this after its time is skipped, not caught up.
+    delivery_stale_after_h: float = Field(default=6.0, gt=0, le=72)
+    # How long a claimed delivery stays a worker's; longer than any single post can take.
+    delivery_lease_s: float = Field(default=120.0, ge=1, le=3600)
+    # First retry delay after a transient failure (doubling, at most 15 min); 429s wait Retry-After.
+    delivery_retry_base_s: float = Field(default=30.0, gt=0, le=900)
+    # How often the leader plans (the timer tick).
+    delivery_tick_s: float = Field(default=60.0, gt=0, le=3600)
+    # PostgreSQL: how often followers try to become the planner (≤ 5 s: takeover within 15 s).
+    delivery_leader_retry_s: float = Field(default=2.0, gt=0, le=5)
 
     @field_validator("timezone")
     @classmethod

@@ -205,7 +205,7 @@ def test_a_digest_more_than_six_hours_late_is_skipped_not_caught_up(
     subscribe(brief, "C1", time(8), "Europe/Berlin", now=datetime(2024, 3, 8, 0, 0, tzinfo=UTC))
     poster = RecordingPoster()
     late = datetime(2024, 3, 8, 13, 1, tzinfo=UTC)  # 14:01 in Berlin: 6 h 1 min late
-    with caplog.at_level(logging.WARNING, logger="briefing.delivery.digests"):
+    with caplog.at_level(logging.WARNING, logger="briefing.delivery.planner"):
         report = deliver_due(brief, poster, late)
         again = deliver_due(brief, poster, late + timedelta(minutes=1))
     assert poster.posts == []
@@ -273,7 +273,7 @@ def test_permanent_error_pauses_and_tells_the_admin(
     subscribe(brief, "C2", time(8), "UTC")
     poster = RecordingPoster(failures={"C1": [PostError("channel_not_found", permanent=True)]})
     now = datetime(2024, 3, 8, 8, 0, tzinfo=UTC)
-    with caplog.at_level(logging.WARNING, logger="briefing.delivery.digests"):
+    with caplog.at_level(logging.WARNING, logger="briefing.delivery.worker"):
         report = deliver_due(brief, poster, now)
     assert report.paused == ["sub:slack:T1:C1:2024-03-08"]
     assert report.posted == ["sub:slack:T1:C2:2024-03-08"]
@@ -323,7 +323,11 @@ def test_transient_error_is_retried_next_tick_without_duplicates(brief: Briefing
     assert [p.at for p in poster.to("C1")] == [start + timedelta(minutes=2)]
 
 
-def test_rate_limit_stops_the_platform_for_the_rest_of_the_tick(brief: Briefing) -> None:
+def test_a_rate_limit_holds_that_channel_for_retry_after_and_spares_the_others(
+    brief: Briefing,
+) -> None:
+    # Slack limits chat.postMessage per channel: a 429 in C1 holds C1 (and only C1) for its
+    # Retry-After, across every replica (the hold is in the ledger), then C1 is posted once.
     for channel_id in ("C1", "C2", "C3"):
         subscribe(brief, channel_id, time(8), "UTC")
     poster = RecordingPoster(
@@ -331,10 +335,17 @@ def test_rate_limit_stops_the_platform_for_the_rest_of_the_tick(brief: Briefing)
     )
     now = datetime(2024, 3, 8, 8, 0, tzinfo=UTC)
     report = deliver_due(brief, poster, now)
-    assert poster.attempts == ["C1"]
+    assert poster.attempts.count("C1") == 1
     assert report.retry == ["sub:slack:T1:C1:2024-03-08"]
+    assert sorted(report.posted) == ["sub:slack:T1:C2:2024-03-08", "sub:slack:T1:C3:2024-03-08"]
+    # Not before Retry-After…
+    assert deliver_due(brief, poster, now + timedelta(seconds=29)).posted == []
+    assert poster.attempts.count("C1") == 1
+    # …and once after it.
     deliver_due(brief, poster, now + timedelta(minutes=1))
+    deliver_due(brief, poster, now + timedelta(minutes=2))
     assert sorted(p.channel.channel_id for p in poster.posts) == ["C1", "C2", "C3"]
+    assert poster.attempts.count("C1") == 2
 
 
 def test_a_crashing_poster_is_logged_with_its_traceback_and_retried(
@@ -348,7 +359,7 @@ def test_a_crashing_poster_is_logged_with_its_traceback_and_retried(
         ) -> PostResult:
             raise RuntimeError("adapter bug")
 
-    with caplog.at_level(logging.ERROR, logger="briefing.delivery.digests"):
+    with caplog.at_level(logging.ERROR, logger="briefing.delivery.worker"):
         report = deliver_due(brief, Broken(), datetime(2024, 3, 8, 8, 0, tzinfo=UTC))
     assert report.retry == ["sub:slack:T1:C1:2024-03-08"]
     assert any(r.exc_info and "adapter bug" in str(r.exc_info[1]) for r in caplog.records)
@@ -485,13 +496,13 @@ def test_run_tick_logs_a_failing_step_and_runs_the_other(
 
 
 def test_start_delivery_ticks_every_minute_as_a_timer_only(brief: Briefing) -> None:
-    scheduler = start_delivery(brief, RecordingPoster())
+    service = start_delivery(brief, RecordingPoster())
     try:
-        job = scheduler.get_job("delivery")
+        job = service.scheduler.get_job("delivery")
         assert job is not None
         assert job.trigger.interval == timedelta(seconds=60)
         assert job.coalesce is True
         assert job.misfire_grace_time is None
         assert job.max_instances == 1
     finally:
-        scheduler.shutdown(wait=True)
+        service.shutdown(wait=True)

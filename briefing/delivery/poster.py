@@ -7,7 +7,8 @@ decides what to post and when; the poster only talks to the chat API and reports
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from briefing.replies import Reply
 
@@ -43,4 +44,22 @@ class Poster(Protocol):
 
     def notify_user(self, channel: ChannelRef, user_id: str, text: str) -> None:
         """Best-effort private note to a user (e.g. the admin who subscribed a channel)."""
+        ...
+
+
+@runtime_checkable
+class FindsDeliveries(Protocol):
+    """Optional: a poster that can tell whether a delivery already landed in a channel.
+
+    For platforms with no idempotency key (Slack): after a post whose outcome is unknown (a
+    timeout, a dropped connection, a crash mid-request) the worker asks before posting again.
+    Platforms that deduplicate themselves (Discord's ``nonce`` + ``enforce_nonce``) and the
+    console need not implement it; delivery then simply posts again.
+    """
+
+    def find_delivery(self, channel: ChannelRef, delivery_id: str, since: datetime) -> str | None:
+        """The message id of ``delivery_id``'s post in ``channel`` made after ``since``, or None.
+
+        Raise :class:`PostError` when the channel cannot be read (the caller retries later).
+        """
         ...

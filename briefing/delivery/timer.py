@@ -1,9 +1,10 @@
-"""The digest timer: APScheduler as a timer only.
+"""APScheduler as a timer only, and the console's daily digest.
 
-APScheduler fires at the configured local time (a cron trigger in the IANA zone, so DST is
-handled by the zone rules); what was delivered is decided by the database, never by the
-scheduler: an in-memory job store, ``coalesce=True`` and ``misfire_grace_time=None`` so a late
-wake-up still fires once, and a unique row per (schedule, local day) so a day is posted once.
+The scheduler never decides what was delivered: an in-memory job store, ``coalesce=True`` and
+``misfire_grace_time=None`` so a late wake-up still fires once, and the database records what
+was done. Chat delivery uses it to wake the planner (:mod:`.digests`, the ledger). The console
+(``bot.py run --platform console``, one process printing to stdout) fires a cron trigger at the
+configured local time and claims a unique row per (schedule, local day) so a day prints once.
 """
 
 from __future__ import annotations

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from briefing.delivery.poster import ChannelRef, PostError, PostResult
-from briefing.platforms.slack.client import retry_after_s
+from briefing.platforms.slack.client import API_TIMEOUT_S, api_base_url, retry_after_s
 from briefing.replies import Chart, Reply
+from briefing.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,10 @@ PERMANENT_ERRORS = frozenset(
 # Tells a later reader of the channel history which delivery a message was (dedupe after a
 # timeout: Slack has no idempotency key, a post can land even when the call failed).
 DELIVERY_EVENT_TYPE = "brief_delivery"
+# conversations.history pages (of 200 messages) searched for a delivery in doubt.
+HISTORY_MAX_PAGES = 5
+# Reading history needs channels:history / groups:history; without them, say so once and post.
+_NO_HISTORY_ERRORS = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
 
 
 class RenderBlocks(Protocol):
@@ -57,6 +63,28 @@ def upload_chart(client: WebClient, channel_id: str, chart: Chart) -> None:
         title=chart.title,
         alt_txt=chart.alt_text,
     )
+
+
+def delivery_client(settings: Settings, *, timeout_s: int = API_TIMEOUT_S) -> WebClient:
+    """The WebClient for ledger delivery: no automatic retries at all.
+
+    slack_sdk would re-send chat.postMessage after a dropped connection or a 5xx, and Slack has
+    no idempotency key: the message can land twice. The delivery ledger retries instead, after
+    looking the delivery id up in the channel's history (:meth:`SlackPoster.find_delivery`).
+    """
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token, base_url=api_base_url(settings), timeout=timeout_s, retry_handlers=[]
+    )
+
+
+def delivery_in(message: dict[str, Any]) -> str | None:
+    """The delivery id a message carries in its metadata, if it is one of ours."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != DELIVERY_EVENT_TYPE:
+        return None
+    value = (metadata.get("event_payload") or {}).get("delivery_id")
+    return str(value) if value is not None else None
 
 
 class SlackPoster:
@@ -109,6 +137,48 @@ class SlackPoster:
                 # The message itself landed; a missing chart must not make delivery post twice.
                 log.warning("chart upload to %s failed", channel.channel_id, exc_info=True)
         return PostResult(message_id=str(message_ts) if message_ts else None)
+
+    def find_delivery(self, channel: ChannelRef, delivery_id: str, since: datetime) -> str | None:
+        """The ts of our message carrying ``delivery_id`` posted after ``since``, or None.
+
+        conversations.history with ``include_all_metadata``; needs channels:history (and
+        groups:history for private channels). Without those scopes it logs and answers None,
+        so delivery degrades to at-least-once rather than stopping.
+        """
+        cursor: str | None = None
+        for _ in range(HISTORY_MAX_PAGES):
+            try:
+                response = self._client.conversations_history(
+                    channel=channel.channel_id,
+                    oldest=f"{since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            except (SlackApiError, SlackClientError, OSError) as exc:
+                error = post_error(exc)
+                if error.code in _NO_HISTORY_ERRORS:
+                    log.error(
+                        "cannot read the history of %s (%s): add the channels:history and "
+                        "groups:history scopes, or a post in doubt may show twice",
+                        channel.channel_id,
+                        error.code,
+                    )
+                    return None
+                raise error from exc
+            for message in response.get("messages") or []:
+                if delivery_in(message) == delivery_id:
+                    return str(message.get("ts"))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        log.warning(
+            "%s not found in the last %d pages of %s's history",
+            delivery_id,
+            HISTORY_MAX_PAGES,
+            channel.channel_id,
+        )
+        return None
 
     def notify_user(self, channel: ChannelRef, user_id: str, text: str) -> None:
         """An ephemeral note in the channel; a DM when the bot cannot post there."""

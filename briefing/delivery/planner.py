@@ -1,0 +1,312 @@
+"""The planner: turns subscriptions and updates into ledger rows, once per period.
+
+Run by the leader when the timer fires (and by :func:`~.digests.deliver_due` in one go). It
+inserts, if absent, a run per (schedule, local period) and a delivery per (channel, item):
+
+- **Digests.** For each active digest subscription, every local day whose digest time falls in
+  the planning window. The window starts at the previous plan's watermark (minus a small
+  overlap), so periods missed while no process was planning are found on start; it ends at
+  ``now``. A period more than ``stale_after`` old is recorded as a *skipped* run (logged once)
+  instead of being planned. Ids are deterministic, so clocks that jump back, overlapping ticks
+  and two planners at once cannot plan a period twice.
+- **Alerts.** Each update detected in the last ``alert_window`` becomes a run with one delivery
+  per channel subscribed to its topic before the update was detected.
+
+Local times follow the subscription's IANA zone, DST included: a time that does not exist on a
+spring-forward day fires at the end of the gap, a time that occurs twice on a fall-back day fires
+at its first occurrence. ``now`` is always a parameter.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine, select
+
+from briefing.delivery.ledger import (
+    KIND_ALERT,
+    KIND_DIGEST,
+    DeliveryStatus,
+    Ledger,
+    RunStatus,
+    alert_delivery_id,
+    alert_run_id,
+    digest_delivery_id,
+    require_aware,
+    utc,
+)
+from briefing.delivery.subscriptions import TOPIC_DIGEST, Subscription, SubscriptionStore
+from briefing.updates import updates_table
+
+log = logging.getLogger(__name__)
+
+DEFAULT_STALE_AFTER = timedelta(hours=6)
+# Updates detected longer ago than this are left to the digest instead of alerted.
+ALERT_WINDOW = timedelta(hours=24)
+# Without a watermark (a new database), look back this far: yesterday's late digest included.
+FIRST_LOOKBACK = timedelta(days=1)
+# Never look back further than this, however long the planner was down.
+MAX_LOOKBACK = timedelta(days=7)
+# Re-examine a little before the watermark: a clock that stepped back, a slow commit.
+OVERLAP = timedelta(minutes=10)
+# The watermark is written at most this often: a wider window costs a few lookups, a write per
+# tick costs a commit per tick.
+WATERMARK_EVERY = timedelta(minutes=30)
+
+
+def local_schedule(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The instant (in UTC) the local wall time ``at`` is reached on ``day`` in ``zone``.
+
+    UTC because Python never finds an ambiguous local time equal to one in another zone.
+    In a DST gap (02:30 on a spring-forward day) that is the first valid instant after it, the
+    end of the gap (03:00); for a repeated hour (01:30 on a fall-back day), the first occurrence.
+    """
+    wall = datetime.combine(day, at)
+    first = wall.replace(tzinfo=zone, fold=0)
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
+        return first.astimezone(UTC)
+    # A gap: the two readings of ``wall`` bracket the transition; find its first second.
+    lo = int(wall.replace(tzinfo=zone, fold=1).timestamp())
+    hi = int(first.timestamp())
+    lo, hi = min(lo, hi), max(lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
+def next_digest_at(sub: Subscription, now: datetime) -> datetime:
+    """When (in UTC) ``sub``'s next digest is due after ``now``."""
+    now = require_aware(now)
+    zone = sub.zone
+    day = now.astimezone(zone).date()
+    while True:
+        due = local_schedule(day, sub.at, zone)
+        if due > now and due >= sub.updated_at:
+            return due
+        day += timedelta(days=1)
+
+
+def digest_days_due(
+    sub: Subscription, start: datetime, end: datetime
+) -> list[tuple[date, datetime]]:
+    """(local day, due instant) of ``sub``'s digests due in ``[start, end]``, oldest first."""
+    zone = sub.zone
+    first = start.astimezone(zone).date() - timedelta(days=1)
+    last = end.astimezone(zone).date()
+    found = []
+    day = first
+    while day <= last:
+        due = local_schedule(day, sub.at, zone)
+        if start <= due <= end and due >= sub.updated_at:
+            found.append((day, due))
+        day += timedelta(days=1)
+    return found
+
+
+@dataclass
+class PlanReport:
+    """What one planning pass inserted; each entry is a delivery id."""
+
+    planned: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # too late: recorded, not sent
+
+
+@dataclass
+class Planner:
+    engine: Engine
+    stale_after: timedelta = DEFAULT_STALE_AFTER
+    alert_window: timedelta = ALERT_WINDOW
+    owner: str = "planner"
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.engine)
+
+    def plan(self, now: datetime) -> PlanReport:
+        """Plan digests and alerts due by ``now``, then move the watermark to ``now``."""
+        now = require_aware(now)
+        report = PlanReport()
+        subs = SubscriptionStore(self.engine).active()
+        self.plan_digests(subs, now, report)
+        self.plan_alerts(subs, now, report)
+        return report
+
+    @staticmethod
+    def window_start(now: datetime, watermark: datetime | None) -> datetime:
+        if watermark is None:
+            return now - FIRST_LOOKBACK
+        return max(min(watermark, now) - OVERLAP, now - MAX_LOOKBACK)
+
+    def plan_digests(
+        self, subs: list[Subscription], now: datetime, report: PlanReport | None = None
+    ) -> PlanReport:
+        """Plan (or record as skipped) every digest due since the watermark; move it to ``now``."""
+        now = require_aware(now)
+        report = report if report is not None else PlanReport()
+        watermark = self.ledger.watermark()
+        self._plan_digests(subs, self.window_start(now, watermark), now, report)
+        if watermark is None or now - watermark >= WATERMARK_EVERY:
+            self.ledger.advance_watermark(now)
+        return report
+
+    def _plan_digests(
+        self, subs: list[Subscription], start: datetime, now: datetime, report: PlanReport
+    ) -> None:
+        candidates: list[tuple[Subscription, date, datetime, str]] = []
+        for sub in subs:
+            if TOPIC_DIGEST not in sub.topics:
+                continue
+            try:
+                days = digest_days_due(sub, start, now)
+            except (ZoneInfoNotFoundError, ValueError):
+                log.error("subscription %s has an unknown time zone %r", sub.schedule_id, sub.tz)
+                continue
+            for day, due in days:
+                candidates.append((sub, day, due, digest_delivery_id(sub.schedule_id, day)))
+        if not candidates:
+            return
+        known = self.ledger.existing_runs(c[3] for c in candidates)
+        runs: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
+        late: dict[str, tuple[datetime, timedelta]] = {}
+        for sub, day, due, delivery_id in candidates:
+            if delivery_id in known:
+                continue
+            stale = now - due > self.stale_after
+            runs.append(
+                {
+                    "run_id": delivery_id,
+                    "kind": KIND_DIGEST,
+                    "schedule_id": sub.schedule_id,
+                    "period": day.isoformat(),
+                    "due_at": due,
+                    "status": (RunStatus.SKIPPED if stale else RunStatus.PLANNED).value,
+                    "planned_at": now,
+                    "planned_by": self.owner,
+                }
+            )
+            if stale:
+                late[delivery_id] = (due, now - due)
+            zone = ZoneInfo(sub.tz)
+            rows.append(
+                {
+                    "delivery_id": delivery_id,
+                    "run_id": delivery_id,
+                    "kind": KIND_DIGEST,
+                    "topic": TOPIC_DIGEST,
+                    "platform": sub.channel.platform,
+                    "workspace_id": sub.channel.workspace_id,
+                    "channel_id": sub.channel.channel_id,
+                    "local_day": day,
+                    "label": f"{due.astimezone(zone):%H:%M} {sub.tz}",
+                    "update_id": None,
+                    "status": (DeliveryStatus.SKIPPED if stale else DeliveryStatus.PENDING).value,
+                    "due_at": due,
+                    "expires_at": due + self.stale_after,
+                    "next_attempt_at": due,
+                    "created_at": now,
+                    "finished_at": now if stale else None,
+                    "last_error": "stale" if stale else None,
+                }
+            )
+        # The run decides: only the process that inserted it inserts its delivery.
+        new_runs = self.ledger.insert_runs(runs)
+        self.ledger.insert_deliveries([r for r in rows if r["run_id"] in new_runs])
+        for row in rows:
+            delivery_id = row["delivery_id"]
+            if delivery_id not in new_runs:
+                continue
+            if delivery_id in late:
+                due, age = late[delivery_id]
+                log.warning(
+                    "digest %s was due at %s, %s ago; skipped (more than %s late)",
+                    delivery_id,
+                    due.isoformat(),
+                    age,
+                    self.stale_after,
+                )
+                report.skipped.append(delivery_id)
+            else:
+                report.planned.append(delivery_id)
+
+    def plan_alerts(
+        self, subs: list[Subscription], now: datetime, report: PlanReport | None = None
+    ) -> PlanReport:
+        now = require_aware(now)
+        report = report if report is not None else PlanReport()
+        updates = recent_updates(self.engine, now, self.alert_window)
+        if not updates:
+            return report
+        runs = [
+            {
+                "run_id": alert_run_id(update_id),
+                "kind": KIND_ALERT,
+                "schedule_id": "alert",
+                "period": update_id,
+                "due_at": detected_at,
+                "status": RunStatus.PLANNED.value,
+                "planned_at": now,
+                "planned_by": self.owner,
+            }
+            for update_id, _topic, detected_at in updates
+        ]
+        self.ledger.insert_runs(runs)
+        existing = self.ledger.existing_deliveries(str(r["run_id"]) for r in runs)
+        rows: list[dict[str, Any]] = []
+        for update_id, topic, detected_at in updates:
+            for sub in subs:
+                # Subscribed after the update was detected: the digest tells it.
+                if not sub.wants(topic) or detected_at < sub.updated_at:
+                    continue
+                delivery_id = alert_delivery_id(update_id, sub.channel)
+                if delivery_id in existing:
+                    continue
+                rows.append(
+                    {
+                        "delivery_id": delivery_id,
+                        "run_id": alert_run_id(update_id),
+                        "kind": KIND_ALERT,
+                        "topic": topic,
+                        "platform": sub.channel.platform,
+                        "workspace_id": sub.channel.workspace_id,
+                        "channel_id": sub.channel.channel_id,
+                        "local_day": None,
+                        "label": None,
+                        "update_id": update_id,
+                        "status": DeliveryStatus.PENDING.value,
+                        "due_at": detected_at,
+                        "expires_at": detected_at + self.alert_window,
+                        "next_attempt_at": detected_at,
+                        "created_at": now,
+                    }
+                )
+        inserted = self.ledger.insert_deliveries(rows)
+        report.planned.extend(r["delivery_id"] for r in rows if r["delivery_id"] in inserted)
+        return report
+
+
+def recent_updates(
+    engine: Engine, now: datetime, window: timedelta
+) -> list[tuple[str, str, datetime]]:
+    """(update id, topic, detected at) of updates detected in ``(now - window, now]``, oldest
+    first."""
+    t = updates_table.c
+    # A day's slack in SQL, exact in Python: SQLite keeps timestamps without their offset.
+    stmt = select(t.update_id, t.topic, t.detected_at).where(
+        t.detected_at > now - window - timedelta(days=1)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    found = []
+    for update_id, topic, detected_at in rows:
+        at = utc(detected_at)
+        if now - window < at <= now:
+            found.append((str(update_id), str(topic), at))
+    return sorted(found, key=lambda r: (r[2], r[0]))

@@ -1,0 +1,514 @@
+"""The worker: claims due deliveries from the ledger, posts them, records the outcome.
+
+Every replica runs workers; each thread loops *claim one → post → settle*. A claim is a lease
+(``lease_owner``, ``lease_until``): a worker that dies mid-post leaves its row ``sending`` and,
+once the lease runs out, another worker takes it over — as an attempt *in doubt*.
+
+Exactly once, as far as the platform lets us:
+
+- Before posting a delivery that is in doubt (an earlier attempt timed out, lost its
+  connection, got a 5xx, or its worker died), a poster that implements
+  :class:`~.poster.FindsDeliveries` is asked whether the message is already in the channel
+  (Slack: the delivery id travels in the message metadata and is looked up with
+  ``conversations.history``). Found → marked sent with that message id, not posted again.
+- A lease is renewed (a fence) before posting when it is older than a third of its length, so
+  a worker that stalled and lost its row never posts it.
+
+Failures: a transient one puts the row back to ``pending`` with ``next_attempt_at`` after an
+exponential backoff, or after ``Retry-After`` for a 429 (that channel's other deliveries wait
+too, in every replica); a permanent one (channel gone, bot removed, token revoked) marks it
+``failed``, pauses the subscription and tells the admin who set it up. A row past its
+``expires_at`` (digest: 6 h after its time; alert: 24 h after detection) is skipped.
+
+Pacing (:class:`Pacer`): at most one message per second per channel and at most
+``workspace_concurrency`` posts at once per workspace, per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import select
+
+from briefing.core import Briefing
+from briefing.delivery.ledger import (
+    KIND_DIGEST,
+    Delivery,
+    Ledger,
+    channel_label,
+)
+from briefing.delivery.poster import ChannelRef, FindsDeliveries, Poster, PostError
+from briefing.delivery.subscriptions import Subscription, SubscriptionStore
+from briefing.digest import build_digest
+from briefing.replies import Reply, ReplyKind, Section
+from briefing.updates import Update, _line_from_dict, updates_table
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    lease: timedelta = timedelta(seconds=120)
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_cap: timedelta = timedelta(minutes=15)
+    # How far before an in-doubt attempt to search the channel (clock skew, slow requests).
+    history_margin: timedelta = timedelta(seconds=60)
+    channel_interval_s: float = 1.0
+    workspace_concurrency: int = 4
+    threads: int = 4
+    poll_s: float = 1.0
+
+
+class Outcome(Enum):
+    POSTED = "posted"
+    RECOVERED = "recovered"  # an in-doubt attempt had in fact posted: found, not re-posted
+    RETRY = "retry"
+    FAILED = "failed"  # permanent: subscription paused
+    SKIPPED = "skipped"  # expired, or the subscription went away
+    LOST = "lost"  # our lease was taken over meanwhile; the new owner decides
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass did; each entry is a delivery id (``sub:…:2024-03-08``, ``alert:…``)."""
+
+    posted: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # found already posted, not re-posted
+    skipped: list[str] = field(default_factory=list)  # too late, or unsubscribed: not sent
+    retry: list[str] = field(default_factory=list)  # transient failure: tried again later
+    paused: list[str] = field(default_factory=list)  # permanent failure: subscription paused
+
+    def add(self, outcome: Outcome, delivery_id: str) -> None:
+        target = {
+            Outcome.POSTED: self.posted,
+            Outcome.RECOVERED: self.recovered,
+            Outcome.RETRY: self.retry,
+            Outcome.FAILED: self.paused,
+            Outcome.SKIPPED: self.skipped,
+        }.get(outcome)
+        if target is not None:
+            target.append(delivery_id)
+
+
+def backoff(attempts: int, base: timedelta, cap: timedelta) -> timedelta:
+    """``base · 2^(attempts-1)``, at most ``cap``, shortened by up to 10% so retries spread."""
+    delay: timedelta = min(base * (2 ** max(attempts - 1, 0)), cap)
+    return delay * (1 - 0.1 * random.random())
+
+
+class Pacer:
+    """At most one post per ``interval_s`` per channel, ``limit`` posts at once per workspace.
+
+    ``acquire`` blocks (bounded by the caller's deadline); a Retry-After pushes the channel's
+    next allowed time. Per process: replicas share Retry-After through the ledger instead.
+    """
+
+    def __init__(
+        self,
+        interval_s: float = 1.0,
+        limit: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval_s = interval_s
+        self.limit = max(limit, 1)
+        self._clock = clock
+        self._cond = threading.Condition()
+        self._next_at: dict[ChannelRef, float] = {}
+        self._active: dict[tuple[str, str], int] = {}
+
+    @staticmethod
+    def _workspace(channel: ChannelRef) -> tuple[str, str]:
+        return (channel.platform, channel.workspace_id)
+
+    def saturated(self) -> list[tuple[str, str]]:
+        with self._cond:
+            return [w for w, n in self._active.items() if n >= self.limit]
+
+    def acquire(self, channel: ChannelRef, deadline: float) -> bool:
+        """Wait for a workspace slot and the channel's turn; False if ``deadline`` passes."""
+        workspace = self._workspace(channel)
+        with self._cond:
+            while True:
+                now = self._clock()
+                wait = deadline - now
+                if wait <= 0:
+                    return False
+                if self._active.get(workspace, 0) >= self.limit:
+                    self._cond.wait(min(wait, 1.0))
+                    continue
+                turn = self._next_at.get(channel, 0.0)
+                if turn > now:
+                    self._cond.wait(min(wait, turn - now))
+                    continue
+                self._active[workspace] = self._active.get(workspace, 0) + 1
+                self._next_at[channel] = now + self.interval_s
+                if len(self._next_at) > 50_000:  # forget channels whose turn has long come
+                    self._next_at = {c: t for c, t in self._next_at.items() if t > now}
+                return True
+
+    def release(self, channel: ChannelRef, retry_after_s: float | None = None) -> None:
+        workspace = self._workspace(channel)
+        with self._cond:
+            left = self._active.get(workspace, 1) - 1
+            if left > 0:
+                self._active[workspace] = left
+            else:
+                self._active.pop(workspace, None)
+            if retry_after_s:
+                until = self._clock() + retry_after_s
+                self._next_at[channel] = max(self._next_at.get(channel, 0.0), until)
+            self._cond.notify_all()
+
+    def hold(self, channel: ChannelRef, seconds: float) -> None:
+        with self._cond:
+            until = self._clock() + seconds
+            self._next_at[channel] = max(self._next_at.get(channel, 0.0), until)
+
+
+def alert_reply(update: Update, command: str = "/brief") -> Reply:
+    """An update as the alert posted to subscribed channels."""
+    return Reply(
+        title=update.title,
+        sections=(Section(None, update.lines),) if update.lines else (),
+        kind=ReplyKind.ALERT,
+        as_of=update.data_date,
+        footer=f"{command} digest · {command} subscriptions",
+    )
+
+
+def load_update(brief: Briefing, update_id: str) -> Update | None:
+    import json
+
+    stmt = select(updates_table).where(updates_table.c.update_id == update_id)
+    with brief.engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    return Update(
+        update_id=row["update_id"],
+        topic=row["topic"],
+        title=row["title"],
+        lines=tuple(_line_from_dict(d) for d in json.loads(row["lines_json"])),
+        data_date=row["data_date"],
+    )
+
+
+class _Replies:
+    """Digest and alert replies, built once per process (a fan-out posts the same reply)."""
+
+    def __init__(self, brief: Briefing) -> None:
+        self.brief = brief
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, ...], Reply] = {}
+
+    def for_delivery(self, delivery: Delivery) -> Reply | None:
+        command = self.brief.settings.command_name
+        if delivery.kind == KIND_DIGEST:
+            assert delivery.local_day is not None
+            key: tuple[str, ...] = ("digest", delivery.local_day.isoformat(), delivery.label or "")
+        else:
+            assert delivery.update_id is not None
+            key = ("alert", delivery.update_id)
+        with self._lock:
+            reply = self._cache.get(key)
+            if reply is not None:
+                return reply
+            if delivery.kind == KIND_DIGEST:
+                day = delivery.local_day
+                assert day is not None
+                reply = build_digest(
+                    self.brief,
+                    day,
+                    since=day - timedelta(days=1),
+                    local_time_label=delivery.label,
+                    command=command,
+                )
+            else:
+                assert delivery.update_id is not None
+                update = load_update(self.brief, delivery.update_id)
+                if update is None:
+                    return None
+                reply = alert_reply(update, command)
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[key] = reply
+            return reply
+
+
+Observer = Callable[[Outcome, Delivery], None]
+
+
+class Worker:
+    """Claims and posts deliveries. :meth:`run_once` for one pass at a given ``now``;
+    :meth:`start` for threads that run until :meth:`stop`."""
+
+    def __init__(
+        self,
+        brief: Briefing,
+        poster: Poster,
+        *,
+        config: WorkerConfig | None = None,
+        owner: str | None = None,
+        clock: Clock = utc_now,
+        check_history: bool = True,
+        observe: Observer | None = None,
+    ) -> None:
+        self.brief = brief
+        self.poster = poster
+        self.config = config or WorkerConfig()
+        self.owner = owner or f"worker-{uuid.uuid4().hex[:12]}"
+        self.clock = clock
+        # Off only to prove, in tests, that without the check a lost answer posts twice.
+        self.check_history = check_history
+        self.observe = observe
+        self.ledger = Ledger(brief.engine)
+        self.store = SubscriptionStore(brief.engine)
+        self.pacer = Pacer(self.config.channel_interval_s, self.config.workspace_concurrency)
+        self._replies = _Replies(brief)
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    # -- one pass ------------------------------------------------------------------------------
+
+    def run_once(
+        self, now: datetime, *, kinds: Iterable[str] | None = None, limit: int = 100_000
+    ) -> DeliveryReport:
+        """Post, one at a time, every delivery due at ``now``; rows retried later stay pending."""
+        report = DeliveryReport()
+        kinds = list(kinds) if kinds is not None else None
+        for _ in range(limit):
+            claimed = self.ledger.claim(self.owner, now, self.config.lease, kinds=kinds)
+            if not claimed:
+                break
+            for delivery in claimed:
+                report.add(self.process(delivery, lambda: now), delivery.delivery_id)
+        return report
+
+    # -- threads -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        for i in range(max(self.config.threads, 1)):
+            thread = threading.Thread(target=self._loop, name=f"delivery-{i}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        log.info(
+            "delivery worker %s started: %d threads, ≤ %d posts at once per workspace",
+            self.owner,
+            len(self._threads),
+            self.config.workspace_concurrency,
+        )
+
+    def wake(self) -> None:
+        """New work was planned: stop idling."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        self.wake()
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.ledger.claim(
+                    self.owner,
+                    self.clock(),
+                    self.config.lease,
+                    skip_workspaces=self.pacer.saturated(),
+                )
+            except Exception:
+                log.exception("claiming deliveries failed; retrying shortly")
+                claimed = []
+            if not claimed:
+                with self._wake:
+                    self._wake.wait(self.config.poll_s * (0.5 + random.random()))
+                continue
+            for delivery in claimed:
+                try:
+                    self.process(delivery, self.clock)
+                except Exception:
+                    # The lease runs out and another attempt (in doubt) takes it over.
+                    log.exception("delivering %s failed unexpectedly", delivery.delivery_id)
+
+    # -- one delivery --------------------------------------------------------------------------
+
+    def process(self, delivery: Delivery, clock: Clock) -> Outcome:
+        outcome = self._process(delivery, clock)
+        if self.observe is not None:
+            self.observe(outcome, delivery)
+        return outcome
+
+    def _process(self, delivery: Delivery, clock: Clock) -> Outcome:
+        claimed_at = time.monotonic()
+        sub = self.store.get(delivery.channel)
+        if sub is None or not sub.is_active or not sub.wants(delivery.topic):
+            status = sub.status.value if sub is not None else "missing"
+            log.info("%s not sent: the subscription is %s", delivery.delivery_id, status)
+            self.ledger.mark_skipped(delivery, f"subscription {status}", clock())
+            return Outcome.SKIPPED
+
+        if delivery.in_doubt_since is not None and self.check_history:
+            found = self._find(delivery, clock)
+            if found is not None:
+                return found
+
+        now = clock()
+        if now > delivery.expires_at:
+            log.warning(
+                "%s was due at %s and is still not sent; skipped (expired at %s)",
+                delivery.delivery_id,
+                delivery.due_at.isoformat(),
+                delivery.expires_at.isoformat(),
+            )
+            self.ledger.mark_skipped(delivery, "expired", now)
+            return Outcome.SKIPPED
+
+        try:
+            reply = self._replies.for_delivery(delivery)
+        except Exception:
+            log.exception("building the reply for %s failed", delivery.delivery_id)
+            return self._retry(delivery, "build_error", clock(), in_doubt=False)
+        if reply is None:
+            self.ledger.mark_skipped(delivery, "update gone", clock())
+            return Outcome.SKIPPED
+
+        lease_s = self.config.lease.total_seconds()
+        if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3):
+            # Paced out for too long: give the row back without counting it as an attempt.
+            return self._retry(
+                delivery, "paced", clock() + timedelta(seconds=1), in_doubt=False, delay=False
+            )
+        retry_after: float | None = None
+        try:
+            if time.monotonic() - claimed_at > lease_s / 3 and not self.ledger.renew(
+                delivery, clock(), self.config.lease
+            ):
+                log.warning("lost the lease of %s before posting; not posted", delivery.delivery_id)
+                return Outcome.LOST
+            try:
+                result = self.poster.post(delivery.channel, reply, delivery_id=delivery.delivery_id)
+            except PostError as exc:
+                retry_after = exc.retry_after_s
+                return self._failed(delivery, sub, exc, clock)
+            except Exception:
+                # A bug in the adapter: keep the traceback; it may have posted, so in doubt.
+                log.exception("posting %s raised; will retry", delivery.delivery_id)
+                return self._retry(delivery, "adapter_error", clock(), in_doubt=True)
+        finally:
+            self.pacer.release(delivery.channel, retry_after)
+        if not self.ledger.mark_sent(delivery, result.message_id, clock()):
+            log.warning(
+                "posted %s but its lease had been taken over; the new owner will find it",
+                delivery.delivery_id,
+            )
+            return Outcome.LOST
+        log.info("posted %s", delivery.delivery_id)
+        return Outcome.POSTED
+
+    def _find(self, delivery: Delivery, clock: Clock) -> Outcome | None:
+        poster = self.poster
+        if not isinstance(poster, FindsDeliveries):
+            return None  # the platform deduplicates itself (Discord nonces), or cannot tell
+        assert delivery.in_doubt_since is not None
+        since = delivery.in_doubt_since - self.config.history_margin
+        try:
+            message_id = poster.find_delivery(delivery.channel, delivery.delivery_id, since)
+        except PostError as exc:
+            if exc.permanent:
+                return None  # the channel is gone: posting will say so and pause it
+            log.warning(
+                "could not check whether %s already posted (%s); will retry",
+                delivery.delivery_id,
+                exc.code,
+            )
+            wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+            now = clock()
+            return self._retry(delivery, f"history: {exc.code}", now, in_doubt=False, wait=wait)
+        except Exception:
+            log.exception("checking whether %s already posted raised", delivery.delivery_id)
+            return self._retry(delivery, "history_error", clock(), in_doubt=False)
+        if message_id is None:
+            log.info("%s was in doubt and is not in the channel; posting", delivery.delivery_id)
+            return None
+        self.ledger.mark_sent(delivery, message_id, clock())
+        log.info("%s had in fact posted (%s); not posting again", delivery.delivery_id, message_id)
+        return Outcome.RECOVERED
+
+    def _failed(
+        self, delivery: Delivery, sub: Subscription, exc: PostError, clock: Clock
+    ) -> Outcome:
+        now = clock()
+        if not exc.permanent:
+            wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s is not None else None
+            if wait is not None:
+                self.pacer.hold(delivery.channel, wait.total_seconds())
+                self.ledger.hold_channel(delivery.channel, now + wait)
+            log.warning("posting %s failed (%s); will retry", delivery.delivery_id, exc.code)
+            # Only a 429 is a sure "not posted"; a timeout, a reset, a 5xx may have posted.
+            return self._retry(
+                delivery, exc.code, now, in_doubt=exc.retry_after_s is None, wait=wait
+            )
+        self.ledger.mark_failed(delivery, exc.code, now)
+        self.store.pause(delivery.channel, exc.code, now)
+        log.warning(
+            "posting %s failed for good (%s); paused the subscription of %s",
+            delivery.delivery_id,
+            exc.code,
+            channel_label(delivery.channel),
+        )
+        self._notify_paused(sub, exc.code)
+        return Outcome.FAILED
+
+    def _retry(
+        self,
+        delivery: Delivery,
+        error: str,
+        now: datetime,
+        *,
+        in_doubt: bool,
+        wait: timedelta | None = None,
+        delay: bool = True,
+    ) -> Outcome:
+        if wait is None:
+            wait = (
+                backoff(delivery.attempts, self.config.retry_base, self.config.retry_cap)
+                if delay
+                else timedelta(0)
+            )
+        self.ledger.mark_retry(delivery, error, now + wait, in_doubt=in_doubt)
+        return Outcome.RETRY
+
+    def _notify_paused(self, sub: Subscription, code: str) -> None:
+        command = self.brief.settings.command_name
+        text = (
+            f"China–Russia Brief stopped posting to channel {sub.channel.channel_id}: "
+            f"Slack or Discord said {code!r}. The subscription is paused. "
+            f"To resume, make sure the bot can post there and run `{command} subscribe` in it."
+        )
+        try:
+            self.poster.notify_user(sub.channel, sub.created_by, text)
+        except Exception:
+            log.warning(
+                "could not tell %s that %s was paused",
+                sub.created_by,
+                sub.schedule_id,
+                exc_info=True,
+            )
