@@ -12,9 +12,12 @@ import hmac
 import http.client
 import itertools
 import json
+import random
+import socket
+import struct
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +48,39 @@ class _Failure:
 
 
 @dataclass
+class Faults:
+    """Random faults on chat.postMessage, drawn from a seeded RNG (fractions of all posts).
+
+    The last two are the ones no client can tell from a failure: the message *is* posted (it is
+    in :attr:`FakeSlack.messages` and in ``conversations.history``), but the answer never comes.
+    """
+
+    rate_limited: float = 0.0  # 429 with Retry-After; not posted
+    server_error: float = 0.0  # 500; not posted
+    reset_after_post: float = 0.0  # posted, then the connection is reset without an answer
+    stall_after_post: float = 0.0  # posted, then no answer for ``stall_s`` (past the timeout)
+    stall_s: float = 3.0
+    retry_after_s: int = 1
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message chat.postMessage created (whether or not its answer reached the client)."""
+
+    channel: str
+    ts: str
+    text: str | None
+    metadata: dict[str, Any] | None
+
+    @property
+    def delivery_id(self) -> str | None:
+        payload = (self.metadata or {}).get("event_payload") or {}
+        value = payload.get("delivery_id")
+        return str(value) if value is not None else None
+
+
+@dataclass
 class FakeSlack:
     """Start with ``with FakeSlack() as fake:``; point SLACK_API_URL at :attr:`api_url`."""
 
@@ -55,6 +91,16 @@ class FakeSlack:
     # chat.postEphemeral to these channels fails the same way.
     ephemeral_errors: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    # What apps.connections.open hands out (a FakeSocketMode's url) for Socket Mode.
+    socket_url: str | None = None
+    # Random faults on chat.postMessage (None: none).
+    faults: Faults | None = None
+    # Slack's "about one message per second per channel": a faster post gets a 429.
+    channel_interval_s: float | None = None
+    # Time chat.postMessage takes to answer (a real API is not on loopback).
+    post_latency_s: float = 0.0
+    # Every message posted, by channel, in order (conversations.history reads these).
+    messages: dict[str, list[Message]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -62,6 +108,9 @@ class FakeSlack:
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._rng = random.Random(self.faults.seed if self.faults else 0)
+        self._last_ts = 0.0
+        self._last_post_at: dict[str, float] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -125,6 +174,16 @@ class FakeSlack:
         with self._lock:
             return [c for c in self.calls if c.method == method]
 
+    def delivered(self) -> Counter[str]:
+        """How many messages carry each delivery id (in their metadata): 1 each, or duplicates."""
+        with self._lock:
+            return Counter(
+                m.delivery_id
+                for channel in self.messages.values()
+                for m in channel
+                if m.delivery_id is not None
+            )
+
     def responses(self) -> list[Call]:
         """What the bot posted to response_urls (the answers to slash commands and buttons)."""
         return self.calls_to("response")
@@ -161,6 +220,61 @@ class FakeSlack:
         with self._lock:
             return next(self._ids)
 
+    def _next_ts(self) -> str:
+        """A message ts as Slack makes them: the wall-clock time, unique."""
+        with self._lock:
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
+
+    def _post_fault(self, channel: str) -> tuple[str, int] | None:
+        """The fault to apply to a post to ``channel``: (kind, Retry-After), or None."""
+        with self._lock:
+            now = time.monotonic()
+            if self.channel_interval_s is not None:
+                last = self._last_post_at.get(channel)
+                if last is not None and now - last < self.channel_interval_s:
+                    left = self.channel_interval_s - (now - last)
+                    return ("rate_limited", max(1, round(left + 0.5)))
+            faults = self.faults
+            if faults is not None:
+                draw = self._rng.random()
+                for kind, chance in (
+                    ("rate_limited", faults.rate_limited),
+                    ("server_error", faults.server_error),
+                    ("reset_after_post", faults.reset_after_post),
+                    ("stall_after_post", faults.stall_after_post),
+                ):
+                    if draw < chance:
+                        return (kind, faults.retry_after_s)
+                    draw -= chance
+            return None
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: newest first, after ``oldest``, paged by an offset cursor."""
+        channel = str(params.get("channel"))
+        oldest = float(params.get("oldest") or 0)
+        limit = min(int(params.get("limit") or 100), 1000)
+        offset = int(params.get("cursor") or 0)
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [m for m in self.messages.get(channel, []) if float(m.ts) > oldest]
+        found.reverse()
+        page = found[offset : offset + limit]
+        listed = []
+        for m in page:
+            item: dict[str, Any] = {"type": "message", "ts": m.ts, "text": m.text}
+            item["bot_id"] = "BFAKE"
+            if with_metadata and m.metadata is not None:
+                item["metadata"] = m.metadata
+            listed.append(item)
+        more = offset + limit < len(found)
+        return {
+            "ok": True,
+            "messages": listed,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
+        }
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -173,17 +287,30 @@ class FakeSlack:
                 "bot_id": "BFAKE",
                 "is_enterprise_install": False,
             }
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "not_allowed_token_type"}
+            return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
             channel = str(params.get("channel"))
             if channel in self.channel_errors:
                 return {"ok": False, "error": self.channel_errors[channel]}
-            ts = f"{1_700_000_000 + self._next_id()}.000100"
+            ts = self._next_ts()
+            metadata = params.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            message = Message(channel, ts, params.get("text"), metadata)
+            with self._lock:
+                self.messages.setdefault(channel, []).append(message)
+                self._last_post_at[channel] = time.monotonic()
             return {
                 "ok": True,
                 "channel": channel,
                 "ts": ts,
-                "message": {"text": params.get("text")},
+                "message": {"text": params.get("text"), "metadata": metadata},
             }
+        if method == "conversations.history":
+            return self._history(params)
         if method == "chat.postEphemeral":
             channel = str(params.get("channel"))
             if channel in self.ephemeral_errors:
@@ -279,9 +406,42 @@ class _Handler(BaseHTTPRequestHandler):
             fake._record(Call(method, url.path, params, headers, time.monotonic(), 404))
             self._send_text(404, "not found")
             return
+        if method == "chat.postMessage" and self._faulty_post(params, headers):
+            return
         answer = fake._answer(method, params)
         fake._record(Call(method, url.path, params, headers, time.monotonic(), 200))
         self._send(200, answer)
+
+    def _faulty_post(self, params: dict[str, Any], headers: dict[str, str]) -> bool:
+        """Latency, the per-channel rate and random faults; True when the request was handled."""
+        fake = self.owner
+        if fake.post_latency_s:
+            time.sleep(fake.post_latency_s)
+        fault = fake._post_fault(str(params.get("channel")))
+        if fault is None:
+            return False
+        kind, retry_after_s = fault
+        path = urlsplit(self.path).path
+        if kind in ("rate_limited", "server_error"):
+            status = 429 if kind == "rate_limited" else 500
+            fake._record(Call("chat.postMessage", path, params, headers, time.monotonic(), status))
+            extra = {"Retry-After": str(retry_after_s)} if status == 429 else {}
+            error = "ratelimited" if status == 429 else "internal_error"
+            self._send(status, {"ok": False, "error": error}, extra)
+            return True
+        # Posted, but the client never hears so.
+        fake._answer("chat.postMessage", params)
+        fake._record(Call("chat.postMessage", path, params, headers, time.monotonic(), 200))
+        if kind == "stall_after_post":
+            assert fake.faults is not None
+            time.sleep(fake.faults.stall_s)
+        self.close_connection = True
+        try:  # an RST, not a polite FIN: "connection reset by peer"
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+        return True
 
     def _send(
         self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
@@ -321,7 +481,7 @@ def signed_headers(secret: str, body: str, timestamp: int | None = None) -> dict
     }
 
 
-def slash_body(
+def slash_payload(
     text: str,
     *,
     response_url: str,
@@ -330,25 +490,28 @@ def slash_body(
     channel_id: str = "C1",
     team_id: str = TEAM_ID,
     trigger_id: str = "1.2.3",
-) -> str:
-    """A slash-command payload as Slack sends it (form-encoded)."""
-    return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "team_domain": "fake",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": user_id.lower(),
-            "command": command,
-            "text": text,
-            "api_app_id": "AFAKE",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-    )
+) -> dict[str, str]:
+    """A slash-command payload's fields, as Slack sends them."""
+    return {
+        "token": "legacy-verification-token",
+        "team_id": team_id,
+        "team_domain": "fake",
+        "channel_id": channel_id,
+        "channel_name": "general",
+        "user_id": user_id,
+        "user_name": user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": "AFAKE",
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger_id,
+    }
+
+
+def slash_body(text: str, *, response_url: str, **fields: str) -> str:
+    """A slash-command request body as Slack posts it over HTTP (form-encoded)."""
+    return urlencode(slash_payload(text, response_url=response_url, **fields))
 
 
 def share_click_body(
