@@ -82,11 +82,21 @@ def ingest(
         names = ", ".join(str(p) for p in remaining)
         known = ", ".join(f.name for f in _formats()) or "none"
         raise IngestError(f"{names}: not a format I can load (known formats: {known})")
-    results = []
-    for fmt, taken in groups:
-        result = fmt.load(brief, taken, options)
-        for update in result.updates:
-            record_update(brief.engine, update, now)
-        results.append(result)
-    brief.refresh()
+    results: list[IngestResult] = []
+    try:
+        for fmt, taken in groups:
+            result = fmt.load(brief, taken, options)
+            for update in result.updates:
+                record_update(brief.engine, update, now)
+            results.append(result)
+    except IngestError as exc:
+        if not results:
+            raise
+        # Each format loads in its own transaction: say plainly what did load before the refusal.
+        loaded = "; ".join(f"{r.fmt}: {r.summary}" for r in results)
+        raise IngestError(
+            f"{exc}\nNothing from the refused file was replaced, but these loaded before it: {loaded}"
+        ) from exc
+    finally:
+        brief.refresh()
     return results
