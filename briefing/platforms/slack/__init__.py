@@ -13,7 +13,7 @@ from collections.abc import Callable
 from briefing.core import Briefing
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
-from briefing.platforms.slack.poster import SlackPoster
+from briefing.platforms.slack.poster import SlackPoster, delivery_client
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,10 @@ def run_slack(
     secret = settings.slack_signing_secret
     commands = SlackCommands(brief, client)
     app = build_app(commands, signing_secret=secret.get_secret_value() if secret else "")
-    timer = start_delivery(brief, SlackPoster(client))
+    # Scheduled posts go through the delivery ledger, which retries (after Retry-After) and
+    # checks the channel's history before re-posting a send in doubt; a client that retried
+    # by itself could post a digest twice, so this one does not.
+    timer = start_delivery(brief, SlackPoster(delivery_client(settings)))
     try:
         if http:
             serve_http(app, host, port, announce)
