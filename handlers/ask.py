@@ -10,9 +10,16 @@ Bare text after the command is treated as a question too.
 
 from __future__ import annotations
 
+import re
+
 from briefing.answers import answer
 from briefing.core import Context
-from briefing.replies import Reply, usage_error
+from briefing.replies import Reply, ReplyKind, usage_error
+
+# Words that make a question one for the sanctions lists as well as the facts.
+_SANCTIONS_WORDS = re.compile(
+    r"\b(sanction\w*|designat\w*|ofac|sdn|blacklist\w*|listed|delisted|entity list)\b", re.I
+)
 
 
 def handle(text: str, ctx: Context) -> Reply:
@@ -24,7 +31,7 @@ def handle(text: str, ctx: Context) -> Reply:
             f"or `{ctx.command} help ask`.",
         )
     brief = ctx.brief
-    return answer(
+    from_facts = answer(
         question,
         facts=brief.facts,
         events=brief.events,
@@ -32,3 +39,14 @@ def handle(text: str, ctx: Context) -> Reply:
         as_of=ctx.today,
         command=ctx.command,
     )
+    if not _SANCTIONS_WORDS.search(question):
+        return from_facts
+    # Loaded late: the sanctions search stack is only needed for sanctions questions.
+    from briefing.sanctions.answers import answer_sanctions_question
+
+    from_lists = answer_sanctions_question(brief, question, ctx.today)
+    if from_lists is None:
+        return from_facts
+    if from_lists.kind is ReplyKind.ANSWER or from_facts.kind is ReplyKind.NO_DATA:
+        return from_lists
+    return from_facts
