@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from briefing.core import Briefing
 
 app = typer.Typer(
     add_completion=False,
@@ -26,7 +29,11 @@ app = typer.Typer(
 )
 
 
-def _load() -> tuple[object, object]:
+def _load(*, seed: bool = False) -> Briefing:
+    """Settings, data pack and database, or a clear error and exit code 2.
+
+    ``seed``: the console-side commands load the bundled OFAC lists into an empty database.
+    """
     from briefing.core import Briefing
     from briefing.datapack import DataPackError
     from briefing.settings import SettingsError, load_settings
@@ -43,7 +50,22 @@ def _load() -> tuple[object, object]:
     # The scheduler and the SDKs are chatty at INFO and may echo request details at DEBUG.
     for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    return settings, brief
+    if seed and settings.seed_bundled_lists:
+        _seed(brief)
+    return brief
+
+
+def _seed(brief: Briefing) -> None:
+    from briefing.ingest import IngestError
+    from briefing.seed import bundled_lists, has_sanctions_data, seed_bundled
+
+    if has_sanctions_data(brief) or not bundled_lists(brief.settings.data_dir):
+        return
+    typer.echo("First start: loading the bundled OFAC SDN lists (a few seconds)…", err=True)
+    try:
+        seed_bundled(brief, datetime.now(UTC))
+    except IngestError as exc:
+        typer.echo(f"warning: the bundled lists did not load: {exc}", err=True)
 
 
 def _today(tz_name: str) -> date:
@@ -55,11 +77,9 @@ def _today(tz_name: str) -> date:
 @app.command()
 def console() -> None:
     """Chat with the bot in the terminal (no tokens needed)."""
-    from briefing.core import Briefing
     from briefing.platforms.console import interactive
 
-    _, brief = _load()
-    assert isinstance(brief, Briefing)
+    brief = _load(seed=True)
     tz = brief.settings.timezone
     interactive(
         brief, lambda: _today(tz), Path(brief.settings.chart_dir).parent / "console_history"
@@ -75,11 +95,9 @@ def say(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Answer as of YYYY-MM-DD")] = None,
 ) -> None:
     """Run each command and print its reply, in order."""
-    from briefing.core import Briefing
     from briefing.platforms.console import say as say_commands
 
-    _, brief = _load()
-    assert isinstance(brief, Briefing)
+    brief = _load(seed=True)
     today = _parse_day(as_of) if as_of else _today(brief.settings.timezone)
     say_commands(brief, commands, today, as_json=json_output, out=sys.stdout)
 
@@ -89,12 +107,10 @@ def digest(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Digest as of YYYY-MM-DD")] = None,
 ) -> None:
     """Print the daily digest (today's, or as it stood on --as-of)."""
-    from briefing.core import Briefing
     from briefing.digest import build_digest
     from briefing.render.text import render_text
 
-    _, brief = _load()
-    assert isinstance(brief, Briefing)
+    brief = _load(seed=True)
     day = _parse_day(as_of) if as_of else _today(brief.settings.timezone)
     typer.echo(render_text(build_digest(brief, day, command=brief.settings.command_name)))
 
@@ -112,12 +128,10 @@ def ingest(
     """Load sanctions lists or trade files; report what changed."""
     from rich.progress import Progress
 
-    from briefing.core import Briefing
     from briefing.ingest import IngestError, IngestOptions
     from briefing.ingest import ingest as run_ingest
 
-    _, brief = _load()
-    assert isinstance(brief, Briefing)
+    brief = _load()
     tz = brief.settings.timezone
     with Progress(transient=True) as bar:
         tasks: dict[str, object] = {}
@@ -153,12 +167,10 @@ def run(
     host: Annotated[str, typer.Option(help="HTTP address to listen on (Slack --http)")] = "0.0.0.0",
 ) -> None:
     """Start the bot and its daily digest timer."""
-    from briefing.core import Briefing
     from briefing.delivery.timer import run_console
     from briefing.settings import SettingsError
 
-    _settings, brief = _load()
-    assert isinstance(brief, Briefing)
+    brief = _load()
     chosen = platform or brief.settings.platform
     if chosen == "console":
         run_console(brief)

@@ -17,6 +17,7 @@ from briefing.updates import updates_between
 
 DEFAULT_LOOKBACK = timedelta(days=7)
 KEY_TOPICS = ("payments", "energy", "cars", "technology")
+LINES_PER_UPDATE = 5
 
 
 def build_digest(
@@ -33,9 +34,14 @@ def build_digest(
         title += f" · as of {local_time_label}"
 
     changes: list[Line] = []
-    for update in updates_between(brief.engine, since, as_of):
+    updates = updates_between(brief.engine, since, as_of)
+    for update in updates:
         changes.append(Line(update.title, update.lines[0].source if update.lines else None))
-        changes.extend(update.lines[1:4])
+        changes.extend(update.lines[1 : 1 + LINES_PER_UPDATE])
+        hidden = len(update.lines) - 1 - LINES_PER_UPDATE
+        if hidden > 0:
+            more = f"{command} sanctions new" if update.topic == "sanctions" else f"{command} trade"
+            changes.append(Line(f"… and {hidden} more — {more}"))
     bundled_releases = [
         o
         for o in brief.trade.published_between(since, as_of)
@@ -44,12 +50,14 @@ def build_digest(
     changes.extend(
         describe(brief.trade, o, as_of, label="China customs: trade") for o in bundled_releases
     )
-    # A trade release is told once, from the figures themselves, not again from the timeline.
-    release_days = {o.published_on for o in bundled_releases}
+    # A release or a list change is told once, from the data itself, not again from the timeline.
+    told_days = {("trade_release", o.published_on) for o in bundled_releases} | {
+        ("trade_release" if u.topic == "trade" else u.topic, u.data_date) for u in updates
+    }
     changes.extend(
         Line(f"{e.date_label}: {e.title}", e.source)
         for e in brief.events
-        if since < e.day <= as_of and not (e.kind == "trade_release" and e.day in release_days)
+        if since < e.day <= as_of and (e.kind, e.day) not in told_days
     )
     if not changes:
         changes.append(Line("No new sanctions designations, trade releases or events in the data."))

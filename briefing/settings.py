@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
     admin_user_ids: str = ""
+    # console, say and digest load the bundled OFAC lists into an empty database
+    seed_bundled_lists: bool = True
 
     discord_bot_token: SecretStr | None = None
     discord_api_url: str | None = None

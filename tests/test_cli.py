@@ -33,7 +33,7 @@ def _bot(
 
 @pytest.fixture
 def env(database_url: str) -> dict[str, str]:
-    return {"DATABASE_URL": database_url}
+    return {"DATABASE_URL": database_url, "SEED_BUNDLED_LISTS": "false"}
 
 
 def test_say_prints_each_reply_in_order(env: dict[str, str]) -> None:
@@ -100,3 +100,15 @@ def test_interactive_loop_keeps_history(brief: Briefing, tmp_path: Path) -> None
     interactive(brief, lambda: TODAY, history, read=read, out=out)
     assert "Total trade 2024: $244.8 bn" in out.getvalue()
     assert "/brief trade [YEAR" in out.getvalue()
+
+
+def test_first_start_loads_the_bundled_ofac_lists_once(env: dict[str, str]) -> None:
+    seeded = {**env, "SEED_BUNDLED_LISTS": "true"}
+    first = _bot("say", "/brief sanctions wuhan maiwe", env=seeded)
+    assert first.returncode == 0, first.stderr
+    assert "First start: loading the bundled OFAC SDN lists" in first.stderr
+    assert "WUHAN MAIWE COMMUNICATION CO LTD — entity — RUSSIA-EO14024" in first.stdout
+    second = _bot("digest", "--as-of", "2024-02-24", env=seeded)
+    assert second.returncode == 0, second.stderr
+    assert "First start" not in second.stderr
+    assert "OFAC added 553 designations (552 under RUSSIA-EO14024" in second.stdout
