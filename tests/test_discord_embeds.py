@@ -114,6 +114,21 @@ def test_many_short_lines_spread_over_fields_and_embeds() -> None:
     assert sum(len(e.get("fields", [])) for e in embeds) > 2
 
 
+def test_more_than_25_sections_continue_in_a_second_embed() -> None:
+    sections = tuple(
+        Section(f"Chapter {i}", (Line(f"HS {i}: $1.{i} bn", CUSTOMS),)) for i in range(40)
+    )
+    embeds = render_embeds(Reply(title="Trade by HS chapter", sections=sections))
+    check_limits(embeds)
+    assert len(embeds) == 2
+    assert embeds[0]["title"] == "Trade by HS chapter"
+    assert "title" not in embeds[1]
+    names = [f["name"] for e in embeds for f in e["fields"]]
+    assert names == [f"Chapter {i}" for i in range(40)] + ["Sources"]
+    assert "footer" in embeds[1]
+    assert "footer" not in embeds[0]
+
+
 def test_one_huge_line_is_cut_inside_its_field() -> None:
     reply = Reply(title="t", sections=(Section("Big", (Line("word " * 3000, CUSTOMS),)),))
     embeds = render_embeds(reply)
