@@ -34,7 +34,7 @@ from briefing.render.discord_embeds import (
     render_embeds,
     to_discord_embeds,
 )
-from briefing.replies import Reply, ReplyKind
+from briefing.replies import Reply, ReplyKind, simple
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,6 @@ def command_line(*words: str | None) -> str:
 
 
 def failure_reply() -> Reply:
-    from briefing.replies import simple
-
     return simple(FAILURE_TEXT, kind=ReplyKind.USAGE_ERROR)
 
 
@@ -92,18 +90,16 @@ class DiscordCommands:
         *,
         dispatch: Dispatch | None = None,
         clock: Callable[[], datetime] | None = None,
-        today: Callable[[], date] | None = None,
         defer_after_s: float = DEFER_AFTER_S,
     ) -> None:
         self.brief = brief
         self._dispatch: Dispatch = dispatch or handlers.dispatch
         self._clock = clock or (lambda: datetime.now(UTC))
-        self._today = today
         self.defer_after_s = defer_after_s
 
     def _day(self, now: datetime) -> date:
         """The as-of date: ``now`` in the bot's time zone."""
-        return self._today() if self._today else now.astimezone(self.brief.settings.tz).date()
+        return now.astimezone(self.brief.settings.tz).date()
 
     def context(self, interaction: Interaction) -> Context:
         """The handler's context: the caller, and the moment the interaction arrived."""
