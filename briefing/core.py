@@ -6,6 +6,7 @@ Loaded once at start (data pack validated, indexes built); handlers get it throu
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from briefing.datapack import DataPack, load_datapack
 from briefing.db import create_schema, make_engine
 from briefing.facts import Event, Fact
+from briefing.generation import current_generation
 from briefing.settings import Settings
 from briefing.trade.index import TradeIndex
 from briefing.trade.tables import load_observations as load_trade_observations
@@ -27,6 +29,9 @@ class Briefing:
     trade: TradeIndex
     # Sanctions search data, built by briefing.sanctions on the first sanctions query.
     _sanctions_index: object | None = field(default=None, init=False, repr=False)
+    # The data generation the indexes were built from, and when it was last compared.
+    _generation: int = field(default=-1, init=False, repr=False)
+    _checked_at: float = field(default=0.0, init=False, repr=False)
 
     @property
     def facts(self) -> tuple[Fact, ...]:
@@ -48,8 +53,18 @@ class Briefing:
 
     def refresh(self) -> None:
         """Rebuild the in-memory indexes from the data pack and the database."""
+        self._generation = current_generation(self.engine)
+        self._checked_at = time.monotonic()
         self._sanctions_index = None
         self.trade = TradeIndex((*self.datapack.trade, *load_trade_observations(self.engine)))
+
+    def ensure_fresh(self, max_age_s: float = 30.0) -> None:
+        """Rebuild the indexes if another process ingested data (checked at most every 30 s)."""
+        if time.monotonic() - self._checked_at < max_age_s:
+            return
+        self._checked_at = time.monotonic()
+        if current_generation(self.engine) != self._generation:
+            self.refresh()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from briefing.core import Briefing
+from briefing.generation import bump_generation
 from briefing.updates import Update, record_update
 
 # total units (or None when unknown), units done so far
@@ -98,5 +99,7 @@ def ingest(
             f"{exc}\nNothing from the refused file was replaced, but these loaded before it: {loaded}"
         ) from exc
     finally:
+        if results:
+            bump_generation(brief.engine)
         brief.refresh()
     return results

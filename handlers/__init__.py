@@ -91,4 +91,5 @@ def split(text: str) -> tuple[Command, str]:
 def dispatch(text: str, ctx: Context) -> Reply:
     """Run the subcommand ``text`` names (without the leading ``/brief``)."""
     command, rest = split(text)
+    ctx.brief.ensure_fresh()
     return command.handle(rest, ctx)
