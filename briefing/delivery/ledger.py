@@ -301,10 +301,20 @@ class Ledger:
         probe = inner.limit(1)
         inner = inner.order_by(d.next_attempt_at, d.delivery_id).limit(limit)
         if self.is_postgres:
-            inner = inner.with_for_update(skip_locked=True)
+            # A materialized CTE runs once. Inside ``IN (…)`` PostgreSQL may re-run a
+            # ``LIMIT … SKIP LOCKED`` subquery (a semi-join rescan) and claim more rows than
+            # asked, which then wait, leased, behind the first one.
+            picked = (
+                inner.with_for_update(skip_locked=True)
+                .cte("picked")
+                .prefix_with("MATERIALIZED", dialect="postgresql")
+            )
+            chosen: Any = d.delivery_id == picked.c.delivery_id
+        else:
+            chosen = d.delivery_id.in_(inner.scalar_subquery())
         stmt = (
             update(deliveries)
-            .where(d.delivery_id.in_(inner.scalar_subquery()), *claimable)
+            .where(chosen, *claimable)
             .values(
                 status=DeliveryStatus.SENDING.value,
                 lease_owner=owner,

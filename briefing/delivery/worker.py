@@ -292,11 +292,13 @@ class Worker:
         report = DeliveryReport()
         kinds = list(kinds) if kinds is not None else None
         for _ in range(limit):
+            started = time.monotonic()
             claimed = self.ledger.claim(self.owner, now, self.config.lease, kinds=kinds)
             if not claimed:
                 break
             for delivery in claimed:
-                report.add(self.process(delivery, lambda: now), delivery.delivery_id)
+                outcome = self.process(delivery, lambda: now, started)
+                report.add(outcome, delivery.delivery_id)
         return report
 
     # -- threads -------------------------------------------------------------------------------
@@ -327,6 +329,8 @@ class Worker:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            # The lease counts from before the claim: a slow claim must not stretch it.
+            started = time.monotonic()
             try:
                 claimed = self.ledger.claim(
                     self.owner,
@@ -343,21 +347,28 @@ class Worker:
                 continue
             for delivery in claimed:
                 try:
-                    self.process(delivery, self.clock)
+                    self.process(delivery, self.clock, started)
                 except Exception:
                     # The lease runs out and another attempt (in doubt) takes it over.
                     log.exception("delivering %s failed unexpectedly", delivery.delivery_id)
 
     # -- one delivery --------------------------------------------------------------------------
 
-    def process(self, delivery: Delivery, clock: Clock) -> Outcome:
-        outcome = self._process(delivery, clock)
+    def process(self, delivery: Delivery, clock: Clock, claimed_at: float) -> Outcome:
+        """Deliver one claimed row; ``claimed_at``: ``time.monotonic()`` just before the claim."""
+        outcome = self._process(delivery, clock, claimed_at)
         if self.observe is not None:
             self.observe(outcome, delivery)
         return outcome
 
-    def _process(self, delivery: Delivery, clock: Clock) -> Outcome:
-        claimed_at = time.monotonic()
+    def _process(self, delivery: Delivery, clock: Clock, claimed_at: float) -> Outcome:
+        log.debug(
+            "claimed %s (attempt %d, lease until %s, in doubt since %s)",
+            delivery.delivery_id,
+            delivery.attempts,
+            delivery.lease_until.isoformat(),
+            delivery.in_doubt_since.isoformat() if delivery.in_doubt_since else None,
+        )
         sub = self.store.get(delivery.channel)
         if sub is None or not sub.is_active or not sub.wants(delivery.topic):
             status = sub.status.value if sub is not None else "missing"

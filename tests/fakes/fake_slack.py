@@ -410,13 +410,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         answer = fake._answer(method, params)
         fake._record(Call(method, url.path, params, headers, time.monotonic(), 200))
+        if method == "chat.postMessage" and fake.post_latency_s:
+            time.sleep(fake.post_latency_s / 2)
         self._send(200, answer)
 
     def _faulty_post(self, params: dict[str, Any], headers: dict[str, str]) -> bool:
         """Latency, the per-channel rate and random faults; True when the request was handled."""
         fake = self.owner
-        if fake.post_latency_s:
-            time.sleep(fake.post_latency_s)
+        if fake.post_latency_s:  # half before the message exists, half after
+            time.sleep(fake.post_latency_s / 2)
         fault = fake._post_fault(str(params.get("channel")))
         if fault is None:
             return False

@@ -1,0 +1,294 @@
+"""The ledger and the planner: exclusive leased claims, take-overs in doubt, planning once per
+period across restarts, clock jumps and DST in four time zones, pacing."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time as clock_time
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from briefing.core import Briefing
+from briefing.delivery.ledger import (
+    DeliveryStatus,
+    Ledger,
+    RunStatus,
+    deliveries,
+    delivery_runs,
+)
+from briefing.delivery.planner import Planner, local_schedule
+from briefing.delivery.poster import ChannelRef
+from briefing.delivery.subscriptions import SubscriptionStore
+from briefing.delivery.worker import Pacer
+
+LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def subscribe(
+    brief: Briefing,
+    channel_id: str,
+    at: time,
+    tz: str,
+    *,
+    workspace: str = "T1",
+    now: datetime = LONG_AGO,
+) -> ChannelRef:
+    channel = ChannelRef("slack", workspace, channel_id)
+    SubscriptionStore(brief.engine).subscribe(
+        channel, at=at, tz=tz, topics=frozenset({"digest"}), by_user="U1", now=now
+    )
+    return channel
+
+
+def plan(brief: Briefing, now: datetime) -> tuple[list[str], list[str]]:
+    report = Planner(brief.engine).plan(now)
+    return report.planned, report.skipped
+
+
+def runs(brief: Briefing) -> list[tuple[str, str, datetime]]:
+    r = delivery_runs.c
+    with brief.engine.connect() as conn:
+        rows = conn.execute(select(r.run_id, r.status, r.due_at).order_by(r.run_id)).all()
+    return [(str(a), str(b), c if c.tzinfo else c.replace(tzinfo=UTC)) for a, b, c in rows]
+
+
+# -- claims -------------------------------------------------------------------------------------
+
+
+def test_claims_are_exclusive_across_threads(brief: Briefing) -> None:
+    for i in range(60):
+        subscribe(brief, f"C{i:02d}", time(8), "UTC", workspace=f"T{i % 3}")
+    now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
+    planned, _ = plan(brief, now)
+    assert len(planned) == 60
+    ledger = Ledger(brief.engine)
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def claim_all(owner: str) -> None:
+        for _ in range(100):
+            claimed = ledger.claim(owner, now, timedelta(minutes=2), limit=3)
+            if not claimed:
+                return
+            with lock:
+                taken.extend(d.delivery_id for d in claimed)
+
+    threads = [threading.Thread(target=claim_all, args=(f"o{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(taken) == sorted(planned)  # each once, none left behind
+    assert ledger.claim("late", now, timedelta(minutes=2)) == []
+
+
+def test_an_expired_lease_is_taken_over_in_doubt_and_the_old_owner_is_fenced_off(
+    brief: Briefing,
+) -> None:
+    subscribe(brief, "C1", time(8), "UTC")
+    now = datetime(2024, 3, 8, 8, 0, tzinfo=UTC)
+    plan(brief, now)
+    ledger = Ledger(brief.engine)
+    lease = timedelta(seconds=30)
+    (first,) = ledger.claim("dead", now, lease)
+    assert first.in_doubt_since is None
+    assert first.attempts == 1
+    # Still leased: nobody else gets it.
+    assert ledger.claim("other", now + timedelta(seconds=29), lease) == []
+    # The lease ran out (the worker died mid-post): taken over, and in doubt since that attempt.
+    (second,) = ledger.claim("other", now + timedelta(seconds=31), lease)
+    assert second.attempts == 2
+    assert second.in_doubt_since == now
+    # The first owner wakes up: it may neither renew nor settle.
+    assert not ledger.renew(first, now + timedelta(seconds=32), lease)
+    assert not ledger.mark_sent(first, "1.0", now + timedelta(seconds=32))
+    assert ledger.mark_sent(second, "2.0", now + timedelta(seconds=33))
+    assert ledger.status_of(second.delivery_id) == DeliveryStatus.SENT.value
+
+
+def test_a_transient_failure_in_doubt_stays_in_doubt_and_a_429_does_not(
+    brief: Briefing,
+) -> None:
+    subscribe(brief, "C1", time(8), "UTC")
+    subscribe(brief, "C2", time(8), "UTC")
+    now = datetime(2024, 3, 8, 8, 0, tzinfo=UTC)
+    plan(brief, now)
+    ledger = Ledger(brief.engine)
+    lease = timedelta(seconds=30)
+    a, b = ledger.claim("w", now, lease, limit=2)
+    ledger.mark_retry(a, "connection_error: TimeoutError", now, in_doubt=True)
+    ledger.mark_retry(b, "ratelimited", now, in_doubt=False)
+    again = {
+        d.delivery_id: d for d in ledger.claim("w", now + timedelta(seconds=1), lease, limit=2)
+    }
+    assert again[a.delivery_id].in_doubt_since == now
+    assert again[b.delivery_id].in_doubt_since is None
+
+
+def test_a_retry_after_holds_the_channels_other_deliveries(brief: Briefing) -> None:
+    channel = subscribe(brief, "C1", time(8), "UTC")
+    subscribe(brief, "C2", time(8), "UTC")
+    ledger = Ledger(brief.engine)
+    now = datetime(2024, 3, 8, 8, 0, tzinfo=UTC)
+    plan(brief, now)
+    held = ledger.hold_channel(channel, now + timedelta(seconds=30))
+    assert held == 1
+    (free,) = ledger.claim("w", now, timedelta(seconds=30), limit=5)
+    assert free.channel.channel_id == "C2"
+    (later,) = ledger.claim("w", now + timedelta(seconds=30), timedelta(seconds=30))
+    assert later.channel == channel
+
+
+# -- planning across restarts and clock jumps ---------------------------------------------------
+
+
+def test_scheduler_down_across_the_digest_time_plans_it_once_after_restart(
+    brief: Briefing,
+) -> None:
+    subscribed = datetime(2024, 3, 7, 12, 0, tzinfo=UTC)
+    subscribe(brief, "C1", time(8), "Europe/Berlin", now=subscribed)  # 07:00 UTC in March
+    assert plan(brief, datetime(2024, 3, 8, 6, 50, tzinfo=UTC)) == ([], [])
+    # Down from 06:50 to 10:30 (3.5 h late: within the 6-hour window).
+    after_restart = datetime(2024, 3, 8, 10, 30, tzinfo=UTC)
+    assert plan(brief, after_restart) == (["sub:slack:T1:C1:2024-03-08"], [])
+    for minute in range(1, 30):
+        assert plan(brief, after_restart + timedelta(minutes=minute)) == ([], [])
+    # Down again across the next day's time, for 9 hours: recorded as skipped, once.
+    assert plan(brief, datetime(2024, 3, 9, 6, 0, tzinfo=UTC)) == ([], [])
+    late = datetime(2024, 3, 9, 16, 0, tzinfo=UTC)
+    assert plan(brief, late) == ([], ["sub:slack:T1:C1:2024-03-09"])
+    assert plan(brief, late + timedelta(minutes=1)) == ([], [])
+    assert [(r[0], r[1]) for r in runs(brief)] == [
+        ("sub:slack:T1:C1:2024-03-08", RunStatus.PLANNED.value),
+        ("sub:slack:T1:C1:2024-03-09", RunStatus.SKIPPED.value),
+    ]
+
+
+def test_a_long_outage_records_each_missed_day_as_skipped_once(brief: Briefing) -> None:
+    subscribe(brief, "C1", time(8), "UTC")
+    plan(brief, datetime(2024, 3, 1, 9, 0, tzinfo=UTC))  # posted the 1st
+    planned, skipped = plan(brief, datetime(2024, 3, 5, 9, 0, tzinfo=UTC))
+    assert planned == ["sub:slack:T1:C1:2024-03-05"]
+    assert skipped == [f"sub:slack:T1:C1:2024-03-0{d}" for d in (2, 3, 4)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_clock_jumps_neither_duplicate_nor_lose_a_period(brief: Briefing, seed: int) -> None:
+    """The clock runs forwards in minutes but jumps back or ahead by hours now and then (NTP
+    steps, a VM resumed). Every local day is planned at most once; every day whose time the
+    clock went past is planned or recorded as skipped."""
+    zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata"]
+    now = datetime(2024, 3, 28, 0, 0, tzinfo=UTC)
+    for i, zone in enumerate(zones):
+        subscribe(brief, f"C{i}", time(7, 30), zone, now=now)
+    rng = random.Random(seed)
+    highest = now
+    planned: list[str] = []
+    skipped: list[str] = []
+    for _ in range(400):
+        roll = rng.random()
+        if roll < 0.05:
+            now -= timedelta(hours=rng.randint(1, 12))
+        elif roll < 0.10:
+            now += timedelta(hours=rng.randint(1, 9))
+        else:
+            now += timedelta(minutes=rng.randint(5, 40))
+        highest = max(highest, now)
+        p, s = plan(brief, now)
+        planned += p
+        skipped += s
+    both = planned + skipped
+    assert len(both) == len(set(both)), [d for d, n in Counter(both).items() if n > 1]
+    start = datetime(2024, 3, 28, 0, 0, tzinfo=UTC)
+    for i, zone in enumerate(zones):
+        tz = ZoneInfo(zone)
+        expected = {
+            f"sub:slack:T1:C{i}:{d.isoformat()}"
+            for d in (date(2024, 3, 27) + timedelta(days=k) for k in range(20))
+            if start < local_schedule(d, time(7, 30), tz) <= highest
+        }
+        mine = {d for d in both if d.startswith(f"sub:slack:T1:C{i}:")}
+        assert mine == expected, zone
+
+
+# -- DST -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "first_day"),
+    [
+        ("Europe/Berlin", time(2, 30), date(2024, 3, 29)),  # 02:30 missing on 31 Mar
+        ("Europe/Berlin", time(2, 30), date(2024, 10, 25)),  # 02:30 twice on 27 Oct
+        ("America/New_York", time(2, 15), date(2024, 3, 8)),  # missing on 10 Mar
+        ("America/New_York", time(1, 30), date(2024, 11, 1)),  # twice on 3 Nov
+        ("Australia/Sydney", time(2, 30), date(2024, 4, 5)),  # twice on 7 Apr (south: autumn)
+        ("Australia/Sydney", time(2, 30), date(2024, 10, 4)),  # missing on 6 Oct
+        ("Asia/Kolkata", time(8, 0), date(2024, 3, 29)),  # no DST at all
+        ("America/Sao_Paulo", time(0, 30), date(2018, 11, 2)),  # midnight gap (2018 rules)
+    ],
+)
+def test_one_digest_per_local_day_across_dst(
+    brief: Briefing, zone: str, at: time, first_day: date
+) -> None:
+    tz = ZoneInfo(zone)
+    start = datetime.combine(first_day, time(0), tz).astimezone(UTC)
+    subscribe(brief, "C1", at, zone, now=start)
+    now = start
+    planned: list[str] = []
+    end = start + timedelta(days=5)
+    while now < end:
+        planned += plan(brief, now)[0]
+        now += timedelta(minutes=20)
+    days = [date.fromisoformat(p.rsplit(":", 1)[1]) for p in planned]
+    candidates = (first_day + timedelta(days=i) for i in range(-1, 7))
+    assert days == [d for d in candidates if start <= local_schedule(d, at, tz) < end]
+    assert len(days) >= 4
+    d = deliveries.c
+    with brief.engine.connect() as conn:
+        due = {
+            row[0]: (row[1] if row[1].tzinfo else row[1].replace(tzinfo=UTC))
+            for row in conn.execute(select(d.local_day, d.due_at))
+        }
+    for day in days:
+        assert due[day] == local_schedule(day, at, tz)
+        # At the wall time, or at the end of a gap; the first of a repeated hour.
+        local = due[day].astimezone(tz)
+        assert local.date() == day
+        assert local.fold == 0
+
+
+# -- pacing --------------------------------------------------------------------------------------
+
+
+def test_pacer_spaces_posts_to_a_channel_and_caps_a_workspace() -> None:
+    pacer = Pacer(interval_s=0.2, limit=2)
+    c1 = ChannelRef("slack", "T1", "C1")
+    deadline = clock_time.monotonic() + 5
+    started = clock_time.monotonic()
+    times = []
+    for _ in range(3):
+        assert pacer.acquire(c1, deadline)
+        times.append(clock_time.monotonic() - started)
+        pacer.release(c1)
+    assert times[1] - times[0] >= 0.19
+    assert times[2] - times[1] >= 0.19
+    # Two posts in flight in T1: a third channel of T1 waits, another workspace does not.
+    a, b, c = (ChannelRef("slack", "T1", f"C{i}") for i in (2, 3, 4))
+    assert pacer.acquire(a, deadline)
+    assert pacer.acquire(b, deadline)
+    assert pacer.saturated() == [("slack", "T1")]
+    assert not pacer.acquire(c, clock_time.monotonic() + 0.1)
+    assert pacer.acquire(ChannelRef("slack", "T2", "C9"), deadline)
+    pacer.release(a, retry_after_s=0.5)
+    assert pacer.acquire(c, deadline)
+    # Retry-After holds that channel.
+    t0 = clock_time.monotonic()
+    pacer.release(b)
+    pacer.release(c)
+    assert pacer.acquire(a, deadline)
+    assert clock_time.monotonic() - t0 >= 0.3
