@@ -165,13 +165,23 @@ def run(
     ] = False,
     port: Annotated[int, typer.Option(help="HTTP port (Slack --http; 0 picks a free one)")] = 3000,
     host: Annotated[str, typer.Option(help="HTTP address to listen on (Slack --http)")] = "0.0.0.0",
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve delivery metrics (Prometheus) on this port at /metrics"),
+    ] = None,
 ) -> None:
-    """Start the bot and its daily digest timer."""
+    """Start the bot and its delivery (every replica delivers; one plans)."""
     from briefing.delivery.timer import run_console
     from briefing.settings import SettingsError
 
     brief = _load()
     chosen = platform or brief.settings.platform
+    if metrics_port is not None:
+        from briefing.delivery.metrics import serve_metrics, watch_ledger
+
+        watch_ledger(brief.engine)
+        server = serve_metrics(metrics_port, host)
+        typer.echo(f"Metrics at http://{host}:{server.server_port}/metrics")
     if chosen == "console":
         run_console(brief)
         return

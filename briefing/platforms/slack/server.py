@@ -2,7 +2,8 @@
 
 HTTP routes: ``POST /slack/events`` (slash commands and interactivity; bolt checks the
 ``X-Slack-Signature`` and answers 401 to anything unsigned, stale or tampered with, before any
-listener runs), ``GET /healthz`` (``ok``), anything else 404.
+listener runs), ``GET /healthz`` (``ok``), ``GET /metrics`` (delivery metrics, Prometheus
+text format), anything else 404.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
+
+from briefing.delivery.metrics import METRICS_PATH, metrics_app
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -52,6 +55,8 @@ def make_wsgi_app(app: App) -> WSGIApplication:
         method = environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
             return _plain(start_response, "200 OK", b"ok")
+        if path == METRICS_PATH:
+            return metrics_app(environ, start_response)
         if path == EVENTS_PATH:
             if method != "POST":
                 return _plain(
