@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
     admin_user_ids: str = ""
+    # OAuth distribution to many workspaces (docs/slack.md): on when both of these are set.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # The public https://HOST/slack/oauth_redirect; optional when the app has one redirect URL.
+    slack_redirect_uri: str | None = None
+    # Fernet key(s) encrypting stored tokens, comma-separated: the first encrypts, all decrypt.
+    token_encryption_key: SecretStr | None = None
+    # ask, chart and other slow commands per user per minute (per replica; SECURITY.md).
+    expensive_commands_per_minute: int = Field(default=5, ge=1, le=1000)
     # console, say and digest load the bundled OFAC lists into an empty database
     seed_bundled_lists: bool = True
 
@@ -96,6 +105,28 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
             raise ValueError(f"{value!r} is not a slash command name (e.g. /brief)")
         return value
+
+    @field_validator("token_encryption_key")
+    @classmethod
+    def _check_encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        from briefing.security.crypto import key_problem, split_keys
+
+        if value is None or not value.get_secret_value().strip():
+            return None
+        keys = split_keys(value.get_secret_value())
+        for position, key in enumerate(keys, start=1):
+            problem = key_problem(key)
+            if problem is not None:  # never repeat the key itself
+                raise ValueError(
+                    f"key {position} of {len(keys)} {problem}; make one with "
+                    "python -m briefing.security.rekey --new-key"
+                )
+        return value
+
+    @property
+    def slack_oauth_enabled(self) -> bool:
+        """Several workspaces install the app through OAuth (SLACK_CLIENT_ID and _SECRET set)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def tz(self) -> ZoneInfo:
