@@ -58,6 +58,11 @@ class Briefing:
         self._sanctions_index = None
         self.trade = TradeIndex((*self.datapack.trade, *load_trade_observations(self.engine)))
 
+    @property
+    def generation(self) -> int:
+        """The data generation the in-memory indexes were built from."""
+        return self._generation
+
     def ensure_fresh(self, max_age_s: float = 30.0) -> None:
         """Rebuild the indexes if another process ingested data (checked at most every 30 s)."""
         if time.monotonic() - self._checked_at < max_age_s:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from briefing.core import Context
+from briefing.ratelimit import check_expensive
 from briefing.replies import Reply
 
 from . import (
@@ -38,7 +39,8 @@ class Command:
     name: str
     module: ModuleType
     aliases: tuple[str, ...] = ()
-    expensive: bool = False
+    expensive: bool = False  # may take long (charts, free-text search): answered after the ack
+    needs_admin: bool = False  # reads the caller's admin status (a platform lookup)
 
     @property
     def handle(self) -> Handler:
@@ -60,11 +62,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("chart", chart, expensive=True),
     Command("sanctions", sanctions),
     Command("ask", ask, expensive=True),
-    Command("digest", digest),
+    Command("digest", digest, expensive=True),
     Command("sources", sources),
-    Command("subscribe", subscribe),
-    Command("unsubscribe", unsubscribe),
-    Command("subscriptions", subscriptions),
+    Command("subscribe", subscribe, needs_admin=True),
+    Command("unsubscribe", unsubscribe, needs_admin=True),
+    Command("subscriptions", subscriptions, needs_admin=True),
 )
 
 _BY_NAME: dict[str, Command] = {
@@ -91,5 +93,9 @@ def split(text: str) -> tuple[Command, str]:
 def dispatch(text: str, ctx: Context) -> Reply:
     """Run the subcommand ``text`` names (without the leading ``/brief``)."""
     command, rest = split(text)
+    if command.expensive:  # a few a minute per user (briefing.ratelimit); not at the console
+        refusal = check_expensive(ctx, ", ".join(c.name for c in COMMANDS if c.expensive))
+        if refusal is not None:
+            return refusal
     ctx.brief.ensure_fresh()
     return command.handle(rest, ctx)

@@ -260,7 +260,7 @@ def test_share_posts_the_answer_publicly(brief: Briefing) -> None:
 
 def test_a_usage_error_stays_private_even_when_shared(brief: Briefing) -> None:
     interaction = FakeInteraction()
-    invoke(make_commands(brief), "digest", interaction, as_of="yesterday", share=True)
+    invoke(make_commands(brief), "trade", interaction, period="2024-13", share=True)
     sent = interaction.recorder.last("send_message")
     assert sent["ephemeral"] is True
     assert "can't read" in str(titles(sent)[0])

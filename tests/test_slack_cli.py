@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -82,9 +83,9 @@ def test_run_slack_http_serves_signed_commands(
         health = request(url, "GET", "/healthz")
         assert (health.status, health.body) == (200, "ok")
         body = slash_body("trade 2024", response_url=fake.response_url())
-        assert signed_post(url, body, SECRET).status == 200
-        (answer,) = fake.wait_for("response")
-        assert any("$244.8 bn" in text for text in iter_texts(answer.params["blocks"]))
+        answer = signed_post(url, body, SECRET)
+        assert answer.status == 200
+        assert any("$244.8 bn" in text for text in iter_texts(json.loads(answer.body)["blocks"]))
         assert signed_post(url, body, "wrong-secret").status == 401
     finally:
         proc.send_signal(signal.SIGINT)
@@ -94,7 +95,7 @@ def test_run_slack_http_serves_signed_commands(
             proc.kill()
             proc.wait()
     assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
-    assert len(fake.responses()) == 1
+    assert fake.responses() == []  # answered in the ack; the forged request ran nothing
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,24 @@
 """The bolt app: the slash command and the Share button.
 
-Every request is acknowledged at once, inside Slack's 3-second window, and answered afterwards
-through its ``response_url``: the app runs with ``process_before_response=True``, so the ack
-listener runs on the request's own thread and its ack *is* the HTTP response (a busy worker pool
-can never hold an ack back); before returning it hands the command to a pool of answer workers. Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks
+The app runs with ``process_before_response=True``: the ack listener runs on the request's own
+thread and its ack *is* the HTTP response. Quick commands (answered from memory in about a
+millisecond) are answered in the ack itself. Slow ones — charts, free-text questions, the digest,
+anything that needs the caller's admin status from Slack — are acknowledged at once, inside
+Slack's 3-second window, handed to a pool of answer workers and answered through the
+``response_url``. Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks
 "Share in channel", which re-runs the command and posts it ``in_channel``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -31,6 +36,8 @@ log = logging.getLogger(__name__)
 SHARE_FLAG = "--share"
 SHARE_ACTION_ID = "brief_share"
 WORKING_TEXT = "Working on it…"
+# How long a quick command may take before its ack goes out without the answer (Slack allows 3 s).
+INLINE_BUDGET_S = 1.5
 # Slack caps a button value at 2000 characters; longer commands get no Share button.
 MAX_SHARE_VALUE = 2000
 SHAREABLE = frozenset({ReplyKind.ANSWER, ReplyKind.DIGEST, ReplyKind.ALERT})
@@ -62,6 +69,29 @@ class Invocation:
     user_name: str | None = None
 
 
+class ReplyCache:
+    """A small thread-safe LRU of rendered quick answers."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[Hashable, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, message: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = message
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+
+
 class SlackCommands:
     """Runs ``/brief`` for Slack: the caller, the dispatch, the rendering, the reply."""
 
@@ -91,6 +121,9 @@ class SlackCommands:
         self.clock = clock or (lambda: datetime.now(UTC))
         self.admins = admins or AdminCheck(client, brief.settings.admin_ids)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-answer")
+        # Quick read-only answers depend only on the text, the day and the data generation, so
+        # the same question asked again that day is answered from here.
+        self.replies = ReplyCache(maxsize=512)
 
     def close(self) -> None:
         """Finish the answers already started; take no new ones."""
@@ -108,31 +141,67 @@ class SlackCommands:
     # -- listeners (bolt injects arguments by parameter name) -------------------------------
 
     def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
-        """Acknowledge at once (saying so when the answer will take a moment), answer later."""
+        """Answer a quick command in the ack; acknowledge a slow one at once and answer later."""
         from handlers import split
 
-        text, _share = parse_share(command.get("text") or "")
-        if split(text)[0].expensive:
-            ack(text=WORKING_TEXT, response_type="ephemeral")
-        else:
-            ack()
+        text, share = parse_share(command.get("text") or "")
         arrived = self.clock()
-        self._later(lambda: self.answer_command(command, arrived))
+        chosen = split(text)[0]
+        if chosen.expensive or chosen.needs_admin:
+            if chosen.expensive:
+                ack(text=WORKING_TEXT, response_type="ephemeral")
+            else:
+                ack()
+            self._later(lambda: self.answer_command(command, arrived))
+            return
+        invocation = self.invocation_of(command, text, arrived)
+        self.brief.ensure_fresh()
+        key = (text, share, self.local_day(arrived), self.brief.generation)
+        cached = self.replies.get(key)
+        if cached is not None:
+            ack(**cached)
+            return
+        answering = self.pool.submit(self.message_for, invocation, share=share, admin_lookup=False)
+        try:
+            message, reply = answering.result(timeout=INLINE_BUDGET_S)
+        except FutureTimeout:
+            # Unusually slow (a busy database, a cold index): ack now, answer when ready.
+            ack(text=WORKING_TEXT, response_type="ephemeral")
+            answering.add_done_callback(lambda done: self.deliver_late(invocation, done, share))
+            return
+        ack(**message)
+        if reply is not None and reply.chart is not None:
+            self._later(lambda: self.attach_chart(invocation, reply, share=share))
+        elif reply is not None:
+            self.replies.put(key, message)
+
+    def deliver_late(
+        self, invocation: Invocation, done: Future[tuple[dict[str, Any], Reply | None]], share: bool
+    ) -> None:
+        try:
+            message, reply = done.result()
+        except Exception:  # message_for logs and answers its own failures; this is a bug
+            log.exception("answering %r failed", invocation.text)
+            return
+        self.send(invocation, message, reply, share=share)
+
+    def local_day(self, moment: datetime) -> date:
+        return moment.astimezone(self.brief.settings.tz).date()
+
+    def invocation_of(self, command: dict[str, Any], text: str, arrived: datetime) -> Invocation:
+        return Invocation(
+            text=text,
+            user_id=command["user_id"],
+            team_id=command.get("team_id"),
+            channel_id=command.get("channel_id"),
+            response_url=command["response_url"],
+            arrived=arrived,
+            user_name=command.get("user_name"),
+        )
 
     def answer_command(self, command: dict[str, Any], arrived: datetime) -> None:
         text, share = parse_share(command.get("text") or "")
-        self.answer(
-            Invocation(
-                text=text,
-                user_id=command["user_id"],
-                team_id=command.get("team_id"),
-                channel_id=command.get("channel_id"),
-                response_url=command["response_url"],
-                arrived=arrived,
-                user_name=command.get("user_name"),
-            ),
-            share=share,
-        )
+        self.answer(self.invocation_of(command, text, arrived), share=share)
 
     def ack_share(self, ack: Ack, body: dict[str, Any]) -> None:
         ack()
@@ -158,25 +227,31 @@ class SlackCommands:
 
     # -- the work ------------------------------------------------------------------------------
 
-    def caller(self, invocation: Invocation) -> Caller:
+    def caller(self, invocation: Invocation, *, admin_lookup: bool = True) -> Caller:
+        """Who asked; ``admin_lookup`` asks Slack (cached) whether they are an admin."""
+        is_admin = (
+            admin_lookup and bool(invocation.user_id) and self.admins.is_admin(invocation.user_id)
+        )
         return Caller(
             platform="slack",
             user_id=invocation.user_id,
             workspace_id=invocation.team_id,
             channel_id=invocation.channel_id,
-            is_admin=bool(invocation.user_id) and self.admins.is_admin(invocation.user_id),
+            is_admin=is_admin,
             user_name=invocation.user_name,
         )
 
-    def answer(self, invocation: Invocation, *, share: bool) -> None:
-        """Dispatch, render, reply; a failure is logged with its traceback and told briefly."""
+    def message_for(
+        self, invocation: Invocation, *, share: bool, admin_lookup: bool = True
+    ) -> tuple[dict[str, Any], Reply | None]:
+        """Dispatch and render; a failure is logged with its traceback and told briefly."""
         try:
             ctx = Context(
                 brief=self.brief,
-                today=invocation.arrived.astimezone(self.brief.settings.tz).date(),
+                today=self.local_day(invocation.arrived),
                 now=invocation.arrived,
                 command=self.brief.settings.command_name,
-                caller=self.caller(invocation),
+                caller=self.caller(invocation, admin_lookup=admin_lookup),
             )
             reply = self.dispatch(invocation.text, ctx)
             share_value = None
@@ -189,16 +264,25 @@ class SlackCommands:
             blocks, fallback = self.render(reply, share_value=share_value)
         except Exception:
             log.exception("answering %r failed", invocation.text)
-            self.respond(invocation, {"text": FAILURE_TEXT, "response_type": "ephemeral"})
-            return
+            return {"text": FAILURE_TEXT, "response_type": "ephemeral"}, None
         message: dict[str, Any] = {
             "text": fallback,
             "blocks": blocks,
             "response_type": "in_channel" if share else "ephemeral",
         }
-        if share:
+        return message, reply
+
+    def answer(self, invocation: Invocation, *, share: bool) -> None:
+        """Answer through the response_url (slow commands, the Share button)."""
+        message, reply = self.message_for(invocation, share=share)
+        self.send(invocation, message, reply, share=share)
+
+    def send(
+        self, invocation: Invocation, message: dict[str, Any], reply: Reply | None, *, share: bool
+    ) -> None:
+        if share and reply is not None:
             message["replace_original"] = False
-        if self.respond(invocation, message) and reply.chart is not None:
+        if self.respond(invocation, message) and reply is not None and reply.chart is not None:
             self.attach_chart(invocation, reply, share=share)
 
     def respond(self, invocation: Invocation, message: dict[str, Any]) -> bool:
