@@ -45,6 +45,7 @@ def run_slack(
     client = make_client(settings)
     secret = settings.slack_signing_secret
     commands = SlackCommands(brief, client)
+    commands.warm_up()
     app = build_app(commands, signing_secret=secret.get_secret_value() if secret else "")
     # Scheduled posts go through the delivery ledger, which retries (after Retry-After) and
     # checks the channel's history before re-posting a send in doubt; a client that retried

@@ -125,6 +125,16 @@ class SlackCommands:
         # the same question asked again that day is answered from here.
         self.replies = ReplyCache(maxsize=512)
 
+    def warm_up(self) -> None:
+        """Build the sanctions search index now, so the first `sanctions` answer is quick too."""
+
+        def build() -> None:
+            from briefing.sanctions.search import sanctions
+
+            sanctions(self.brief).index(self.local_day(self.clock()))
+
+        self._later(build)
+
     def close(self) -> None:
         """Finish the answers already started; take no new ones."""
         self.pool.shutdown(wait=True, cancel_futures=True)
