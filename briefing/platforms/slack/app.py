@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
@@ -105,6 +106,7 @@ class SlackCommands:
         clock: Callable[[], datetime] | None = None,
         admins: AdminCheck | None = None,
         workers: int = 16,
+        client_for: Callable[[str | None], WebClient] | None = None,
     ) -> None:
         if render is None:
             from briefing.render.slack_blocks import render_blocks
@@ -119,7 +121,9 @@ class SlackCommands:
         self.render = render
         self.dispatch = dispatch
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.admins = admins or AdminCheck(client, brief.settings.admin_ids)
+        # OAuth mode: each workspace's own token for users.info and chart uploads.
+        self.client_for = client_for
+        self.admins = admins or AdminCheck(client, brief.settings.admin_ids, client_for=client_for)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-answer")
         # Quick read-only answers depend only on the text, the day and the data generation, so
         # the same question asked again that day is answered from here.
@@ -237,10 +241,16 @@ class SlackCommands:
 
     # -- the work ------------------------------------------------------------------------------
 
+    def client_of(self, team_id: str | None) -> WebClient:
+        """The Web API client for ``team_id``: its installation's (OAuth mode) or the one."""
+        return self.client_for(team_id) if self.client_for is not None else self.client
+
     def caller(self, invocation: Invocation, *, admin_lookup: bool = True) -> Caller:
         """Who asked; ``admin_lookup`` asks Slack (cached) whether they are an admin."""
         is_admin = (
-            admin_lookup and bool(invocation.user_id) and self.admins.is_admin(invocation.user_id)
+            admin_lookup
+            and bool(invocation.user_id)
+            and self.admins.is_admin(invocation.user_id, invocation.team_id)
         )
         return Caller(
             platform="slack",
@@ -314,9 +324,11 @@ class SlackCommands:
             if share and invocation.channel_id:
                 target = invocation.channel_id
             else:
-                opened = self.client.conversations_open(users=invocation.user_id)
+                opened = self.client_of(invocation.team_id).conversations_open(
+                    users=invocation.user_id
+                )
                 target = (opened.get("channel") or {})["id"]
-            upload_chart(self.client, target, reply.chart)
+            upload_chart(self.client_of(invocation.team_id), target, reply.chart)
         except (SlackApiError, SlackClientError, OSError, KeyError) as exc:
             code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
             log.warning("chart upload failed (%s)", code or exc, exc_info=True)
@@ -335,11 +347,19 @@ class SlackCommands:
             )
 
 
-def bolt_app(client: WebClient, *, signing_secret: str, token_verification: bool = True) -> App:
+def bolt_app(
+    client: WebClient,
+    *,
+    signing_secret: str,
+    token_verification: bool = True,
+    oauth_settings: OAuthSettings | None = None,
+) -> App:
     """A bolt App as this bot runs it, with no listeners yet.
 
     ``process_before_response=True``: a listener runs on the request thread and its ack is the
     HTTP response, with no hand-off to bolt's pool and no polling for the ack.
+    ``oauth_settings`` (OAuth mode, :mod:`briefing.platforms.slack.oauth`): installs in any
+    workspace, each request authorized with its workspace's stored token.
     """
     return App(
         client=client,
@@ -347,15 +367,23 @@ def bolt_app(client: WebClient, *, signing_secret: str, token_verification: bool
         token_verification_enabled=token_verification,
         process_before_response=True,
         name="china-russia-brief",
+        oauth_settings=oauth_settings,
     )
 
 
 def build_app(
-    commands: SlackCommands, *, signing_secret: str, token_verification: bool = True
+    commands: SlackCommands,
+    *,
+    signing_secret: str,
+    token_verification: bool = True,
+    oauth_settings: OAuthSettings | None = None,
 ) -> App:
     """The bolt App with the slash command and the Share button registered."""
     app = bolt_app(
-        commands.client, signing_secret=signing_secret, token_verification=token_verification
+        commands.client,
+        signing_secret=signing_secret,
+        token_verification=token_verification,
+        oauth_settings=oauth_settings,
     )
     app.command(commands.brief.settings.command_name)(commands.ack_command)
     app.action(SHARE_ACTION_ID)(commands.ack_share)
