@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Connection,
     DateTime,
     Engine,
     Select,
@@ -32,6 +33,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from briefing.core import Caller
 from briefing.db import metadata
 from briefing.delivery.poster import ChannelRef
+from briefing.security import audit
+from briefing.security.audit import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +201,10 @@ class SubscriptionStore:
             )
         )
         with self.engine.begin() as conn:
+            before = conn.execute(select(subscriptions_table).where(*_key(channel))).mappings()
+            action, details = _subscribe_audit(before.first(), values)
             conn.execute(stmt)
+            _audit(conn, channel, user_id=by_user, action=action, details=details, now=now)
         subscription = self.get(channel)
         assert subscription is not None
         log.info(
@@ -222,6 +228,15 @@ class SubscriptionStore:
         )
         with self.engine.begin() as conn:
             changed = conn.execute(stmt).rowcount
+            if changed:
+                _audit(
+                    conn,
+                    channel,
+                    user_id=by_user,
+                    action=AuditAction.UNSUBSCRIBE,
+                    details="",
+                    now=now,
+                )
         if changed:
             log.info("subscription %s removed by %s", schedule_id_for(channel), by_user)
         return bool(changed)
@@ -237,7 +252,37 @@ class SubscriptionStore:
         )
         with self.engine.begin() as conn:
             changed = conn.execute(stmt).rowcount
+            if changed:
+                _audit(
+                    conn, channel, user_id=None, action=AuditAction.PAUSE, details=reason, now=now
+                )
         return bool(changed)
+
+    def pause_workspace(self, platform: str, workspace_id: str, reason: str, now: datetime) -> int:
+        """Pause every active subscription in a workspace (the app was uninstalled there).
+
+        Returns how many were paused; an admin resumes each by subscribing again.
+        """
+        now = _require_aware(now)
+        t = subscriptions_table.c
+        active = (
+            t.platform == platform,
+            t.workspace_id == workspace_id,
+            t.status == SubscriptionStatus.ACTIVE.value,
+        )
+        with self.engine.begin() as conn:
+            channels = conn.execute(select(t.channel_id).where(*active)).scalars().all()
+            conn.execute(
+                update(subscriptions_table)
+                .where(*active, t.channel_id.in_(channels))
+                .values(
+                    status=SubscriptionStatus.PAUSED.value, paused_reason=reason, updated_at=now
+                )
+            )
+            for channel_id in channels:
+                ref = ChannelRef(platform, workspace_id, str(channel_id))
+                _audit(conn, ref, user_id=None, action=AuditAction.PAUSE, details=reason, now=now)
+        return len(channels)
 
     def get(self, channel: ChannelRef) -> Subscription | None:
         """``channel``'s subscription in any status, or None if it never had one."""
@@ -271,6 +316,38 @@ class SubscriptionStore:
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
         return [_from_row(dict(row)) for row in rows]
+
+
+def _subscribe_audit(before: Any | None, values: dict[str, Any]) -> tuple[AuditAction, str]:
+    """The audit action and details of a subscribe: new, changed, or resuming a paused one."""
+    now_set = f"{values['digest_time']} {values['tz']}; topics {values['topics']}"
+    if before is None or before["status"] == SubscriptionStatus.REMOVED.value:
+        return AuditAction.SUBSCRIBE, now_set
+    was = f"{before['digest_time']} {before['tz']}; topics {before['topics']}"
+    if before["status"] == SubscriptionStatus.PAUSED.value:
+        return AuditAction.RESUME, f"{now_set} (was paused: {before['paused_reason'] or '-'})"
+    return AuditAction.SUBSCRIBE, now_set if was == now_set else f"{now_set} (was {was})"
+
+
+def _audit(
+    conn: Connection,
+    channel: ChannelRef,
+    *,
+    user_id: str | None,
+    action: AuditAction,
+    details: str,
+    now: datetime,
+) -> None:
+    audit.record(
+        conn,
+        at=now,
+        platform=channel.platform,
+        workspace_id=channel.workspace_id,
+        channel_id=channel.channel_id,
+        user_id=user_id,
+        action=action,
+        details=details,
+    )
 
 
 def channel_of(caller: Caller) -> ChannelRef | None:
