@@ -202,7 +202,12 @@ def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: st
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=PROJECT_ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"},
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "WARNING",
+            "SEED_BUNDLED_LISTS": "false",
+        },
         capture_output=True,
         text=True,
         timeout=120,
