@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -92,13 +93,27 @@ class SlackPoster:
 
     platform = "slack"
 
-    def __init__(self, client: WebClient, render: RenderBlocks | None = None) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        render: RenderBlocks | None = None,
+        *,
+        client_for: Callable[[str], WebClient] | None = None,
+    ) -> None:
         if render is None:
             from briefing.render.slack_blocks import render_blocks
 
             render = render_blocks
         self._client = client
         self._render = render
+        # OAuth mode: the workspace's own client (its stored token); may raise PostError.
+        self._client_for = client_for
+
+    def client_of(self, channel: ChannelRef) -> WebClient:
+        """The client for ``channel``'s workspace; raises :class:`PostError` when it has none."""
+        if self._client_for is None:
+            return self._client
+        return self._client_for(channel.workspace_id)
 
     def post(
         self, channel: ChannelRef, reply: Reply, *, delivery_id: str | None = None
@@ -110,8 +125,9 @@ class SlackPoster:
                 "event_type": DELIVERY_EVENT_TYPE,
                 "event_payload": {"delivery_id": delivery_id},
             }
+        client = self.client_of(channel)
         try:
-            response = self._client.chat_postMessage(
+            response = client.chat_postMessage(
                 channel=channel.channel_id,
                 text=fallback,
                 blocks=blocks,
@@ -132,7 +148,7 @@ class SlackPoster:
         message_ts = response.get("ts")
         if reply.chart is not None:
             try:
-                upload_chart(self._client, channel.channel_id, reply.chart)
+                upload_chart(client, channel.channel_id, reply.chart)
             except (SlackApiError, SlackClientError, OSError):
                 # The message itself landed; a missing chart must not make delivery post twice.
                 log.warning("chart upload to %s failed", channel.channel_id, exc_info=True)
@@ -145,10 +161,11 @@ class SlackPoster:
         groups:history for private channels). Without those scopes it logs and answers None,
         so delivery degrades to at-least-once rather than stopping.
         """
+        client = self.client_of(channel)
         cursor: str | None = None
         for _ in range(HISTORY_MAX_PAGES):
             try:
-                response = self._client.conversations_history(
+                response = client.conversations_history(
                     channel=channel.channel_id,
                     oldest=f"{since.timestamp():.6f}",
                     include_all_metadata=True,
@@ -183,14 +200,19 @@ class SlackPoster:
     def notify_user(self, channel: ChannelRef, user_id: str, text: str) -> None:
         """An ephemeral note in the channel; a DM when the bot cannot post there."""
         try:
-            self._client.chat_postEphemeral(channel=channel.channel_id, user=user_id, text=text)
+            client = self.client_of(channel)
+        except PostError as exc:
+            log.warning("cannot notify %s in %s (%s)", user_id, channel.workspace_id, exc.code)
+            return
+        try:
+            client.chat_postEphemeral(channel=channel.channel_id, user=user_id, text=text)
             return
         except (SlackApiError, SlackClientError, OSError) as exc:
             log.info("ephemeral note to %s failed (%s); trying a DM", user_id, exc)
         try:
-            opened = self._client.conversations_open(users=user_id)
+            opened = client.conversations_open(users=user_id)
             dm_channel = (opened.get("channel") or {}).get("id")
             if dm_channel:
-                self._client.chat_postMessage(channel=dm_channel, text=text)
+                client.chat_postMessage(channel=dm_channel, text=text)
         except (SlackApiError, SlackClientError, OSError):
             log.warning("could not notify %s by DM either", user_id, exc_info=True)
