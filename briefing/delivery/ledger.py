@@ -46,6 +46,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -58,6 +59,7 @@ KIND_DIGEST = "digest"
 KIND_ALERT = "alert"
 # Rows per INSERT statement: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 400
+ANALYZE_AFTER = 1000
 
 
 class DeliveryStatus(StrEnum):
@@ -112,7 +114,14 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
-    Index("ix_deliveries_claim", "status", "next_attempt_at"),
+    # Claims walk the open rows in this order and stop at the first free one: no sort.
+    Index(
+        "ix_deliveries_open",
+        "next_attempt_at",
+        "delivery_id",
+        postgresql_where=text("status IN ('pending', 'sending')"),
+        sqlite_where=text("status IN ('pending', 'sending')"),
+    ),
     Index("ix_deliveries_channel", "platform", "workspace_id", "channel_id"),
 )
 
@@ -219,7 +228,13 @@ class Ledger:
         """Insert the deliveries that are absent; the ids of those this call inserted."""
         for row in rows:
             row.setdefault("attempts", 0)
-        return self._insert_absent(deliveries, "delivery_id", rows)
+        inserted = self._insert_absent(deliveries, "delivery_id", rows)
+        if self.is_postgres and len(inserted) >= ANALYZE_AFTER:
+            # A fan-out changes the table at once: fresh statistics keep claims on the index
+            # (autovacuum would get there, a minute or so later).
+            with self.engine.begin() as conn:
+                conn.execute(text("ANALYZE deliveries"))
+        return inserted
 
     def _insert_absent(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> set[str]:
         inserted: set[str] = set()
@@ -309,12 +324,13 @@ class Ledger:
                 .cte("picked")
                 .prefix_with("MATERIALIZED", dialect="postgresql")
             )
-            chosen: Any = d.delivery_id == picked.c.delivery_id
+            # The rows are locked and were checked under the lock: join on the key alone.
+            chosen: tuple[Any, ...] = (d.delivery_id == picked.c.delivery_id,)
         else:
-            chosen = d.delivery_id.in_(inner.scalar_subquery())
+            chosen = (d.delivery_id.in_(inner.scalar_subquery()), *claimable)
         stmt = (
             update(deliveries)
-            .where(chosen, *claimable)
+            .where(*chosen)
             .values(
                 status=DeliveryStatus.SENDING.value,
                 lease_owner=owner,
@@ -333,8 +349,9 @@ class Ledger:
             .returning(*deliveries.c)
         )
         with self.engine.begin() as conn:
-            # A read first: idle polling (the common case) then never takes the write lock.
-            if conn.execute(probe).first() is None:
+            # SQLite: a read first, so idle polling (the common case) never takes the write
+            # lock. PostgreSQL: the empty claim is as cheap as the probe.
+            if not self.is_postgres and conn.execute(probe).first() is None:
                 return []
             rows = conn.execute(stmt).all()
         claimed = [_delivery(r) for r in rows]
