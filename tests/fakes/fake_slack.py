@@ -491,9 +491,11 @@ def slash_payload(
     user_id: str = "U1",
     channel_id: str = "C1",
     team_id: str = TEAM_ID,
-    trigger_id: str = "1.2.3",
+    trigger_id: str | None = None,
 ) -> dict[str, str]:
-    """A slash-command payload's fields, as Slack sends them."""
+    """A slash-command payload's fields, as Slack sends them (each with its own trigger_id, so
+    two identical commands are two different requests, as on Slack)."""
+    trigger_id = trigger_id or _new_trigger_id()
     return {
         "token": "legacy-verification-token",
         "team_id": team_id,
@@ -509,6 +511,13 @@ def slash_payload(
         "response_url": response_url,
         "trigger_id": trigger_id,
     }
+
+
+_TRIGGERS = itertools.count(1)
+
+
+def _new_trigger_id() -> str:
+    return f"{next(_TRIGGERS)}.{random.randrange(10**12)}.{random.getrandbits(64):016x}"
 
 
 def slash_body(text: str, *, response_url: str, **fields: str) -> str:
@@ -532,7 +541,7 @@ def share_click_body(
         "api_app_id": "AFAKE",
         "token": "legacy-verification-token",
         "container": {"type": "message", "is_ephemeral": True, "channel_id": channel_id},
-        "trigger_id": "1.2.4",
+        "trigger_id": _new_trigger_id(),
         "channel": {"id": channel_id, "name": "general"},
         "response_url": response_url,
         "actions": [

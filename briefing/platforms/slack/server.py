@@ -3,7 +3,9 @@
 HTTP routes: ``POST /slack/events`` (slash commands and interactivity; bolt checks the
 ``X-Slack-Signature`` and answers 401 to anything unsigned, stale or tampered with, before any
 listener runs), ``GET /healthz`` (``ok``), ``GET /metrics`` (delivery metrics, Prometheus
-text format), anything else 404.
+text format), anything else 404. In OAuth mode also ``GET /slack/install`` and
+``GET /slack/oauth_redirect`` (bolt's OAuth flow). A signed request seen before is refused
+with 401 before bolt sees it (:class:`~briefing.security.replay.ReplayGuard`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
 from briefing.delivery.metrics import METRICS_PATH, metrics_app
+from briefing.security.replay import ReplayGuard
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -46,9 +49,35 @@ def _plain(
     return [body]
 
 
-def make_wsgi_app(app: App) -> WSGIApplication:
+def make_wsgi_app(app: App, *, replay_guard: ReplayGuard | None = None) -> WSGIApplication:
     """The WSGI application: bolt on /slack/events, a health check, 404 elsewhere."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    guard = replay_guard or ReplayGuard()
+    flow = app.oauth_flow
+    oauth_paths = (flow.install_path, flow.redirect_uri_path) if flow is not None else ()
+
+    def once(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """bolt, unless this signature was seen before; a refused one is forgotten again."""
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        if timestamp is not None and not (timestamp.isascii() and timestamp.isdigit()):
+            # bolt would fail on int(timestamp) with a 500 and a logged traceback.
+            return _plain(start_response, "401 Unauthorized", b"invalid request")
+        if not signature:
+            return slack(environ, start_response)  # bolt answers 401
+        if not guard.claim(signature):
+            log.warning("refused a replayed Slack request (its signature was seen before)")
+            return _plain(start_response, "401 Unauthorized", b"replayed request")
+        statuses: list[str] = []
+
+        def watch(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            statuses.append(status)
+            return start_response(status, headers, exc_info)
+
+        body = slack(environ, watch)
+        if statuses[:1] and statuses[0].startswith("401"):
+            guard.release(signature)  # not genuine: its signature must not block the real one
+        return body
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -62,6 +91,8 @@ def make_wsgi_app(app: App) -> WSGIApplication:
                 return _plain(
                     start_response, "405 Method Not Allowed", b"POST only", ("Allow", "POST")
                 )
+            return once(environ, start_response)
+        if path in oauth_paths and method == "GET":
             return slack(environ, start_response)
         return _plain(start_response, "404 Not Found", b"Not Found")
 
