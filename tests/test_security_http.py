@@ -210,8 +210,12 @@ def test_a_url_verification_is_signed_too(bot: Bot) -> None:
 
 def test_a_huge_body_is_refused_before_it_is_read(bot: Bot, fake: FakeSlack) -> None:
     body = urlencode({"text": "x" * (2 << 20)})
-    answer = bot.post(body, signed_headers(SECRET, body))
-    assert answer.status in (401, 413)
+    try:
+        answer = bot.post(body, signed_headers(SECRET, body))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused (413) and closed while the client was still sending
+    else:
+        assert answer.status == 413
     _nothing_ran(bot, fake)
 
 

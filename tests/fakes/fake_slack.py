@@ -101,6 +101,9 @@ class FakeSlack:
     post_latency_s: float = 0.0
     # Every message posted, by channel, in order (conversations.history reads these).
     messages: dict[str, list[Message]] = field(default_factory=dict)
+    # oauth.v2.access answers (without "ok"), by ``code`` (an install) or by ``refresh_token``
+    # (a token rotation); anything else is refused as Slack refuses it.
+    oauth_grants: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -311,6 +314,15 @@ class FakeSlack:
             }
         if method == "conversations.history":
             return self._history(params)
+        if method == "oauth.v2.access":
+            refresh = params.get("grant_type") == "refresh_token"
+            grant = self.oauth_grants.get(str(params.get("refresh_token" if refresh else "code")))
+            if grant is None:
+                return {
+                    "ok": False,
+                    "error": "invalid_refresh_token" if refresh else "invalid_code",
+                }
+            return {"ok": True, **grant}
         if method == "chat.postEphemeral":
             channel = str(params.get("channel"))
             if channel in self.ephemeral_errors:

@@ -2,7 +2,10 @@
 
 Two ways in: Socket Mode (SLACK_BOT_TOKEN + SLACK_APP_TOKEN; no public URL needed) or HTTP
 (SLACK_BOT_TOKEN + SLACK_SIGNING_SECRET; Slack posts to ``https://host/slack/events``).
+Or, to install in any workspace, OAuth mode over HTTP (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET,
+SLACK_SIGNING_SECRET, TOKEN_ENCRYPTION_KEY; :mod:`briefing.platforms.slack.oauth`).
 The delivery timer runs alongside and posts digests and alerts through :class:`SlackPoster`.
+Secrets are redacted from every log line (:mod:`briefing.security.redact`).
 """
 
 from __future__ import annotations
@@ -14,15 +17,29 @@ from briefing.core import Briefing
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import SlackPoster, delivery_client
+from briefing.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 __all__ = ["SlackCommands", "SlackPoster", "build_app", "make_client", "run_slack"]
 
 
+def oauth_mode(settings: Settings) -> bool:
+    """OAuth distribution: asked for by setting SLACK_CLIENT_ID or SLACK_CLIENT_SECRET."""
+    return bool(settings.slack_client_id or settings.slack_client_secret)
+
+
 def require_settings(brief: Briefing, *, http: bool) -> None:
     """Check this mode's secrets, naming every missing one in one error."""
-    if http:
+    if oauth_mode(brief.settings):
+        from briefing.platforms.slack.oauth import require_oauth_settings
+
+        if not http:
+            raise SettingsError(
+                ["SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (installs in any workspace) need --http"]
+            )
+        require_oauth_settings(brief.settings)
+    elif http:
         brief.settings.require("slack_bot_token", "slack_signing_secret")
     else:
         brief.settings.require("slack_bot_token", "slack_app_token")
@@ -38,19 +55,29 @@ def run_slack(
 ) -> None:
     """Start the adapter and the delivery timer; return when the server stops."""
     from briefing.delivery.digests import start_delivery
+    from briefing.platforms.slack.oauth import build_oauth_bot, register_uninstall_listeners
     from briefing.platforms.slack.server import serve_http, serve_socket_mode
+    from briefing.security.redact import install_redaction, secret_values
 
     settings = brief.settings
+    install_redaction(secret_values(settings))
     require_settings(brief, http=http)
-    client = make_client(settings)
-    secret = settings.slack_signing_secret
-    commands = SlackCommands(brief, client)
+    if oauth_mode(settings):
+        bot = build_oauth_bot(brief)
+        commands, app, poster = bot.commands, bot.app, bot.poster
+        announce(f"Installs in any workspace start at {oauth_install_hint(host, port)}")
+    else:
+        client = make_client(settings)
+        secret = settings.slack_signing_secret
+        commands = SlackCommands(brief, client)
+        app = build_app(commands, signing_secret=secret.get_secret_value() if secret else "")
+        register_uninstall_listeners(app, brief, None)
+        # Scheduled posts go through the delivery ledger, which retries (after Retry-After) and
+        # checks the channel's history before re-posting a send in doubt; a client that retried
+        # by itself could post a digest twice, so this one does not.
+        poster = SlackPoster(delivery_client(settings))
     commands.warm_up()
-    app = build_app(commands, signing_secret=secret.get_secret_value() if secret else "")
-    # Scheduled posts go through the delivery ledger, which retries (after Retry-After) and
-    # checks the channel's history before re-posting a send in doubt; a client that retried
-    # by itself could post a digest twice, so this one does not.
-    timer = start_delivery(brief, SlackPoster(delivery_client(settings)))
+    timer = start_delivery(brief, poster)
     try:
         if http:
             serve_http(app, host, port, announce)
@@ -62,3 +89,8 @@ def run_slack(
     finally:
         timer.shutdown(wait=False)
         commands.close()
+
+
+def oauth_install_hint(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://{shown}:{port}/slack/install (behind your https proxy)"
