@@ -131,6 +131,8 @@ class PostgresLeader:
         }
         if url.password is not None:
             params["password"] = url.password
+        # sslmode, target_session_attrs…: as DATABASE_URL says.
+        params.update({k: v for k, v in url.query.items() if k != "options"})
         options = str(url.query.get("options", ""))  # e.g. the tests' search_path
         params["options"] = f"{options} {SERVER_OPTIONS}".strip()
         return psycopg.connect(**params)
