@@ -258,7 +258,8 @@ def tokens(text: str, correct: Callable[[str], str] | None = None) -> list[str]:
         if not word or word in _STOP:
             continue
         if word.isdigit():
-            if not 1900 <= int(word) <= 2100:
+            # A year has four digits (and int() refuses a string of thousands of digits).
+            if not (len(word) == 4 and 1900 <= int(word) <= 2100):
                 out.append(number_token(float(word)))
             continue
         if correct is not None and word not in _CANON:

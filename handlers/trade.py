@@ -41,7 +41,9 @@ _HS_RE = re.compile(r"^(?:hs|chapter)(\d{1,2})$")
 
 
 def _chapter_code(text: str) -> str | None:
-    return text.zfill(2) if text.isdigit() and 1 <= int(text) <= 99 else None
+    # At most two ASCII digits: int() refuses other digits ("²") and strings of thousands.
+    digits = text.isascii() and text.isdigit() and len(text) <= 2
+    return text.zfill(2) if digits and 1 <= int(text) <= 99 else None
 
 
 def handle(text: str, ctx: Context) -> Reply:
