@@ -7,8 +7,9 @@ Every party runs in its own process: the fake Slack, the bare client, the delive
 - bare: a client loop with ``THREADS`` threads calling the same ``SlackPoster.post`` with the
   same digest (chat.postMessage plus the chart upload) to distinct channels, no database: the
   fake's raw capacity at that concurrency;
-- 1 replica: ``bot.py run``'s delivery worker (``THREADS`` threads, ≤ 4 posts at once per
-  workspace) planning nothing, claiming from the ledger on PostgreSQL, posting, settling;
+- 1 replica: ``bot.py run``'s delivery worker with its default settings (4 threads, ≤ 4 posts at
+  once per workspace) planning nothing, claiming from the ledger on PostgreSQL, posting,
+  settling;
 - 3 replicas: three such processes sharing the ledger (claims with SKIP LOCKED).
 
 Printed: posts per second for each, 1 replica / bare (target ≥ 0.7), 3 replicas / 1 replica
@@ -29,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -39,10 +39,10 @@ from briefing.settings import PROJECT_ROOT
 
 WORKSPACES = 100
 CHANNELS = 10_000
-THREADS = 8
+THREADS = 4  # DELIVERY_THREADS' default
 LATENCY_S = 0.1
-PHASE_LIMIT_S = 90.0
-BARE_POSTS = 3_000
+PHASE_LIMIT_S = 60.0
+BARE_POSTS = 2_000
 
 
 # -- the processes ---------------------------------------------------------------------------
@@ -113,6 +113,7 @@ def fake_slack(latency_s: float) -> Iterator[str]:
         cwd=PROJECT_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,  # broken pipes when a phase stops with posts in flight
         text=True,
     )
     assert proc.stdout is not None
@@ -122,13 +123,6 @@ def fake_slack(latency_s: float) -> Iterator[str]:
     finally:
         proc.stdin.close()
         proc.wait(10)
-
-
-def posted_at_fake(api_url: str) -> int:
-    base = api_url.rsplit("/api", 1)[0]
-    with urllib.request.urlopen(f"{base}/_stats", timeout=10) as response:
-        counts = json.loads(response.read())["counts"]
-    return int(counts.get("chat.postMessage", 0))
 
 
 # -- the ledger ------------------------------------------------------------------------------
@@ -313,7 +307,6 @@ def main(argv: list[str] | None = None) -> None:
                 plan_s = plan_fan_out(url, channels)
                 results[f"{replicas} replica"] = run_replicas(url, api_url, replicas, channels, tmp)
                 results[f"{replicas} replica"]["plan_s"] = plan_s
-                results[f"{replicas} replica"]["at_fake"] = posted_at_fake(api_url)
 
     for name, r in results.items():
         extra = f", planned in {r['plan_s']:.1f} s" if "plan_s" in r else ""
@@ -323,10 +316,6 @@ def main(argv: list[str] | None = None) -> None:
             f"{r['seconds']:.1f} s{extra}){bound}"
         )
     one, three = results["1 replica"], results["3 replica"]
-    for name in ("1 replica", "3 replica"):
-        r = results[name]
-        if r["at_fake"] != r["sent"]:
-            print(f"  !! {name}: {int(r['at_fake'])} chat.postMessage calls for {int(r['sent'])}")
     print(f"  1 replica / bare:      {one['rate'] / results['bare']['rate']:.2f}  (target ≥ 0.7)")
     print(f"  3 replicas / 1:        {three['rate'] / one['rate']:.2f}  (target ≥ 2)")
     print(f"  3 replicas / bare ×3:  {three['rate'] / results['bare ×3']['rate']:.2f}")
