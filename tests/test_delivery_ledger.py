@@ -292,3 +292,52 @@ def test_pacer_spaces_posts_to_a_channel_and_caps_a_workspace() -> None:
     pacer.release(c)
     assert pacer.acquire(a, deadline)
     assert clock_time.monotonic() - t0 >= 0.3
+
+
+# -- upgrading from the version before the ledger ------------------------------------------------
+
+
+def test_what_the_previous_version_sent_is_not_sent_again(brief: Briefing) -> None:
+    from sqlalchemy import text
+
+    from briefing.delivery.timer import claim_day
+    from briefing.delivery.worker import Worker
+    from briefing.updates import Update, record_update
+    from tests.test_delivery_due import RecordingPoster
+
+    now = datetime(2024, 3, 8, 8, 30, tzinfo=UTC)
+    for channel_id in ("C1", "C2"):
+        SubscriptionStore(brief.engine).subscribe(
+            ChannelRef("slack", "T1", channel_id),
+            at=time(8),
+            tz="UTC",
+            topics=frozenset({"digest", "sanctions"}),
+            by_user="U1",
+            now=LONG_AGO,
+        )
+    update = Update("ofac:1", "sanctions", "OFAC", (), date(2024, 3, 7))
+    record_update(brief.engine, update, now - timedelta(minutes=20))
+    # What the previous version recorded: C1's digest today and C1's alert.
+    claim_day(brief.engine, "sub:slack:T1:C1", date(2024, 3, 8), now - timedelta(minutes=30))
+    with brief.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE alerts_sent (update_id VARCHAR(200), platform VARCHAR(20), "
+                "workspace_id VARCHAR(100), channel_id VARCHAR(100), "
+                "sent_at TIMESTAMP WITH TIME ZONE)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO alerts_sent VALUES ('ofac:1', 'slack', 'T1', 'C1', :at)"),
+            {"at": now - timedelta(minutes=19)},
+        )
+    report = Planner(brief.engine).plan(now)
+    assert sorted(report.planned) == [
+        "alert:ofac:1:slack:T1:C2",
+        "sub:slack:T1:C2:2024-03-08",
+    ]
+    poster = RecordingPoster()
+    Worker(brief, poster).run_once(now)
+    assert sorted(str(p.delivery_id) for p in poster.posts) == sorted(report.planned)
+    assert Ledger(brief.engine).counts() == {DeliveryStatus.SENT.value: 4}
+    assert Ledger(brief.engine).import_legacy(now) == 0  # once

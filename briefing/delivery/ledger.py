@@ -44,6 +44,7 @@ from sqlalchemy import (
     Text,
     case,
     func,
+    inspect,
     or_,
     select,
     text,
@@ -133,6 +134,9 @@ delivery_state = Table(
 )
 
 PLANNER_WATERMARK = "planner_watermark"
+LEGACY_IMPORTED = "legacy_imported"
+# Claims older than this in the tables of the version before the ledger no longer matter.
+LEGACY_LOOKBACK = timedelta(days=3)
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
 
 
@@ -151,6 +155,15 @@ def require_aware(now: datetime) -> datetime:
 
 def channel_label(channel: ChannelRef) -> str:
     return f"{channel.platform}:{channel.workspace_id}:{channel.channel_id}"
+
+
+def _timestamp(value: Any) -> datetime:
+    """A timestamp read with plain SQL: SQLite gives text."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def digest_delivery_id(schedule_id: str, day: date) -> str:
@@ -285,6 +298,109 @@ class Ledger:
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
+
+    def import_legacy(self, now: datetime) -> int:
+        """Once per database: record what the version before the ledger had already claimed
+        (``digest_days``, ``alerts_sent``) as sent, so upgrading does not post it again."""
+        now = require_aware(now)
+        with self.engine.connect() as conn:
+            done = conn.execute(
+                select(delivery_state.c.at).where(delivery_state.c.name == LEGACY_IMPORTED)
+            ).first()
+        if done is not None:
+            return 0
+        since = now - LEGACY_LOOKBACK
+        names = set(inspect(self.engine).get_table_names())
+        runs: dict[str, dict[str, Any]] = {}
+        rows: list[dict[str, Any]] = []
+
+        def add(*, run: tuple[str, str, str], delivery: dict[str, Any], at: datetime) -> None:
+            run_id, schedule_id, period = run
+            runs[run_id] = {
+                "run_id": run_id,
+                "kind": delivery["kind"],
+                "schedule_id": schedule_id,
+                "period": period,
+                "due_at": at,
+                "status": RunStatus.PLANNED.value,
+                "planned_at": now,
+                "planned_by": "legacy",
+            }
+            rows.append(
+                {
+                    "local_day": None,
+                    "label": None,
+                    "update_id": None,
+                    **delivery,
+                    "run_id": run_id,
+                    "status": DeliveryStatus.SENT.value,
+                    "due_at": at,
+                    "expires_at": at,
+                    "next_attempt_at": at,
+                    "created_at": now,
+                    "finished_at": at,
+                    "last_error": "recorded before the ledger",
+                }
+            )
+
+        with self.engine.connect() as conn:
+            if "digest_days" in names:
+                legacy = conn.execute(
+                    text("SELECT schedule_id, local_day, fired_at FROM digest_days")
+                ).all()
+                for schedule_id, local_day, fired_at in legacy:
+                    parts = str(schedule_id).split(":", 3)
+                    at = utc(_timestamp(fired_at))
+                    if parts[0] != "sub" or len(parts) != 4 or at < since:
+                        continue  # the console's days, or long past
+                    day = _date(local_day)
+                    delivery_id = digest_delivery_id(str(schedule_id), day)
+                    add(
+                        run=(delivery_id, str(schedule_id), day.isoformat()),
+                        delivery={
+                            "delivery_id": delivery_id,
+                            "kind": KIND_DIGEST,
+                            "topic": KIND_DIGEST,
+                            "platform": parts[1],
+                            "workspace_id": parts[2],
+                            "channel_id": parts[3],
+                            "local_day": day,
+                        },
+                        at=at,
+                    )
+            if "alerts_sent" in names:
+                legacy = conn.execute(
+                    text(
+                        "SELECT update_id, platform, workspace_id, channel_id, sent_at "
+                        "FROM alerts_sent"
+                    )
+                ).all()
+                for update_id, platform, workspace_id, channel_id, sent_at in legacy:
+                    at = utc(_timestamp(sent_at))
+                    if at < since:
+                        continue
+                    channel = ChannelRef(str(platform), str(workspace_id), str(channel_id))
+                    add(
+                        run=(alert_run_id(str(update_id)), "alert", str(update_id)),
+                        delivery={
+                            "delivery_id": alert_delivery_id(str(update_id), channel),
+                            "kind": KIND_ALERT,
+                            "topic": KIND_ALERT,
+                            "platform": channel.platform,
+                            "workspace_id": channel.workspace_id,
+                            "channel_id": channel.channel_id,
+                            "update_id": str(update_id),
+                        },
+                        at=at,
+                    )
+        self.insert_runs(list(runs.values()))
+        inserted = self.insert_deliveries(rows)
+        insert = _insert(self.engine)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(delivery_state).values(name=LEGACY_IMPORTED, at=now).on_conflict_do_nothing()
+            )
+        return len(inserted)
 
     # -- claiming and settling -----------------------------------------------------------------
 

@@ -151,6 +151,8 @@ class Planner:
         now = require_aware(now)
         report = report if report is not None else PlanReport()
         watermark = self.ledger.watermark()
+        if watermark is None:  # a new ledger: keep what an older version already sent
+            self.ledger.import_legacy(now)
         self._plan_digests(subs, self.window_start(now, watermark), now, report)
         if watermark is None or now - watermark >= WATERMARK_EVERY:
             self.ledger.advance_watermark(now)
@@ -244,6 +246,7 @@ class Planner:
         updates = recent_updates(self.engine, now, self.alert_window)
         if not updates:
             return report
+        self.ledger.import_legacy(now)
         runs = [
             {
                 "run_id": alert_run_id(update_id),
