@@ -7,6 +7,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,7 +44,7 @@ from briefing.replies import Reply, simple
 from briefing.security import audit, rekey
 from briefing.security.audit import AuditAction
 from briefing.security.crypto import TokenCipher, generate_key
-from briefing.settings import SettingsError, load_settings
+from briefing.settings import PROJECT_ROOT, SettingsError, load_settings
 from handlers import dispatch
 from tests.fakes.fake_slack import (
     TEAM_ID,
@@ -514,3 +521,97 @@ def test_the_cipher_never_shows_its_keys() -> None:
     assert cipher.encrypt(None) is None
     with pytest.raises(ValueError, match="key 1 of TOKEN_ENCRYPTION_KEY"):
         TokenCipher(["short"])
+
+
+# -- as an operator runs it -------------------------------------------------------------------
+
+
+def _cli_env(database_url: str, **values: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "ADMIN_", "TOKEN_ENCRYPTION"))
+    }
+    env.update(DATABASE_URL=database_url, PLATFORM="console", **values)
+    return env
+
+
+def test_run_in_oauth_mode_names_every_missing_setting(database_url: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_ROOT / "bot.py"), "run", "--platform", "slack", "--http"],
+        env=_cli_env(database_url, SLACK_CLIENT_ID=CLIENT_ID),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "TOKEN_ENCRYPTION_KEY"):
+        assert f"{name} is required" in done.stderr
+    assert "SLACK_BOT_TOKEN" not in done.stderr
+
+
+def test_run_in_oauth_mode_serves_the_install_link(
+    fake: FakeSlack, database_url: str, tmp_path: Path
+) -> None:
+    env = _cli_env(
+        database_url,
+        SLACK_CLIENT_ID=CLIENT_ID,
+        SLACK_CLIENT_SECRET=CLIENT_SECRET,
+        SLACK_SIGNING_SECRET=SECRET,
+        TOKEN_ENCRYPTION_KEY=KEY,
+        SLACK_API_URL=fake.api_url,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "bot.py"), "run", "--platform", "slack", "--http",
+         "--port", "0", "--host", "127.0.0.1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    stdout = proc.stdout
+
+    def read_lines() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read_lines, daemon=True).start()
+    try:
+        try:
+            announced = lines.get(timeout=60)
+        except queue.Empty:
+            proc.kill()
+            pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
+        match = re.search(r"installs start at (http://127\.0\.0\.1:\d+)/slack/install", announced)
+        assert match, announced
+        url = match.group(1)
+        start = request(url, "GET", "/slack/install")
+        assert start.status == 302
+        assert start.headers["location"].startswith("https://slack.com/oauth/v2/authorize?")
+        fake.oauth_grants["CODE1"] = grant()
+        state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+        cookie = start.headers["set-cookie"].split(";")[0]
+        done = request(
+            url,
+            "GET",
+            f"/slack/oauth_redirect?code=CODE1&state={state}",
+            headers={"Cookie": cookie},
+        )
+        assert done.status == 200
+        body = slash_body("trade 2024", response_url=fake.response_url())
+        assert signed_post(url, body, SECRET).status == 200
+        assert fake.calls_to("auth.test")  # the command was authorized with the stored token
+        assert bearer(fake.calls_to("auth.test")[-1].headers) == BOT_TOKEN
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""

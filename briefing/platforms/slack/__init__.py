@@ -65,7 +65,6 @@ def run_slack(
     if oauth_mode(settings):
         bot = build_oauth_bot(brief)
         commands, app, poster = bot.commands, bot.app, bot.poster
-        announce(f"Installs in any workspace start at {oauth_install_hint(host, port)}")
     else:
         client = make_client(settings)
         secret = settings.slack_signing_secret
@@ -89,8 +88,3 @@ def run_slack(
     finally:
         timer.shutdown(wait=False)
         commands.close()
-
-
-def oauth_install_hint(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    return f"http://{shown}:{port}/slack/install (behind your https proxy)"

@@ -150,7 +150,11 @@ class HttpServer:
 
 def serve_http(app: App, host: str, port: int, announce: Callable[[str], None]) -> None:
     server = HttpServer(make_wsgi_app(app), host, port)
-    announce(f"Slack events at {server.url}{EVENTS_PATH} (health: {server.url}{HEALTH_PATH})")
+    flow = app.oauth_flow
+    installs = f"; installs start at {server.url}{flow.install_path}" if flow is not None else ""
+    announce(
+        f"Slack events at {server.url}{EVENTS_PATH} (health: {server.url}{HEALTH_PATH}){installs}"
+    )
     try:
         server.serve_forever()
     finally:
