@@ -403,7 +403,7 @@ class Worker:
 
         lease_s = self.config.lease.total_seconds()
         if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3):
-            # Paced out for too long: give the row back without counting it as an attempt.
+            # Its workspace or channel stayed busy for too long: give the row back, for a second.
             return self._retry(
                 delivery, "paced", clock() + timedelta(seconds=1), in_doubt=False, delay=False
             )
@@ -459,7 +459,8 @@ class Worker:
         if message_id is None:
             log.info("%s was in doubt and is not in the channel; posting", delivery.delivery_id)
             return None
-        self.ledger.mark_sent(delivery, message_id, clock())
+        if not self.ledger.mark_sent(delivery, message_id, clock()):
+            return Outcome.LOST  # taken over meanwhile; the new owner finds it too
         log.info("%s had in fact posted (%s); not posting again", delivery.delivery_id, message_id)
         return Outcome.RECOVERED
 
