@@ -47,6 +47,10 @@ def _load(*, seed: bool = False) -> Briefing:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from briefing.security.redact import install_redaction, secret_values
+
+    # No token or secret reaches a log line, on any platform, at any level.
+    install_redaction(secret_values(settings))
     # The scheduler and the SDKs are chatty at INFO and may echo request details at DEBUG.
     for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -109,10 +109,10 @@ class Settings(BaseSettings):
     @field_validator("token_encryption_key")
     @classmethod
     def _check_encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        from briefing.security.crypto import key_problem, split_keys
-
         if value is None or not value.get_secret_value().strip():
             return None
+        from briefing.security.crypto import key_problem, split_keys
+
         keys = split_keys(value.get_secret_value())
         for position, key in enumerate(keys, start=1):
             problem = key_problem(key)
