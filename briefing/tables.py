@@ -1,6 +1,6 @@
 """Every table module of the app, imported once so their tables register on the metadata."""
 
 from briefing import generation, updates  # noqa: F401
-from briefing.delivery import digests, ledger, subscriptions, timer  # noqa: F401
+from briefing.delivery import ledger, subscriptions, timer  # noqa: F401
 from briefing.sanctions import tables as sanctions_tables  # noqa: F401
 from briefing.trade import tables as trade_tables  # noqa: F401
