@@ -24,8 +24,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from briefing.render.links import web_url
 from briefing.replies import Chart, Line, Reply, ReplyKind, Section, format_date
 
 if TYPE_CHECKING:
@@ -154,16 +155,11 @@ def _nonblank(text: str) -> str:
 
 def _link(url: str | None, label: str) -> str:
     """``[label](url)`` for an http(s) URL, else the label alone; ``label`` is already escaped."""
-    if not url:
-        return label
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return label
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    address = web_url(url)
+    if address is None:
         return label
     # Percent-encode whatever could end the link early, open markdown or form a mention.
-    safe_url = quote(url.strip(), safe=":/?#=&%+,;~!$'*")
+    safe_url = quote(address, safe=":/?#=&%+,;~!$'*")
     return f"[{label}]({safe_url})"
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from briefing.render.links import web_url
 from briefing.render.text import render_text
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date
 
@@ -81,16 +82,11 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 def _link(url: str | None, title: str, limit: int) -> str:
     """``<url|title>`` for an http(s) URL, else the escaped title alone."""
     label = escape_truncated(_one_line(title) or "source", limit)
-    if not url:
-        return label
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return label
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    address = web_url(url)
+    if address is None:
         return label
     # Percent-encode anything that could end the link early or start a new one.
-    safe_url = quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
+    safe_url = quote(address, safe=":/?#[]@!$&'()*+,;=%~")
     return f"<{escape(safe_url)}|{label}>"
 
 
