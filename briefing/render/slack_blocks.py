@@ -216,7 +216,8 @@ def _body_blocks(
 
 def render_fallback(reply: Reply) -> str:
     """The message's ``text``: plain text for notifications and clients without blocks."""
-    text = escape_truncated(render_text(reply), MAX_FALLBACK_CHARS)
+    # Notifications and block-less clients show this; the links live in the blocks.
+    text = escape_truncated(render_text(reply, with_urls=False), MAX_FALLBACK_CHARS)
     return text if text.strip() else escape(DEFAULT_TITLE)
 
 
