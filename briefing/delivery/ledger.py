@@ -52,6 +52,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
 
 from briefing.db import metadata
 from briefing.delivery.poster import ChannelRef
@@ -262,22 +263,20 @@ class Ledger:
         return inserted
 
     def existing_runs(self, run_ids: Iterable[str]) -> set[str]:
-        ids = list(run_ids)
-        found: set[str] = set()
-        with self.engine.connect() as conn:
-            for start in range(0, len(ids), INSERT_CHUNK):
-                chunk = ids[start : start + INSERT_CHUNK]
-                stmt = select(delivery_runs.c.run_id).where(delivery_runs.c.run_id.in_(chunk))
-                found.update(str(r[0]) for r in conn.execute(stmt))
-        return found
+        return self._select_in(delivery_runs.c.run_id, delivery_runs.c.run_id, run_ids)
 
     def existing_deliveries(self, run_ids: Iterable[str]) -> set[str]:
-        ids = list(run_ids)
+        return self._select_in(deliveries.c.delivery_id, deliveries.c.run_id, run_ids)
+
+    def _select_in(
+        self, wanted: ColumnElement[Any], matched: ColumnElement[Any], ids: Iterable[str]
+    ) -> set[str]:
+        """``wanted`` of every row whose ``matched`` is among ``ids``, asked in chunks."""
+        keys = list(ids)
         found: set[str] = set()
         with self.engine.connect() as conn:
-            for start in range(0, len(ids), INSERT_CHUNK):
-                chunk = ids[start : start + INSERT_CHUNK]
-                stmt = select(deliveries.c.delivery_id).where(deliveries.c.run_id.in_(chunk))
+            for start in range(0, len(keys), INSERT_CHUNK):
+                stmt = select(wanted).where(matched.in_(keys[start : start + INSERT_CHUNK]))
                 found.update(str(r[0]) for r in conn.execute(stmt))
         return found
 
