@@ -859,6 +859,20 @@ _QUALIFIERS = {
 }
 
 
+# How each unit of facts.csv is written after its number.
+_UNIT_FORMATS = {
+    "pct": "{}%",
+    "usd_bn": "${} bn",
+    "usd_m": "${} m",
+    "usd": "${}",
+    "cny_bn": "{} bn yuan",
+    "bcm": "{} bcm",
+    "multiple": "{}×",
+    "k_units": "{}k units",
+    "units": "{} units",
+}
+
+
 def format_value(fact: Fact) -> str:
     """The figure as users read it: ``55%``, ``45–50%``, ``$3.9 bn``, ``22.73 bcm``, ``7×``."""
     assert fact.value is not None
@@ -869,27 +883,7 @@ def format_value(fact: Fact) -> str:
         return text.replace("-", "−")
 
     amount = num(low) if high is None else f"{num(low)}–{num(high)}"
-    unit = fact.unit
-    if unit == "pct":
-        text = f"{amount}%"
-    elif unit == "usd_bn":
-        text = f"${amount} bn"
-    elif unit == "usd_m":
-        text = f"${amount} m"
-    elif unit == "usd":
-        text = f"${amount}"
-    elif unit == "cny_bn":
-        text = f"{amount} bn yuan"
-    elif unit == "bcm":
-        text = f"{amount} bcm"
-    elif unit == "multiple":
-        text = f"{amount}×"
-    elif unit == "k_units":
-        text = f"{amount}k units"
-    elif unit == "units":
-        text = f"{amount} units"
-    else:
-        text = amount
+    text = _UNIT_FORMATS.get(fact.unit, "{}").format(amount)
     statement = fact.statement.lower()
     plain = num(abs(low)).replace(",", "")
     for wording, qualifier in _QUALIFIERS.items():
