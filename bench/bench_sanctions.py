@@ -34,7 +34,7 @@ from pathlib import Path
 
 from briefing.settings import PROJECT_ROOT
 
-SNAPSHOTS = PROJECT_ROOT.parent / "shared" / "data" / "ofac" / "snapshots"
+SNAPSHOTS = PROJECT_ROOT / "data" / "sanctions" / "ofac"
 BEFORE = SNAPSHOTS / "sdn_2024-02-20.csv"
 AFTER = SNAPSHOTS / "sdn_2024-02-23.csv"
 TODAY = date(2024, 3, 1)

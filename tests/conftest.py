@@ -15,8 +15,12 @@ from briefing.core import Briefing, Caller, Context
 from briefing.db import make_engine
 from briefing.settings import PROJECT_ROOT, Settings, load_settings
 
-SHARED = PROJECT_ROOT.parent / "shared"
-SHARED_DATA = SHARED / "data"
+# Every real file a test reads lives inside the repository, each folder with its provenance.
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+OFAC_SNAPSHOTS = PROJECT_ROOT / "data" / "sanctions" / "ofac"
+OFAC_WATCHMAN = FIXTURES / "sanctions" / "ofac_watchman"
+OPENSANCTIONS_FTM = FIXTURES / "sanctions" / "opensanctions"
+EU_FSD_CODES = FIXTURES / "sanctions" / "eu_fsd" / "fsd_programme_codes.csv"
 TODAY = date(2026, 11, 23)
 
 

@@ -9,9 +9,9 @@ from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from handlers import dispatch
-from tests.conftest import SHARED_DATA
+from tests.conftest import OFAC_SNAPSHOTS
 
-SNAPSHOTS = SHARED_DATA / "ofac/snapshots"
+SNAPSHOTS = OFAC_SNAPSHOTS
 
 
 def _load_pair(ctx: Context) -> None:

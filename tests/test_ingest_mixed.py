@@ -9,7 +9,7 @@ import pytest
 
 from briefing.core import Briefing
 from briefing.ingest import IngestError, IngestOptions, ingest
-from tests.conftest import SHARED_DATA
+from tests.conftest import OFAC_SNAPSHOTS
 
 NOW = datetime(2024, 2, 24, 9, 0, tzinfo=UTC)
 
@@ -17,7 +17,7 @@ NOW = datetime(2024, 2, 24, 9, 0, tzinfo=UTC)
 def test_unknown_file_is_refused_before_anything_loads(brief: Briefing, tmp_path: Path) -> None:
     stray = tmp_path / "notes.txt"
     stray.write_text("hello", encoding="utf-8")
-    sdn = SHARED_DATA / "ofac/snapshots/sdn_2024-02-20.csv"
+    sdn = OFAC_SNAPSHOTS / "sdn_2024-02-20.csv"
     with pytest.raises(IngestError, match=r"notes.txt: not a format I can load"):
         ingest(brief, [sdn, stray], IngestOptions(today=date(2024, 2, 24)), NOW)
     assert brief.trade.periods(date(2026, 1, 1))  # bundled data still serving
@@ -29,7 +29,7 @@ def test_a_later_refusal_names_what_loaded_before_it(brief: Briefing, tmp_path: 
         "period,flow,value,currency,source\n2025-10,total,nineteen,USD,China customs\n",
         encoding="utf-8",
     )
-    sdn = SHARED_DATA / "ofac/snapshots/sdn_2024-02-20.csv"
+    sdn = OFAC_SNAPSHOTS / "sdn_2024-02-20.csv"
     with pytest.raises(IngestError) as err:
         ingest(brief, [sdn, bad_trade], IngestOptions(today=date(2024, 2, 24)), NOW)
     message = str(err.value)

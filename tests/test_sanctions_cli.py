@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from briefing.settings import PROJECT_ROOT
-from tests.conftest import SHARED_DATA
+from tests.conftest import OFAC_SNAPSHOTS
 
-SNAPSHOTS = SHARED_DATA / "ofac" / "snapshots"
+SNAPSHOTS = OFAC_SNAPSHOTS
 
 
 def bot(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -19,12 +19,12 @@ from briefing.sanctions.search import sanctions
 from briefing.sanctions.tables import entries_table, snapshots_table
 from briefing.updates import updates_between
 from handlers import dispatch
-from tests.conftest import SHARED_DATA
+from tests.conftest import OFAC_SNAPSHOTS, OFAC_WATCHMAN
 
-SNAPSHOTS = SHARED_DATA / "ofac" / "snapshots"
+SNAPSHOTS = OFAC_SNAPSHOTS
 SDN_0220 = SNAPSHOTS / "sdn_2024-02-20.csv"
 SDN_0223 = SNAPSHOTS / "sdn_2024-02-23.csv"
-WATCHMAN = SHARED_DATA / "ofac" / "watchman_tiny"
+WATCHMAN = OFAC_WATCHMAN
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 # The ten additions of 23 Feb 2024 whose remarks tie them to China (none to Hong Kong).

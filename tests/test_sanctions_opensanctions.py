@@ -12,9 +12,9 @@ from briefing.replies import ReplyKind
 from briefing.sanctions import opensanctions
 from briefing.sanctions.search import sanctions
 from handlers import dispatch
-from tests.conftest import SHARED_DATA
+from tests.conftest import EU_FSD_CODES, OPENSANCTIONS_FTM
 
-OS = SHARED_DATA / "opensanctions"
+OS = OPENSANCTIONS_FTM
 ZALA = OS / "zala_entities.ftm.json"
 EU_T1 = OS / "eu_fsf_t1_entities.ftm.json"
 FIXTURES = Path(__file__).parent / "fixtures" / "sanctions"
@@ -144,5 +144,5 @@ def test_simple_csv_tolerates_extra_and_missing_optional_columns(tmp_path: Path)
 def test_ftm_and_simple_files_are_claimed_by_their_formats() -> None:
     assert opensanctions.looks_like_ftm(ZALA)
     assert opensanctions.looks_like_simple(SIMPLE_0220)
-    assert not opensanctions.looks_like_simple(SHARED_DATA / "fsd_programme_codes.csv")
+    assert not opensanctions.looks_like_simple(EU_FSD_CODES)
     assert not opensanctions.looks_like_ftm(SIMPLE_0220)

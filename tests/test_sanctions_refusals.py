@@ -13,11 +13,11 @@ from briefing.core import Briefing
 from briefing.ingest import IngestError, IngestOptions, IngestResult, ingest
 from briefing.sanctions.search import sanctions
 from briefing.sanctions.tables import entries_table, snapshots_table
-from tests.conftest import SHARED_DATA
+from tests.conftest import EU_FSD_CODES, OFAC_SNAPSHOTS, OFAC_WATCHMAN, OPENSANCTIONS_FTM
 
-SNAPSHOTS = SHARED_DATA / "ofac" / "snapshots"
-WATCHMAN = SHARED_DATA / "ofac" / "watchman_tiny"
-ZALA = SHARED_DATA / "opensanctions" / "zala_entities.ftm.json"
+SNAPSHOTS = OFAC_SNAPSHOTS
+WATCHMAN = OFAC_WATCHMAN
+ZALA = OPENSANCTIONS_FTM / "zala_entities.ftm.json"
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 TODAY = date(2024, 3, 1)
 
@@ -102,7 +102,7 @@ def test_wrong_format_and_wrong_column_count_are_refused(
     baseline: Briefing, tmp_path: Path
 ) -> None:
     bad = tmp_path / "sdn.csv"
-    shutil.copy(SHARED_DATA / "fsd_programme_codes.csv", bad)
+    shutil.copy(EU_FSD_CODES, bad)
     refused(baseline, bad, "rows have 2 columns where an OFAC sdn.csv (the SDN list) has 12")
     lines = (WATCHMAN / "sdn.csv").read_bytes().split(b"\r\n")
     lines[4] = lines[4] + b',"an extra column"'

@@ -15,10 +15,10 @@ from briefing.sanctions.answers import answer_sanctions_question
 from briefing.sanctions.normalise import name_key
 from briefing.sanctions.search import SanctionsData, sanctions
 from handlers import dispatch, find
-from tests.conftest import SHARED_DATA
+from tests.conftest import OFAC_SNAPSHOTS, OFAC_WATCHMAN
 
-SNAPSHOTS = SHARED_DATA / "ofac" / "snapshots"
-WATCHMAN = SHARED_DATA / "ofac" / "watchman_tiny"
+SNAPSHOTS = OFAC_SNAPSHOTS
+WATCHMAN = OFAC_WATCHMAN
 NOW = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
 
