@@ -58,10 +58,34 @@ def _nothing_loaded(command: str) -> Reply:
 # --- search ----------------------------------------------------------------------------
 
 
+SHOWN_MATCHES = 5
+MAX_ALIASES = 6
+MAX_ADDRESSES = 3
+MAX_IDENTIFIERS = 8
+
+
+def _place(address: str) -> str:
+    """City and country of a stored address ("PO Box 1, 144 Mirdamad Blvd, Tehran, Iran" →
+    "Tehran, Iran")."""
+    parts = [p.strip() for p in address.split(",") if p.strip()]
+    return ", ".join(parts[-2:])
+
+
+def _more(shown: int, total: int) -> str:
+    return f" (+{total - shown} more)" if total > shown else ""
+
+
 def _match_section(match: Match) -> Section:
     entry, snap = match.entry, match.snapshot
-    heading = f"{entry.name} — {entry.entity_type} — {programmes_label(entry)}"
+    tier = "Match" if match.is_match else "Possible match"
+    heading = f"{tier}: {entry.name} — {entry.entity_type} — {programmes_label(entry)}"
     lines: list[Line] = []
+    if match.via_identifier:
+        lines.append(Line(f"why: {match.why}"))
+    elif match.via_alias:
+        lines.append(Line(f"why: the alias “{match.matched}” — {match.why}"))
+    else:
+        lines.append(Line(f"why: {match.why}"))
     facts = []
     if entry.link_place:
         facts.append(link_label(entry))
@@ -71,31 +95,56 @@ def _match_section(match: Match) -> Section:
         facts.append(f"listed {format_date(entry.listed_on)}")
     if facts:
         lines.append(Line(" · ".join(facts)))
-    if match.matched.startswith("identifier "):
-        lines.append(Line(f"matched {match.matched} in the entry's remarks"))
-    elif match.via_alias:
-        lines.append(Line(f"matched the alias “{match.matched}”"))
-    where = [c for c in entry.countries if c][:4]
-    if where:
-        lines.append(Line(f"countries: {', '.join(where)}"))
-    if entry.addresses:
-        more = f" (+{len(entry.addresses) - 1} more)" if len(entry.addresses) > 1 else ""
-        lines.append(Line(f"address: {entry.addresses[0]}{more}"))
+    found = match.identifiers
+    if found:
+        shown = "; ".join(str(i) for i in found[:MAX_IDENTIFIERS])
+        lines.append(Line(f"identifiers: {shown}{_more(MAX_IDENTIFIERS, len(found))}"))
+    if entry.aliases:
+        shown = "; ".join(entry.aliases[:MAX_ALIASES])
+        lines.append(Line(f"aliases: {shown}{_more(MAX_ALIASES, len(entry.aliases))}"))
+    places = list(dict.fromkeys(_place(a) for a in entry.addresses if _place(a)))
+    if places:
+        shown = "; ".join(places[:MAX_ADDRESSES])
+        lines.append(Line(f"addresses: {shown}{_more(MAX_ADDRESSES, len(places))}"))
+    elif entry.countries:
+        lines.append(Line(f"countries: {', '.join(c for c in entry.countries[:4] if c)}"))
     other = [p for p in entry.programmes if p not in entry.russia_programmes]
     if entry.russia_programmes and other:
         lines.append(Line(f"also under: {', '.join(other[:6])}"))
+    where = f"{snap.source.short} entry {entry.entity_key}, list of {format_date(snap.list_date)}"
+    link = match.url
     lines.append(
-        Line(
-            f"{snap.source.short} entry {entry.entity_key}, list of {format_date(snap.list_date)} "
-            f"(match {match.score:.0f}%)",
-            snap.source.cite(snap.list_date),
-        )
+        Line(f"{where}: {link}" if link else where, snap.source.cite(snap.list_date))
     )
     return Section(heading, tuple(lines))
 
 
-def search_reply(brief: Briefing, query: str, as_of: date, command: str = "/brief") -> Reply:
-    """Fuzzy search of names and aliases on the lists in force on ``as_of``."""
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" + ("" if count == 1 else ("es" if word.endswith("h") else "s"))
+
+
+def _count_title(matches: list[Match]) -> str:
+    confident = sum(1 for m in matches if m.is_match)
+    possible = len(matches) - confident
+    parts = []
+    if confident:
+        parts.append(_plural(confident, "match"))
+    if possible:
+        parts.append(_plural(possible, "possible match"))
+    return " and ".join(parts)
+
+
+def search_reply(
+    brief: Briefing,
+    query: str,
+    as_of: date,
+    command: str = "/brief",
+    *,
+    show_all: bool = False,
+) -> Reply:
+    """Screening of names, aliases and identifiers on the lists in force on ``as_of``: matches,
+    then possible matches, each with why it matched and what identifies the entry. The first
+    :data:`SHOWN_MATCHES` are shown unless ``show_all``; the title counts them all."""
     data = sanctions(brief)
     lists = data.in_force(as_of)
     if not lists:
@@ -106,7 +155,7 @@ def search_reply(brief: Briefing, query: str, as_of: date, command: str = "/brie
             "Give me at least three letters of a name.",
             f"For example `{command} sanctions wuhan maiwe` or `{command} sanctions stats`.",
         )
-    matches = data.index(as_of).search(query)
+    matches = data.index(as_of).screen(query)
     if not matches:
         return Reply(
             title=f"No match for “{query}” on the sanctions lists I hold.",
@@ -116,9 +165,11 @@ def search_reply(brief: Briefing, query: str, as_of: date, command: str = "/brie
                     (
                         Line("Searched: " + "; ".join(_list_label(s) for s in lists) + "."),
                         Line(
-                            "Check the spelling or try fewer words — word order, punctuation, "
-                            "legal forms (CO LTD, LLC, OOO, JSC) and common transliterations "
-                            "are already allowed for."
+                            "Neither a match nor a possible match: no listed name or alias "
+                            "shares enough of this name (word order, punctuation, legal forms "
+                            "such as CO LTD, LLC, OOO, JSC, and common transliterations are "
+                            "allowed for). Check the spelling, or try the name as the list "
+                            "would write it."
                         ),
                         Line(f"`{command} sanctions stats` shows what the lists hold."),
                     ),
@@ -127,13 +178,27 @@ def search_reply(brief: Briefing, query: str, as_of: date, command: str = "/brie
             kind=ReplyKind.NO_DATA,
             extra_sources=tuple(s.source.cite(s.list_date) for s in lists),
         )
+    shown = matches if show_all else matches[:SHOWN_MATCHES]
     used = list(dict.fromkeys(m.snapshot for m in matches))
-    count = f"{len(matches)} match{'es' if len(matches) != 1 else ''}"
+    count = _count_title(matches)
     if len(used) == 1:
         title = f"{count} on the {used[0].source.title} (list of {format_date(used[0].list_date)})"
     else:
         title = f"{count} on {len(used)} sanctions lists"
-    sections = [_match_section(m) for m in matches]
+    sections: list[Section] = []
+    if len(shown) < len(matches):
+        sections.append(
+            Section(
+                None,
+                (
+                    Line(
+                        f"{len(matches):,} entries match “{query}”; showing {len(shown)} — "
+                        f"add --all to see every one (`{command} sanctions {query} --all`)."
+                    ),
+                ),
+            )
+        )
+    sections.extend(_match_section(m) for m in shown)
     licence = _licence_lines(used)
     if licence:
         sections.append(Section(None, licence))
@@ -142,8 +207,9 @@ def search_reply(brief: Briefing, query: str, as_of: date, command: str = "/brie
         sections=tuple(sections),
         as_of=as_of,
         footer=(
-            "Fuzzy search: check the identifiers before acting on a match. "
-            f"{command} sanctions new · {command} sanctions stats"
+            "A match: the name aligns word for word with a listed name or alias; a possible "
+            "match: enough aligns to deserve a look. Check the identifiers before acting. "
+            f"{command} sanctions history · {command} sanctions stats"
         ),
     )
 

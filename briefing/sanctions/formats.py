@@ -21,7 +21,7 @@ from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions
 from briefing.sanctions.diff import ListDiff, diff_lists, diff_update
 from briefing.sanctions.files import date_in_name
-from briefing.sanctions.model import OFAC_SDN, ParsedList, opensanctions_source
+from briefing.sanctions.model import OFAC_CONS, OFAC_SDN, ParsedList, opensanctions_source
 from briefing.sanctions.store import (
     delete_snapshot,
     insert_snapshot,
@@ -31,7 +31,9 @@ from briefing.sanctions.store import (
 )
 from briefing.updates import Update
 
-OFAC_FORMAT = "OFAC SDN (sdn.csv with add.csv, alt.csv, sdn_comments.csv)"
+OFAC_FORMAT = (
+    "OFAC SDN (sdn.csv with add.csv, alt.csv, sdn_comments.csv) or Consolidated (cons_prim.csv …)"
+)
 FTM_FORMAT = "OpenSanctions FtM entities (JSON lines)"
 SIMPLE_FORMAT = "OpenSanctions targets.simple.csv"
 # A list with fewer than this share of the previous list's entries is refused without --force.
@@ -90,7 +92,8 @@ def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> Ing
     for group in groups:
         entries, digest = ofac.parse(group, _progress(options, f"OFAC {group.sdn.name}"))
         list_date, basis = _date(options, group.sdn)
-        parsed.append(ParsedList(OFAC_SDN, list_date, basis, tuple(entries), digest, group.paths))
+        source = OFAC_CONS if group.consolidated else OFAC_SDN
+        parsed.append(ParsedList(source, list_date, basis, tuple(entries), digest, group.paths))
     return store_lists(brief, OFAC_FORMAT, parsed, options)
 
 

@@ -36,7 +36,7 @@ import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from briefing.sanctions.normalise import fold, name_tokens
+from briefing.sanctions.normalise import fold, name_tokens, spell
 
 MATCH_SCORE = 85.0
 POSSIBLE_SCORE = 72.0
@@ -46,6 +46,7 @@ _WORD_CUTOFF = 75.0
 _COMMON_SHARE = 0.0035  # a word in more than this share of names is common (at least 40 names)
 _COMPOUND_SIMILARITY = 0.86
 _ONE_WORD_WEIGHT = 7.5  # a word in at most ~1 name in 2,000
+_STRONG_WEIGHT = 6.5  # a word in at most ~1 name in 700
 
 
 class Tier(StrEnum):
@@ -72,8 +73,10 @@ class Pair:
 
     def describe(self) -> str:
         left, right = " ".join(self.query), " ".join(self.listed)
-        if self.similarity >= 0.999 and left == right:
+        if left == right:
             return left
+        if self.similarity >= 0.999:
+            return f"{left}/{right}"
         return f"{left}≈{right} ({self.similarity:.0%})"
 
 
@@ -382,8 +385,11 @@ class NameIndex:
         if score < POSSIBLE_SCORE:
             return None
         rare_aligned = len(rare)
-        if not form.person and l_share < 0.5:
-            return None  # most of a company's listed name is unaccounted for
+        if not form.person and l_share < 0.5 and not any(
+            sim == 1.0 and max(self.weight(form.words[i]) for i in l_at) >= _STRONG_WEIGHT
+            for sim, l_at in rare
+        ):
+            return None  # most of a company's name is unaccounted for, and nothing rare aligns
         if rare_aligned == 1 and unmatched_query and unmatched_listed:
             # One shared word and more on both sides: only a rare word is worth a look
             # ("Bank of Communications" is not IRAN COMMUNICATION INDUSTRIES).
@@ -413,17 +419,34 @@ class NameIndex:
             primary=form.primary,
             pairs=tuple(
                 Pair(
-                    tuple(query[i] for i in q_at),
-                    tuple(form.words[i] for i in l_at),
+                    tuple(display_word(query[i], query_text) for i in q_at),
+                    tuple(display_word(form.words[i], form.text) for i in l_at),
                     round(sim, 2),
                 )
                 for q_at, l_at, sim in pairs
             ),
-            unmatched_query=tuple(unmatched_query),
-            unmatched_listed=tuple(unmatched_listed),
+            unmatched_query=tuple(display_word(w, query_text) for w in unmatched_query),
+            unmatched_listed=tuple(display_word(w, form.text) for w in unmatched_listed),
             literal=literal,
             notes=tuple(notes),
         )
+
+
+_LONG_FORMS = {
+    "hk": "hong kong", "pmc": "private military company", "tech": "technology",
+    "intl": "international", "mfg": "manufacturing", "bros": "brothers", "natl": "national",
+    "eng": "engineering", "ind": "industries", "electron": "electronics", "svc": "services",
+    "corp": "corporation", "co": "company", "st": "saint",
+}  # fmt: skip
+
+
+def display_word(word: str, text: str) -> str:
+    """The word as written in ``text`` for a matching key (``guangjou`` → ``guangzhou``,
+    ``svc`` → ``services``), so an explanation reads like the names it compares."""
+    for written in fold(text).split():
+        if spell(written) == word or name_tokens(written) == (word,):
+            return written
+    return _LONG_FORMS.get(word, word)
 
 
 def _rank(hit: Hit) -> tuple[int, float, int, int, str]:
