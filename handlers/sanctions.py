@@ -1,4 +1,4 @@
-"""sanctions NAME [--all] | history [china|hong kong|russia|PROGRAMME|NAME] | new [since YYYY-MM-DD] | stats — screen names against the sanctions lists; designation history; what changed.
+"""sanctions NAME [--all] | history [china|hong kong|russia|PROGRAMME|NAME] | new [since YYYY-MM-DD] | stats
 
 `sanctions NAME` screens a person, company, vessel or aircraft against the loaded lists (OFAC
 SDN and Consolidated, OpenSanctions) by name, alias or identifier (USCC, IMO, INN,

@@ -31,9 +31,7 @@ from briefing.sanctions.store import (
 )
 from briefing.updates import Update
 
-OFAC_FORMAT = (
-    "OFAC SDN (sdn.csv with add.csv, alt.csv, sdn_comments.csv) or Consolidated (cons_prim.csv …)"
-)
+OFAC_FORMAT = "OFAC list files (sdn.csv or cons_prim.csv, with their add, alt and comments files)"
 FTM_FORMAT = "OpenSanctions FtM entities (JSON lines)"
 SIMPLE_FORMAT = "OpenSanctions targets.simple.csv"
 # A list with fewer than this share of the previous list's entries is refused without --force.
@@ -80,8 +78,9 @@ def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> Ing
     groups, orphans = ofac.group_files(paths)
     if orphans:
         raise IngestError(
-            f"{orphans[0]}: an OFAC companion file needs the sdn.csv it belongs to — pass them "
-            "together (sdn.csv add.csv alt.csv sdn_comments.csv) or put them side by side"
+            f"{orphans[0]}: an OFAC companion file needs the main file it belongs to (sdn.csv, "
+            "or cons_prim.csv for the Consolidated list) — pass them together (sdn.csv add.csv "
+            "alt.csv sdn_comments.csv) or put them side by side"
         )
     if options.as_of is not None and len(groups) > 1:
         raise IngestError(
