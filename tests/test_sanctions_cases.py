@@ -86,9 +86,12 @@ def _score(index: SanctionsIndex, splits: tuple[str, ...]) -> Score:
 def test_the_case_set_is_large_and_sourced() -> None:
     assert len(LISTED) >= 150
     assert len(UNLISTED) >= 40
-    for case in (*LISTED, *UNLISTED, *NEAR_MISSES):
+    for case in (*LISTED, *UNLISTED):
         assert case.source.split("/")[0] in ("watchman", "nomenklatura", "rigour", "yente")
         assert case.pattern
+    for near in NEAR_MISSES:
+        assert near.source.split("/")[0] in ("watchman", "nomenklatura", "rigour", "yente")
+        assert near.pattern
     queries = [c.query for c in LISTED]
     assert len(set(queries)) == len(queries)
     held_out = sum(1 for c in LISTED if c.split == "held-out")
@@ -111,9 +114,7 @@ def test_expected_entries_exist_and_unlisted_names_are_not_listed(
 
 
 @pytest.mark.parametrize("splits", [("dev",), ("held-out",), ("dev", "held-out")])
-def test_targets_hold(
-    listed: tuple[SanctionsIndex, list[Entry]], splits: tuple[str, ...]
-) -> None:
+def test_targets_hold(listed: tuple[SanctionsIndex, list[Entry]], splits: tuple[str, ...]) -> None:
     index, _ = listed
     score = _score(index, splits)
     print(score.line("+".join(splits)))

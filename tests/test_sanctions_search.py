@@ -149,7 +149,9 @@ def test_ask_hook_answers_sanctions_questions_only(ctx: Context) -> None:
     assert "KHOROSHEV, Dmitry Yuryevich" in render_text(reply)
     reply = answer_sanctions_question(brief, "Are there sanctions on NS Leader?", today)
     assert reply is not None
-    assert render_text(reply).splitlines()[2].startswith("Match: NS LEADER — vessel — RUSSIA-EO14024")
+    assert (
+        render_text(reply).splitlines()[2].startswith("Match: NS LEADER — vessel — RUSSIA-EO14024")
+    )
     reply = answer_sanctions_question(brief, "how many entries are on the OFAC list?", today)
     assert reply is not None
     assert "17 entries" in render_text(reply)

@@ -12,8 +12,8 @@ from datetime import date
 
 from briefing.core import Briefing
 from briefing.replies import Line, Reply, ReplyKind, Section, Source, format_date, usage_error
-from briefing.sanctions.diff import ListDiff, link_label, programmes_label
 from briefing.sanctions.charts import history_chart_data, render_history_chart
+from briefing.sanctions.diff import ListDiff, link_label, programmes_label
 from briefing.sanctions.history import (
     Change,
     HistoryError,
@@ -125,9 +125,7 @@ def _match_section(match: Match) -> Section:
         lines.append(Line(f"also under: {', '.join(other[:6])}"))
     where = f"{snap.source.short} entry {entry.entity_key}, list of {format_date(snap.list_date)}"
     link = match.url
-    lines.append(
-        Line(f"{where}: {link}" if link else where, snap.source.cite(snap.list_date))
-    )
+    lines.append(Line(f"{where}: {link}" if link else where, snap.source.cite(snap.list_date)))
     return Section(heading, tuple(lines))
 
 
@@ -689,7 +687,7 @@ _MONTH = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")
 
 
 def history_count_reply(brief: Briefing, question: str, as_of: date) -> Reply | None:
-    """"How many Chinese companies were designated under Russia programmes in 2023?" — the
+    """ "How many Chinese companies were designated under Russia programmes in 2023?" — the
     count from the change history, or None when the question names no year or month."""
     history = _history(brief)
     if history is None:
@@ -722,8 +720,7 @@ def history_count_reply(brief: Briefing, question: str, as_of: date) -> Reply | 
                     None,
                     (
                         Line(
-                            f"It covers {format_date(history.baseline)} to "
-                            f"{format_date(covered)}."
+                            f"It covers {format_date(history.baseline)} to {format_date(covered)}."
                         ),
                     ),
                 ),

@@ -56,7 +56,9 @@ class HistoryChartData:
 
     @property
     def source_line(self) -> str:
-        parts = [f"{s.title}, to {format_date(s.as_of)}" if s.as_of else s.title for s in self.sources]
+        parts = [
+            f"{s.title}, to {format_date(s.as_of)}" if s.as_of else s.title for s in self.sources
+        ]
         return f"Source: {'; '.join(parts)}."
 
     def digest(self) -> str:
@@ -84,7 +86,9 @@ def history_chart_data(
     if listed:
         sources.append(history.panel_source(as_of))
     title = f"OFAC designations {scope.label}, by month"
-    return HistoryChartData(title, scope, months, country if listed else None, listed, tuple(sources))
+    return HistoryChartData(
+        title, scope, months, country if listed else None, listed, tuple(sources)
+    )
 
 
 def alt_text(data: HistoryChartData) -> str:
@@ -210,8 +214,14 @@ def _months_panel(ax: Any, months: tuple[MonthCount, ...], apart: str, font: int
     ax.set_ylim(0, max(top * 1.15, 1))
     for x, month in zip(xs, months, strict=True):
         if month.added and month.added >= top * 0.35:
-            ax.text(x, month.added + top * 0.01, str(month.added), ha="center", va="bottom",
-                    fontsize=font - 2)
+            ax.text(
+                x,
+                month.added + top * 0.01,
+                str(month.added),
+                ha="center",
+                va="bottom",
+                fontsize=font - 2,
+            )
     step = max(1, -(-len(months) // 10))
     ticks = xs[::step]
     ax.set_xticks(ticks, [months[x].label for x in ticks], rotation=40, ha="right")
@@ -223,15 +233,26 @@ def _months_panel(ax: Any, months: tuple[MonthCount, ...], apart: str, font: int
 
 def _listed_panel(ax: Any, listed: tuple[CountryMonth, ...], country: str, font: int) -> None:
     xs = list(range(len(listed)))
-    ax.plot(xs, [m.listed for m in listed], color=LISTED_COLOUR, linewidth=2,
-            label=f"listed with an address in {country} (SDN and non-SDN, all programmes)")
+    ax.plot(
+        xs,
+        [m.listed for m in listed],
+        color=LISTED_COLOUR,
+        linewidth=2,
+        label=f"listed with an address in {country} (SDN and non-SDN, all programmes)",
+    )
     ax.set_ylim(bottom=0)
     step = max(1, -(-len(listed) // 8))
     ticks = xs[::step]
     ax.set_xticks(ticks, [f"{listed[x].month_end:%b %Y}" for x in ticks], rotation=40, ha="right")
     last = listed[-1]
-    ax.annotate(f"{last.listed:,}", (xs[-1], last.listed), textcoords="offset points",
-                xytext=(-4, 6), ha="right", fontsize=font - 1)
+    ax.annotate(
+        f"{last.listed:,}",
+        (xs[-1], last.listed),
+        textcoords="offset points",
+        xytext=(-4, 6),
+        ha="right",
+        fontsize=font - 1,
+    )
     ax.set_ylabel("entries", fontsize=font)
     ax.set_title(f"Entries with an address in {country}, month end", fontsize=font, loc="left")
     _style(ax, font)

@@ -143,7 +143,9 @@ class SanctionsHistory:
         return Source(CHANGES_SOURCE_TITLE, CHANGES_SOURCE_URL, self.last)
 
     def panel_source(self, as_of: date) -> Source:
-        ends = [m.month_end for series in self.panel.values() for m in series if m.month_end <= as_of]
+        ends = [
+            m.month_end for series in self.panel.values() for m in series if m.month_end <= as_of
+        ]
         return Source(PANEL_SOURCE_TITLE, PANEL_SOURCE_URL, max(ends) if ends else None)
 
     def known(self, as_of: date) -> list[Change]:
@@ -285,9 +287,7 @@ def monthly_designations(
             apart[month] += scope.is_apart(change)
         elif change.change == "removed":
             removed[month] += 1
-    return [
-        MonthCount(m, added[m], apart[m], removed[m]) for m in _months(history.baseline, last)
-    ]
+    return [MonthCount(m, added[m], apart[m], removed[m]) for m in _months(history.baseline, last)]
 
 
 def designations_in(

@@ -23,12 +23,18 @@ _LABELS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("citizen", r"citizen\b"),
         ("gender", r"Gender\b"),
         ("passport", r"(?:Diplomatic |Service )?Passport(?: No\.?)?"),
-        ("national ID", r"(?:National ID No\.|Cedula No\.|Personal ID Card|Identification Number|"
-         r"National Foreign ID Number|Kenyan ID No\.|C\.U\.R\.P\.)"),
+        (
+            "national ID",
+            r"(?:National ID No\.|Cedula No\.|Personal ID Card|Identification Number|"
+            r"National Foreign ID Number|Kenyan ID No\.|C\.U\.R\.P\.)",
+        ),
         ("USCC", r"Unified Social Credit Code \(USCC\)"),
         ("tax ID", r"(?:Tax ID No\.|RFC|NIT #|RUC #|V\.A\.T\. Number|C\.U\.I\.T\.)"),
-        ("registration", r"(?:Business |Public |Commercial |Company )?(?:Registration|Registry|"
-         r"Company) (?:Number|ID|Document #?|No\.)"),
+        (
+            "registration",
+            r"(?:Business |Public |Commercial |Company )?(?:Registration|Registry|"
+            r"Company) (?:Number|ID|Document #?|No\.)",
+        ),
         ("registration", r"Government Gazette Number"),
         ("established", r"Organization Established Date"),
         ("IMO", r"(?:Vessel Registration Identification )?IMO"),
@@ -77,9 +83,7 @@ def identifiers(remarks: str, details: str = "") -> tuple[Identifier, ...]:
             label = _DETAIL_LABELS.get(match.group("label"), match.group("label"))
             found.append(Identifier(label, match.group("value").strip()))
     order = {label: at for at, (label, _) in enumerate(_LABELS)}
-    return tuple(
-        sorted(dict.fromkeys(found), key=lambda i: order.get(i.label, len(order)))
-    )
+    return tuple(sorted(dict.fromkeys(found), key=lambda i: order.get(i.label, len(order))))
 
 
 def birth_years(found: tuple[Identifier, ...]) -> set[int]:

@@ -57,7 +57,12 @@ _CONS_ROLES = {
     "sdn_comments": (COMMENT_COLUMNS, "an OFAC cons_comments.csv (long Consolidated remarks)"),
 }
 # The Consolidated list's files, by the SDN file they correspond to.
-_CONS_NAMES = {"cons_prim": "sdn", "cons_add": "add", "cons_alt": "alt", "cons_comments": "sdn_comments"}
+_CONS_NAMES = {
+    "cons_prim": "sdn",
+    "cons_add": "add",
+    "cons_alt": "alt",
+    "cons_comments": "sdn_comments",
+}
 CONSOLIDATED_MARK = "cons:"
 _FILE_NAME = re.compile(
     r"(cons_comments|cons_prim|cons_add|cons_alt|sdn_comments|sdn|add|alt)((?:[^a-z].*)?)\.csv",

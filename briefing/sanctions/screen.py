@@ -25,6 +25,7 @@ reuse it as it is.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Sequence
@@ -270,11 +271,8 @@ class NameIndex:
         """
         organisation = person is not True
         words = name_tokens(query, organisation=organisation)
-        if person is None:
-            # Unknown kind: a company's legal form must not count against a person's name.
-            as_person = name_tokens(query, organisation=False)
-        else:
-            as_person = words
+        # Unknown kind: a company's legal form must not count against a person's name.
+        as_person = name_tokens(query, organisation=False) if person is None else words
         if not words:
             return []
         best: dict[int, Hit] = {}
@@ -308,9 +306,9 @@ class NameIndex:
         if len(word) >= 6:
             for cut in range(3, len(word) - 2):
                 for half in (word[:cut], word[cut:]):
-                    at = self._word_no.get(half)
-                    if at is not None and len(half) >= 3:
-                        out[at] = max(out.get(at, 0.0), 0.8)
+                    part = self._word_no.get(half)
+                    if part is not None and len(half) >= 3:
+                        out[part] = max(out.get(part, 0.0), 0.8)
         return out
 
     def _candidates(self, words: tuple[str, ...]) -> list[int]:
@@ -324,10 +322,11 @@ class NameIndex:
                 best[owners] = np.maximum(best[owners], score)
             upper += best * np.float32(weight / total)
         # Two query words written as one on the list ("jsc argument" / JSCARGUMENT).
-        for first, second in zip(words, words[1:], strict=False):
-            at = self._word_no.get(first + second)
-            if at is not None:
-                upper[self._postings[at]] = np.maximum(upper[self._postings[at]], 0.9)
+        for first, second in itertools.pairwise(words):
+            joined = self._word_no.get(first + second)
+            if joined is not None:
+                owners = self._postings[joined]
+                upper[owners] = np.maximum(upper[owners], 0.9)
         found = np.nonzero(upper >= 0.35)[0]
         if len(found) > CANDIDATES:
             found = found[np.argsort(-upper[found], kind="stable")[:CANDIDATES]]
@@ -385,9 +384,13 @@ class NameIndex:
         if score < POSSIBLE_SCORE:
             return None
         rare_aligned = len(rare)
-        if not form.person and l_share < 0.5 and not any(
-            sim == 1.0 and max(self.weight(form.words[i]) for i in l_at) >= _STRONG_WEIGHT
-            for sim, l_at in rare
+        if (
+            not form.person
+            and l_share < 0.5
+            and not any(
+                sim == 1.0 and max(self.weight(form.words[i]) for i in l_at) >= _STRONG_WEIGHT
+                for sim, l_at in rare
+            )
         ):
             return None  # most of a company's name is unaccounted for, and nothing rare aligns
         if rare_aligned == 1 and unmatched_query and unmatched_listed:

@@ -110,7 +110,11 @@ class SanctionsIndex:
             list_no, entry_no = self._owners[party]
             snap, entries = self.lists[list_no]
             out[party] = Match(
-                entries[entry_no], snap, 100.0, f"identifier {token}", Tier.MATCH,
+                entries[entry_no],
+                snap,
+                100.0,
+                f"identifier {token}",
+                Tier.MATCH,
                 f"identifier {token} in the entry's remarks",
             )
         ranked = list(out.values())
