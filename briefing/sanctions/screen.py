@@ -245,6 +245,8 @@ class NameIndex:
         the most."""
         at = self._word_no.get(word)
         if at is None:
+            if any(c.isdigit() for c in word):
+                return 2.0  # a number is checked apart (numbers that differ demote a hit)
             return 1.0 if word in place_words() else self._max_weight
         return float(self._weights[at])
 
@@ -369,7 +371,7 @@ class NameIndex:
         if form.person:
             if not form.family & l_used:
                 return None  # a person's family name must align
-            family = [form.words[i] for i in sorted(form.family & l_used)]
+            family = [display_word(form.words[i], form.text) for i in sorted(form.family & l_used)]
             notes.append("family name " + " ".join(family) + " aligned")
         unmatched_query = [query[i] for i in range(len(query)) if i not in q_used]
         unmatched_listed = [form.words[i] for i in range(len(form.words)) if i not in l_used]
