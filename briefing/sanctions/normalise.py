@@ -38,7 +38,7 @@ _LEGAL_PHRASES = re.compile(
     r"\b(?:"
     r"(?:open |closed |public |private |non public )?joint stock company"
     r"|limited liability (?:company|partnership)"
-    r"|obshchestvo s ogranichennoy otvetstvennostyu"
+    r"|obshchestvo s ogranichenno[a-z]* otvetstvenno[a-z]*"
     r"|(?:publichnoe |otkrytoe |zakrytoe )?aktsionernoe obshchestvo"
     r"|tovaristvo z obmezhenoyu vidpovidalnistyu"
     r"|(?:publichne |privatne )?aktsionerne tovaristvo"
@@ -110,9 +110,11 @@ _SHORT_FORMS = {
 }
 # Legal-form words rigour's org-type table leaves behind (rigour removes "LLC", "OOO", "Sp. z
 # o.o.", "Aktsionernoe obshchestvo"… as whole forms; these are the loose words around them).
-_LEFTOVER_FORMS = frozenset(
+LEFTOVER_FORMS = frozenset(
     {"co", "corp", "inc", "ltd", "limited", "llc", "pvt", "plc", "sa", "sal", "jsc", "oao",
-     "ooo", "ao", "zao", "pao", "pjsc", "ojsc", "cjsc", "gmbh", "ag", "kg", "bv", "nv"}
+     "ooo", "ao", "zao", "pao", "pjsc", "ojsc", "cjsc", "gmbh", "ag", "kg", "bv", "nv",
+     # the words of "limited liability company" / "joint stock company" in another order
+     "liability", "joint", "stock"}
 )  # fmt: skip
 # Forms sometimes written glued to the name ("JSCARGUMENT", "OOOINSTAR").
 _GLUED_FORMS = ("ojsc", "pjsc", "cjsc", "jsc", "ooo", "llc", "oao", "ltd")
@@ -183,6 +185,6 @@ def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
     words = _canonical(words)
     if organisation:
         # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
-        core = [w for w in words if w not in _LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
+        core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
         words = core or words
     return tuple(spell(w) for w in words)

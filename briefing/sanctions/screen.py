@@ -31,11 +31,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, Levenshtein
 
 from briefing.sanctions.normalise import fold, name_tokens, spell
 
@@ -48,6 +48,7 @@ _COMMON_SHARE = 0.0035  # a word in more than this share of names is common (at 
 _COMPOUND_SIMILARITY = 0.86
 _ONE_WORD_WEIGHT = 7.5  # a word in at most ~1 name in 2,000
 _STRONG_WEIGHT = 6.5  # a word in at most ~1 name in 700
+_LONG_LEGAL_FORMS = ("limited", "company", "corporation", "incorporated", "liability")
 
 
 class Tier(StrEnum):
@@ -169,6 +170,11 @@ def place_words() -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 2)
 
 
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+@lru_cache(maxsize=100_000)
 def _metaphone(word: str) -> str:
     from rigour.text.phonetics import metaphone
 
@@ -272,8 +278,9 @@ class NameIndex:
         an organisation, vessel or aircraft); a hit of the other kind is at most possible.
         """
         organisation = person is not True
-        words = name_tokens(query, organisation=organisation)
-        # Unknown kind: a company's legal form must not count against a person's name.
+        words = self._without_misspelt_forms(name_tokens(query, organisation=organisation))
+        # Unknown kind: compared with a person's names, the query keeps the words a legal form
+        # removes ("Lenovo Group Limited" is no LEONOV, Oleg).
         as_person = name_tokens(query, organisation=False) if person is None else words
         if not words:
             return []
@@ -291,6 +298,17 @@ class NameIndex:
                 best[form.party] = hit
         ranked = sorted(best.values(), key=_rank)
         return ranked[:limit] if limit is not None else ranked
+
+    def _without_misspelt_forms(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """The words but a misspelt legal form ("LIMIETD", "COMAPNY") that no listed name has."""
+        kept = tuple(
+            w
+            for w in words
+            if w in self._word_no
+            or len(w) < 5
+            or max(fuzz.ratio(w, form) for form in _LONG_LEGAL_FORMS) < 80
+        )
+        return kept or words
 
     def _similar_words(self, word: str) -> dict[int, float]:
         """Vocabulary words like ``word`` (position → similarity 0–1)."""
@@ -459,21 +477,28 @@ def _rank(hit: Hit) -> tuple[int, float, int, int, str]:
     return (tier, -hit.score, 0 if hit.literal else 1, 0 if hit.primary else 1, hit.name)
 
 
+@lru_cache(maxsize=200_000)
 def word_similarity(left: str, right: str) -> float:
     """How alike two name words are (0–1): equal 1; numbers only when equal; otherwise the
-    Levenshtein ratio, raised to 0.9 when both sound alike (metaphone) and start alike."""
+    Levenshtein ratio, raised to 0.9 when both sound alike (metaphone: Covart / Kovart)."""
     if left == right:
         return 1.0
-    if any(c.isdigit() for c in left + right):
+    if _has_digit(left) or _has_digit(right):
         return 0.0
     shorter = min(len(left), len(right))
     if shorter <= 2:
         return 0.0
     ratio = fuzz.ratio(left, right) / 100.0
+    if (
+        len(left) == len(right) >= 5
+        and OSA.distance(left, right) == 1
+        and Levenshtein.distance(left, right) == 2
+    ):
+        ratio = max(ratio, 0.92)  # two letters swapped: the commonest typo ("Bahaij" / BAHAJI)
     if shorter <= 3:
         return ratio if Levenshtein.distance(left, right) <= 1 and ratio >= 0.8 else 0.0
     sound = _metaphone(left)
-    if ratio >= 0.75 and left[0] == right[0] and sound and sound == _metaphone(right):
+    if ratio >= 0.75 and sound and sound == _metaphone(right):
         ratio = max(ratio, 0.9)  # Poutine / Putin, Serej / Sergei
     return ratio if ratio >= WORD_SIMILARITY else 0.0
 
