@@ -4,7 +4,7 @@ hooks — and nothing after the as-of date."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -133,6 +133,18 @@ def test_when_was_it_designated(ctx: Context) -> None:
     assert "already on the SDN list when the history starts (18 Aug 2021)" in old
     unknown = dispatch("sanctions history zyxwv qqq", ctx)
     assert unknown.kind is ReplyKind.NO_DATA
+
+
+def test_search_hits_show_when_they_were_first_seen(ctx: Context) -> None:
+    from briefing.ingest import IngestOptions, ingest
+    from tests.conftest import OFAC_SNAPSHOTS
+
+    now = datetime(2024, 3, 1, tzinfo=UTC)
+    ingest(ctx.brief, [OFAC_SNAPSHOTS / "sdn_2024-02-23.csv"], IngestOptions(today=END), now)
+    text = render_text(dispatch("sanctions sergei lavrov", ctx))
+    assert "first seen 26 Feb 2022 (SDN change history)" in text
+    cuba = render_text(dispatch("sanctions banco nacional de cuba", ctx))
+    assert "on the SDN list since before 18 Aug 2021 (change history)" in cuba
 
 
 def test_ask_hooks_cite_the_history(brief: Briefing) -> None:

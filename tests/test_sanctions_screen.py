@@ -156,8 +156,10 @@ def test_a_reply_shows_tier_reason_identifiers_aliases_addresses_and_link(ctx: C
     assert "identifiers: DOB 17 Apr 1993; POB Russian Federation" in text
     assert "aliases: KHOROSHEV, Dmitriy Yurevich;" in text
     assert "LOCKBITSUPP" in text
-    assert "OFAC entry 52327" not in text
-    assert "https://sanctionssearch.ofac.treas.gov/Details.aspx?id=" in text
+    assert (
+        "OFAC entry 48603, list of 1 Feb 2024: "
+        "https://sanctionssearch.ofac.treas.gov/Details.aspx?id=48603"
+    ) in text
 
 
 def test_counts_are_honest_and_all_shows_every_one(ctx: Context) -> None:

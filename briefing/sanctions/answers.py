@@ -21,6 +21,7 @@ from briefing.sanctions.history import (
     busiest,
     designations_in,
     entity_history,
+    first_added,
     load_history,
     parse_scope,
     summarise,
@@ -87,7 +88,22 @@ def _more(shown: int, total: int) -> str:
     return f" (+{total - shown} more)" if total > shown else ""
 
 
-def _match_section(match: Match) -> Section:
+def _first_seen(match: Match, history: SanctionsHistory | None, as_of: date) -> str | None:
+    """When the entry was first seen: stored with the entry, else (OFAC SDN) from the change
+    history."""
+    if match.entry.first_seen:
+        return f"first seen {format_date(match.entry.first_seen)}"
+    if history is None or match.snapshot.source.key != OFAC_SDN_KEY:
+        return None
+    day = first_added(history, match.entry.entity_key, as_of)
+    if day is None:
+        return None
+    if day == history.baseline:
+        return f"on the SDN list since before {format_date(day)} (change history)"
+    return f"first seen {format_date(day)} (SDN change history)"
+
+
+def _match_section(match: Match, history: SanctionsHistory | None, as_of: date) -> Section:
     entry, snap = match.entry, match.snapshot
     tier = "Match" if match.is_match else "Possible match"
     heading = f"{tier}: {entry.name} — {entry.entity_type} — {programmes_label(entry)}"
@@ -101,8 +117,9 @@ def _match_section(match: Match) -> Section:
     facts = []
     if entry.link_place:
         facts.append(link_label(entry))
-    if entry.first_seen:
-        facts.append(f"first seen {format_date(entry.first_seen)}")
+    seen = _first_seen(match, history, as_of)
+    if seen:
+        facts.append(seen)
     if entry.listed_on:
         facts.append(f"listed {format_date(entry.listed_on)}")
     if facts:
@@ -208,7 +225,8 @@ def search_reply(
                 ),
             )
         )
-    sections.extend(_match_section(m) for m in shown)
+    history = _history(brief) if any(m.snapshot.source.key == OFAC_SDN_KEY for m in shown) else None
+    sections.extend(_match_section(m, history, as_of) for m in shown)
     licence = _licence_lines(used)
     if licence:
         sections.append(Section(None, licence))

@@ -136,6 +136,7 @@ class SanctionsHistory:
     panel: dict[str, tuple[CountryMonth, ...]]  # country → month-end counts
     programmes: frozenset[str] = frozenset()
     _names: object | None = field(default=None, repr=False)
+    _first_added: dict[str, date] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -368,6 +369,21 @@ def entity_history(
             )
         )
     return out
+
+
+def first_added(history: SanctionsHistory, ent_num: str, as_of: date) -> date | None:
+    """The day an SDN entry was first seen added in the history (the history's first day for
+    an entry already listed then), if that is on or before ``as_of``; None when the history
+    does not know the entry."""
+    with history._lock:
+        if history._first_added is None:
+            found: dict[str, date] = {}
+            for change in history.changes:
+                if change.change == "added":
+                    found.setdefault(change.ent_num, change.day)
+            history._first_added = found
+        day = history._first_added.get(ent_num)
+    return day if day is not None and day <= as_of else None
 
 
 def summarise(counts: Sequence[MonthCount]) -> tuple[int, int]:
