@@ -2,8 +2,8 @@
 
 `sanctions NAME` screens a person, company, vessel or aircraft against the loaded lists (OFAC
 SDN and Consolidated, OpenSanctions) by name, alias or identifier (USCC, IMO, INN,
-registration number). Each hit is a **match** (the name aligns word for word with a listed name
-or alias; for a person the family name must align) or a **possible match** (enough aligns to
+registration number). Each hit is a match (the name aligns word for word with a listed name
+or alias; for a person the family name must align) or a possible match (enough aligns to
 deserve a look), with why: which name or alias matched, which words aligned and the score. Word
 order, punctuation, legal forms (CO LTD, LLC, OOO, JSC), abbreviations (HK, Tech, Intl), names
 written as one word or two and transliterations (Usama/Osama, Sergei/Serej) are allowed for;

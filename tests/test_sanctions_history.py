@@ -12,7 +12,7 @@ import pytest
 from briefing.core import Briefing, Context
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
-from briefing.sanctions.answers import answer_sanctions_question
+from briefing.sanctions.answers import answer_sanctions_question, history_count_reply
 from briefing.sanctions.history import (
     RUSSIA,
     HistoryError,
@@ -154,16 +154,21 @@ def test_ask_hooks_cite_the_history(brief: Briefing) -> None:
     assert (
         reply.title == "PUTIN, Vladimir Vladimirovich was added to the OFAC SDN list on 26 Feb 2022"
     )
-    count = answer_sanctions_question(
+    count = history_count_reply(
         brief, "How many Chinese companies were designated by OFAC in 2023?", today
     )
     assert count is not None
     text = render_text(count)
     assert "144 entries were added to the SDN list linked to China or Hong Kong in 2023" in text
     assert "OFAC SDN change history" in text
-    none = answer_sanctions_question(
-        brief, "How many entities were designated by OFAC in 2019?", today
+    coded = history_count_reply(
+        brief, "how many sdn entries were added under eo14024 in february 2024", today
     )
+    assert coded is not None
+    assert coded.title == "OFAC SDN additions under RUSSIA-EO14024, Feb 2024"
+    assert "557 entries were added" in render_text(coded)
+    assert "the history covers 1 Feb 2024 to 23 Feb 2024 of it" in render_text(coded)
+    none = history_count_reply(brief, "How many entities were designated by OFAC in 2019?", today)
     assert none is not None
     assert none.kind is ReplyKind.NO_DATA
 

@@ -433,7 +433,6 @@ _WHEN = re.compile(
     r"(?:designated|sanctioned|listed|added|blacklisted)\b",
     re.I,
 )
-_HISTORY_WORDS = re.compile(r"\b(?:designated|designations|added|sanctioned)\b.*\b20\d\d\b", re.I)
 _NAME_PATTERNS = (
     re.compile(
         r"^(?:is|are|was|were|has|have)\s+(?P<name>.+?)\s+(?:been\s+)?"
@@ -460,10 +459,6 @@ def answer_sanctions_question(brief: Briefing, question: str, as_of: date) -> Re
         name = when.group("name").strip(" ?.\"'“”")
         if len(name_key(name).replace(" ", "")) >= 3:
             return when_designated_reply(brief, name, as_of)
-    if _COUNT_WORDS.search(text) and _HISTORY_WORDS.search(text):
-        counted = history_count_reply(brief, text, as_of)
-        if counted is not None:
-            return counted
     for pattern in _NAME_PATTERNS:
         found = pattern.search(text)
         if found:
@@ -702,6 +697,12 @@ def when_designated_reply(
 
 _YEAR = re.compile(r"\b(20\d\d)\b")
 _MONTH = re.compile(r"\b(20\d\d)-(0[1-9]|1[0-2])\b")
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAME = re.compile(
+    r"\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\s+(20\d\d)\b",
+    re.I,
+)
 
 
 def history_count_reply(brief: Briefing, question: str, as_of: date) -> Reply | None:
@@ -711,8 +712,14 @@ def history_count_reply(brief: Briefing, question: str, as_of: date) -> Reply | 
     if history is None:
         return None
     month = _MONTH.search(question)
+    named = _MONTH_NAME.search(question)
     year = _YEAR.search(question)
-    if month:
+    if named:
+        number = _MONTH_NAMES.index(named.group(1)[:3].lower()) + 1
+        first = date(int(named.group(2)), number, 1)
+        last = _month_end(first)
+        label = f"{first:%b %Y}"
+    elif month:
         first = date(int(month.group(1)), int(month.group(2)), 1)
         last = _month_end(first)
         label = f"{first:%b %Y}"
@@ -722,7 +729,12 @@ def history_count_reply(brief: Briefing, question: str, as_of: date) -> Reply | 
     else:
         return None
     lowered = question.lower()
-    if "hong kong" in lowered:
+    words = set(re.findall(r"[a-z0-9]+", lowered))
+    coded = [p for p in history.programmes if p.lower().replace(" ", "").split("-")[-1] in words]
+    if coded:  # "eo14024": the programme of that code with the most entries (RUSSIA-EO14024)
+        uses = Counter(p for c in history.changes for p in c.programmes if p in coded)
+        scope = parse_scope(max(coded, key=lambda p: (uses[p], p)), history)
+    elif "hong kong" in lowered:
         scope = parse_scope("hong kong", history)
     elif re.search(r"\bchin(a|ese)\b", lowered):
         scope = parse_scope("china", history)
