@@ -30,7 +30,7 @@ from briefing.sanctions.history import (
     monthly_designations,
 )
 
-STYLE_VERSION = 1
+STYLE_VERSION = 2
 SIZE = (1000, 600)
 _DPI = 100
 LINKED_COLOUR = "#c0392b"  # linked to China / Hong Kong
@@ -198,6 +198,9 @@ def _draw(data: HistoryChartData, path: Path) -> None:
 
 
 def _style(ax: Any, font: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # entries are counted, never halved
     ax.tick_params(labelsize=font - 1)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
@@ -240,7 +243,7 @@ def _listed_panel(ax: Any, listed: tuple[CountryMonth, ...], country: str, font:
         linewidth=2,
         label=f"listed with an address in {country} (SDN and non-SDN, all programmes)",
     )
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, max(m.listed for m in listed) * 1.15 or 1)
     step = max(1, -(-len(listed) // 8))
     ticks = xs[::step]
     ax.set_xticks(ticks, [f"{listed[x].month_end:%b %Y}" for x in ticks], rotation=40, ha="right")
@@ -254,5 +257,5 @@ def _listed_panel(ax: Any, listed: tuple[CountryMonth, ...], country: str, font:
         fontsize=font - 1,
     )
     ax.set_ylabel("entries", fontsize=font)
-    ax.set_title(f"Entries with an address in {country}, month end", fontsize=font, loc="left")
+    ax.set_title(f"Listed with an address in {country}", fontsize=font, loc="left")
     _style(ax, font)
