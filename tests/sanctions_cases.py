@@ -9,7 +9,7 @@ The source is the repository and test file the pattern comes from:
 * ``watchman/fuzzy`` — moov-io/watchman ``pkg/search/similarity_fuzzy_test.go`` (TestCompareName,
   TestCalculateNameScore)
 * ``watchman/jw`` — moov-io/watchman ``internal/stringscore/jaro_winkler_test.go`` (TestJaroWinkler,
-  its benchmark names, issue #594 "JSCARGUMENT")
+  its benchmark names, moov-io/watchman#594 "JSCARGUMENT")
 * ``watchman/legal`` — moov-io/watchman ``pkg/search/similarity_legal_form_test.go``
 * ``watchman/cascade`` — moov-io/watchman ``pkg/search/testdata/cascade-name-pairs.csv`` (categories
   such as legal-form-abbreviated, word-abbreviation, romanisation, sibling-one-word,
@@ -137,9 +137,9 @@ LISTED: tuple[Case, ...] = (
     Case("Ervin Danesh Arian Co.", "21557", W_JW, "Aryan / Arian"),
     Case("Husam 'Adbd-al-Barr AL-FAKHURI", "22096", W_JW, "benchmark name with apostrophes"),
     Case("Husam al Fakhuri", "22096", W_JW, "short form"),
-    Case("JSC ARGUMENT", "37447", W_JW, "issue #594"),
-    Case("JSCARGUMENT", "37447", W_JW, "issue #594: legal form run together"),
-    Case("ARGUMENT JSC", "37447", W_JW, "issue #594: legal form after"),
+    Case("JSC ARGUMENT", "37447", W_JW, "moov-io/watchman#594"),
+    Case("JSCARGUMENT", "37447", W_JW, "moov-io/watchman#594: legal form run together"),
+    Case("ARGUMENT JSC", "37447", W_JW, "moov-io/watchman#594: legal form after"),
     Case("mohamed fadhil mustafa", "6924", W_JW, "common spellings: mohamed"),
     Case("Mustafa Muhammed Fadhil", "6924", W_JW, "common spellings: muhammed / mohamed"),
     # watchman legal forms and the cascade pairs marked as matches
