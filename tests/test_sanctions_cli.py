@@ -39,8 +39,9 @@ def test_ingest_cli_loads_diffs_refuses_and_serves(database_url: str, tmp_path: 
 
     second = bot(database_url, "ingest", str(SNAPSHOTS / "sdn_2024-02-23.csv"))
     assert second.returncode == 0, second.stderr
-    assert "OFAC SDN (sdn.csv with add.csv, alt.csv, sdn_comments.csv): sdn_2024-02-23.csv" in (
-        second.stdout
+    assert (
+        "OFAC list files (sdn.csv or cons_prim.csv, with their add, alt and comments files): sdn_2024-02-23.csv"
+        in (second.stdout)
     )
     assert "553 added (552 under RUSSIA-EO14024), 8 changed, 0 removed" in second.stdout
 

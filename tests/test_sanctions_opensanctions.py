@@ -70,7 +70,7 @@ def test_eu_t1_search_is_transliteration_tolerant(ctx: Context) -> None:
         reply = dispatch(f"sanctions {query}", ctx)
         text = render_text(reply)
         assert reply.kind is ReplyKind.ANSWER, query
-        assert text.splitlines()[2].startswith("Tatiana Vladimirovna ZJURAVLEVA"), query
+        assert text.splitlines()[2].startswith("Match: Tatiana Vladimirovna ZJURAVLEVA"), query
         assert "CC BY-NC 4.0" in text  # the licence travels with OpenSanctions data
 
 

@@ -118,7 +118,7 @@ def test_wrong_format_and_wrong_column_count_are_refused(
 def test_a_companion_without_its_sdn_csv_is_refused(baseline: Briefing, tmp_path: Path) -> None:
     lonely = tmp_path / "add.csv"
     shutil.copy(WATCHMAN / "add.csv", lonely)
-    refused(baseline, lonely, "needs the sdn.csv it belongs to")
+    refused(baseline, lonely, "needs the main file it belongs to (sdn.csv")
     still_serving(baseline)
 
 

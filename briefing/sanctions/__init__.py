@@ -9,8 +9,15 @@ The pieces, outermost first:
   (:mod:`briefing.sanctions.tables`).
 * :mod:`briefing.sanctions.diff` — added / removed / changed designations and the
   :class:`~briefing.updates.Update` they produce.
-* :mod:`briefing.sanctions.search` — the in-memory fuzzy index, built on the first sanctions
-  query and dropped by :meth:`briefing.core.Briefing.refresh`.
+* :mod:`briefing.sanctions.screen` — the matcher: a name in, tiered hits (match / possible
+  match) with the words that aligned out; :mod:`~briefing.sanctions.normalise` gives it words.
+* :mod:`briefing.sanctions.search` — the in-memory index of the lists in force (names, aliases,
+  identifiers), built on the first sanctions query and dropped by
+  :meth:`briefing.core.Briefing.refresh`.
+* :mod:`briefing.sanctions.identifiers` — dates and places of birth, passports, registration
+  and tax numbers read from an entry's remarks.
+* :mod:`briefing.sanctions.history` — the bundled OFAC designation history (read into memory),
+  with the counts the digest and ``ask`` can cite; :mod:`~briefing.sanctions.charts` draws it.
 * :mod:`briefing.sanctions.answers` — replies for ``/brief sanctions`` and
   :func:`~briefing.sanctions.answers.answer_sanctions_question` for the ask engine.
 """

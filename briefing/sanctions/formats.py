@@ -21,7 +21,7 @@ from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions
 from briefing.sanctions.diff import ListDiff, diff_lists, diff_update
 from briefing.sanctions.files import date_in_name
-from briefing.sanctions.model import OFAC_SDN, ParsedList, opensanctions_source
+from briefing.sanctions.model import OFAC_CONS, OFAC_SDN, ParsedList, opensanctions_source
 from briefing.sanctions.store import (
     delete_snapshot,
     insert_snapshot,
@@ -31,7 +31,7 @@ from briefing.sanctions.store import (
 )
 from briefing.updates import Update
 
-OFAC_FORMAT = "OFAC SDN (sdn.csv with add.csv, alt.csv, sdn_comments.csv)"
+OFAC_FORMAT = "OFAC list files (sdn.csv or cons_prim.csv, with their add, alt and comments files)"
 FTM_FORMAT = "OpenSanctions FtM entities (JSON lines)"
 SIMPLE_FORMAT = "OpenSanctions targets.simple.csv"
 # A list with fewer than this share of the previous list's entries is refused without --force.
@@ -78,8 +78,9 @@ def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> Ing
     groups, orphans = ofac.group_files(paths)
     if orphans:
         raise IngestError(
-            f"{orphans[0]}: an OFAC companion file needs the sdn.csv it belongs to — pass them "
-            "together (sdn.csv add.csv alt.csv sdn_comments.csv) or put them side by side"
+            f"{orphans[0]}: an OFAC companion file needs the main file it belongs to (sdn.csv, "
+            "or cons_prim.csv for the Consolidated list) — pass them together (sdn.csv add.csv "
+            "alt.csv sdn_comments.csv) or put them side by side"
         )
     if options.as_of is not None and len(groups) > 1:
         raise IngestError(
@@ -90,7 +91,8 @@ def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> Ing
     for group in groups:
         entries, digest = ofac.parse(group, _progress(options, f"OFAC {group.sdn.name}"))
         list_date, basis = _date(options, group.sdn)
-        parsed.append(ParsedList(OFAC_SDN, list_date, basis, tuple(entries), digest, group.paths))
+        source = OFAC_CONS if group.consolidated else OFAC_SDN
+        parsed.append(ParsedList(source, list_date, basis, tuple(entries), digest, group.paths))
     return store_lists(brief, OFAC_FORMAT, parsed, options)
 
 

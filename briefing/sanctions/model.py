@@ -9,7 +9,10 @@ from pathlib import Path
 from briefing.replies import Source
 
 OFAC_SDN_KEY = "ofac-sdn"
+OFAC_CONS_KEY = "ofac-cons"
 OFAC_SDN_URL = "https://sanctionslist.ofac.treas.gov/"
+# One entry on OFAC's Sanctions List Search (SDN and non-SDN lists alike), by its ent_num.
+OFAC_ENTRY_URL = "https://sanctionssearch.ofac.treas.gov/Details.aspx?id={key}"
 OPENSANCTIONS_LICENCE = "CC BY-NC 4.0"
 OPENSANCTIONS_NOTICE = (
     "OpenSanctions data is licensed CC BY-NC 4.0 (non-commercial use; attribution to "
@@ -38,6 +41,22 @@ class ListSource:
 OFAC_SDN = ListSource(
     key=OFAC_SDN_KEY, title="U.S. Treasury OFAC SDN list", short="OFAC", url=OFAC_SDN_URL
 )
+OFAC_CONS = ListSource(
+    key=OFAC_CONS_KEY,
+    title="U.S. Treasury OFAC Consolidated (non-SDN) list",
+    short="OFAC non-SDN",
+    url=OFAC_SDN_URL,
+)
+
+
+def entry_url(source_key: str, entity_key: str) -> str | None:
+    """The entry's page: OFAC's Sanctions List Search for OFAC lists, OpenSanctions' entity
+    page for OpenSanctions data; None when the list has no page per entry."""
+    if source_key in (OFAC_SDN_KEY, OFAC_CONS_KEY) and entity_key.isdigit():
+        return OFAC_ENTRY_URL.format(key=entity_key)
+    if source_key.startswith("opensanctions:") and entity_key:
+        return f"https://www.opensanctions.org/entities/{entity_key}/"
+    return None
 
 
 def opensanctions_source(dataset: str) -> ListSource:

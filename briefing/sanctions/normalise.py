@@ -38,7 +38,7 @@ _LEGAL_PHRASES = re.compile(
     r"\b(?:"
     r"(?:open |closed |public |private |non public )?joint stock company"
     r"|limited liability (?:company|partnership)"
-    r"|obshchestvo s ogranichennoy otvetstvennostyu"
+    r"|obshchestvo s ogranichenno[a-z]* otvetstvenno[a-z]*"
     r"|(?:publichnoe |otkrytoe |zakrytoe )?aktsionernoe obshchestvo"
     r"|tovaristvo z obmezhenoyu vidpovidalnistyu"
     r"|(?:publichne |privatne )?aktsionerne tovaristvo"
@@ -77,3 +77,114 @@ def name_key(text: str) -> str:
     key = " ".join(words)
     key = _VARIANT_RE_1.sub(lambda m: _VARIANTS_1[m.group(0)], key)
     return _VARIANT_RE_2.sub(lambda m: _VARIANTS_2[m.group(0)], key)
+
+
+# --- tokens for the screening matcher ---------------------------------------------------
+
+# Abbreviations written either way on lists and in queries: both sides are brought to the
+# short form, so "Cady Tech Hong Kong Limited" and "CADY TECH HK LIMITED" read the same.
+_PHRASES: dict[tuple[str, ...], str] = {
+    ("hong", "kong"): "hk",
+    ("private", "military", "company"): "pmc",
+    ("united", "arab", "emirates"): "uae",
+    ("united", "kingdom"): "uk",
+    ("united", "states"): "us",
+}
+_SHORT_FORMS = {
+    **dict.fromkeys(("technology", "technologies", "technological", "techn"), "tech"),
+    **dict.fromkeys(("international", "internacional", "internatsional"), "intl"),
+    **dict.fromkeys(("manufacturing", "manufacture"), "mfg"),
+    **dict.fromkeys(("brothers", "brother"), "bros"),
+    **dict.fromkeys(("national",), "natl"),
+    **dict.fromkeys(("engineering", "engg"), "eng"),
+    **dict.fromkeys(("holdings",), "holding"),
+    **dict.fromkeys(("industries", "industry", "industrial"), "ind"),
+    **dict.fromkeys(("electronics", "electronic"), "electron"),
+    **dict.fromkeys(("services", "service"), "svc"),
+    **dict.fromkeys(("corporation",), "corp"),
+    **dict.fromkeys(("company",), "co"),
+    **dict.fromkeys(("saint",), "st"),
+    **dict.fromkeys(("imp",), "import"),
+    **dict.fromkeys(("exp",), "export"),
+    **dict.fromkeys(("ibn",), "bin"),
+}
+# Legal-form words rigour's org-type table leaves behind (rigour removes "LLC", "OOO", "Sp. z
+# o.o.", "Aktsionernoe obshchestvo"… as whole forms; these are the loose words around them).
+LEFTOVER_FORMS = frozenset(
+    {"co", "corp", "inc", "ltd", "limited", "llc", "pvt", "plc", "sa", "sal", "jsc", "oao",
+     "ooo", "ao", "zao", "pao", "pjsc", "ojsc", "cjsc", "gmbh", "ag", "kg", "bv", "nv",
+     # the words of "limited liability company" / "joint stock company" in another order
+     "liability", "joint", "stock"}
+)  # fmt: skip
+# Forms sometimes written glued to the name ("JSCARGUMENT", "OOOINSTAR").
+_GLUED_FORMS = ("ojsc", "pjsc", "cjsc", "jsc", "ooo", "llc", "oao", "ltd")
+_NAME_FILLERS = frozenset({"and", "the", "of", "de", "la", "el", "der", "des", "du", "y", "i"})
+# Word-end spellings of the same sound: Sergei / Sergej / Sergey, Serej.
+_WORD_END = re.compile(r"(?:ei|ej|ij|yj)\b")
+
+
+def _remove_org_types(text: str) -> str:
+    """The name without its legal form, by OpenSanctions' rigour org-type table (OOO, LLC, JSC,
+    Sp. z o.o., Aktsionernoe obshchestvo, Limited Liability Company, ...)."""
+    from rigour.names import remove_org_types
+
+    removed = remove_org_types(text)
+    return removed if removed.strip() else text
+
+
+def _canonical(words: list[str]) -> list[str]:
+    out: list[str] = []
+    at = 0
+    while at < len(words):
+        for phrase, short in _PHRASES.items():
+            if tuple(words[at : at + len(phrase)]) == phrase:
+                out.append(short)
+                at += len(phrase)
+                break
+        else:
+            out.append(_SHORT_FORMS.get(words[at], words[at]))
+            at += 1
+    return out
+
+
+def _unglue(word: str) -> str:
+    for form in _GLUED_FORMS:
+        if len(word) >= len(form) + 4 and word != form:
+            if word.startswith(form):
+                return word[len(form) :]
+            if word.endswith(form):
+                return word[: -len(form)]
+    return word
+
+
+def spell(word: str) -> str:
+    """One spelling for the usual transliteration variants of a word (Zhuravleva/Zjuravleva,
+    Yuri/Iurii, Sergei/Sergej/Sergey)."""
+    word = _WORD_END.sub("ey", word)
+    word = _VARIANT_RE_1.sub(lambda m: _VARIANTS_1[m.group(0)], word)
+    return _VARIANT_RE_2.sub(lambda m: _VARIANTS_2[m.group(0)], word)
+
+
+def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
+    """The words a name is matched on: folded, transliterated, legal form removed (for
+    organisations), abbreviations brought to one form, spelling variants merged.
+
+    ``name_tokens("CADY TECH HK LIMITED") == name_tokens("Cady Technology Hong Kong Ltd.")``.
+    """
+    lowered = text.lower()
+    if organisation:
+        from rigour.names import remove_obj_prefixes
+
+        lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
+    folded = fold(lowered)
+    if organisation:
+        folded = _LEGAL_PHRASES.sub(" ", folded)
+    words = [w for w in folded.split() if w not in _NAME_FILLERS]
+    if organisation:
+        words = [_unglue(w) for w in words]
+    words = _canonical(words)
+    if organisation:
+        # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
+        core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
+        words = core or words
+    return tuple(spell(w) for w in words)

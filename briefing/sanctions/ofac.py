@@ -1,5 +1,7 @@
-"""OFAC's legacy SDN files: ``sdn.csv`` and, linked on ``ent_num``, ``add.csv`` (addresses),
-``alt.csv`` (aliases) and ``sdn_comments.csv`` (the overflow of long remarks).
+"""OFAC's legacy list files: ``sdn.csv`` and, linked on ``ent_num``, ``add.csv`` (addresses),
+``alt.csv`` (aliases) and ``sdn_comments.csv`` (the overflow of long remarks); and the
+Consolidated (non-SDN) list in the same layout: ``cons_prim.csv``, ``cons_add.csv``,
+``cons_alt.csv``, ``cons_comments.csv``.
 
 The files have no header; ``-0-`` (often with a trailing space) means empty; several programmes
 share one field as ``RUSSIA-EO14024] [NPWMD``; the text is ASCII/latin-1 with CRLF line ends and
@@ -48,7 +50,24 @@ _ROLES = {
     "alt": (ALT_COLUMNS, "an OFAC alt.csv (SDN aliases)"),
     "sdn_comments": (COMMENT_COLUMNS, "an OFAC sdn_comments.csv (long SDN remarks)"),
 }
-_FILE_NAME = re.compile(r"(sdn_comments|sdn|add|alt)((?:[^a-z].*)?)\.csv", re.IGNORECASE)
+_CONS_ROLES = {
+    "sdn": (SDN_COLUMNS, "an OFAC cons_prim.csv (the Consolidated non-SDN list)"),
+    "add": (ADD_COLUMNS, "an OFAC cons_add.csv (Consolidated list addresses)"),
+    "alt": (ALT_COLUMNS, "an OFAC cons_alt.csv (Consolidated list aliases)"),
+    "sdn_comments": (COMMENT_COLUMNS, "an OFAC cons_comments.csv (long Consolidated remarks)"),
+}
+# The Consolidated list's files, by the SDN file they correspond to.
+_CONS_NAMES = {
+    "cons_prim": "sdn",
+    "cons_add": "add",
+    "cons_alt": "alt",
+    "cons_comments": "sdn_comments",
+}
+CONSOLIDATED_MARK = "cons:"
+_FILE_NAME = re.compile(
+    r"(cons_comments|cons_prim|cons_add|cons_alt|sdn_comments|sdn|add|alt)((?:[^a-z].*)?)\.csv",
+    re.IGNORECASE,
+)
 _AKA = re.compile(r"\b[afn]\.k\.a\.,?\s*'([^']+)'", re.IGNORECASE)
 _NATIONALITY = re.compile(r"(?:^|;)\s*(?:alt\.\s*)?(?:nationality|citizen) ([^;]+)")
 _LAST_PARENS = re.compile(r"\(([A-Z][A-Za-z .,'-]*[a-z][A-Za-z .,'-]*)\)\.?\s*(?=;|$)")
@@ -72,13 +91,30 @@ class OfacFiles:
     def paths(self) -> tuple[Path, ...]:
         return tuple(p for p in (self.sdn, self.add, self.alt, self.comments) if p is not None)
 
+    @property
+    def consolidated(self) -> bool:
+        """The Consolidated (non-SDN) list: ``cons_prim.csv`` and its companions."""
+        return self.sdn.name.lower().startswith("cons_")
+
 
 def role_of(path: Path) -> tuple[str, str] | None:
-    """``("sdn", "_2024-02-23")`` for ``sdn_2024-02-23.csv``; None for other names."""
+    """``("sdn", "_2024-02-23")`` for ``sdn_2024-02-23.csv``; ``("add", "cons:")`` for
+    ``cons_add.csv`` (the Consolidated list's files carry the ``cons:`` mark, so they group
+    with one another only); None for other names."""
     match = _FILE_NAME.fullmatch(path.name)
     if match is None:
         return None
-    return match.group(1).lower(), match.group(2)
+    kind = match.group(1).lower()
+    if kind in _CONS_NAMES:
+        return _CONS_NAMES[kind], CONSOLIDATED_MARK + match.group(2)
+    return kind, match.group(2)
+
+
+def _file_name(kind: str, suffix: str) -> str:
+    if suffix.startswith(CONSOLIDATED_MARK):
+        cons = {v: k for k, v in _CONS_NAMES.items()}[kind]
+        return f"{cons}{suffix.removeprefix(CONSOLIDATED_MARK)}.csv"
+    return f"{kind}{suffix}.csv"
 
 
 def group_files(paths: Sequence[Path]) -> tuple[list[OfacFiles], list[Path]]:
@@ -109,7 +145,7 @@ def group_files(paths: Sequence[Path]) -> tuple[list[OfacFiles], list[Path]]:
         found = chosen[sdn]
         suffix = (role_of(sdn) or ("", ""))[1]
         for kind in ("add", "alt", "sdn_comments"):
-            beside = sdn.parent / f"{kind}{suffix}.csv"
+            beside = sdn.parent / _file_name(kind, suffix)
             if kind not in found and beside.is_file():
                 found[kind] = beside
         groups.append(OfacFiles(sdn, found.get("add"), found.get("alt"), found.get("sdn_comments")))
@@ -117,7 +153,8 @@ def group_files(paths: Sequence[Path]) -> tuple[list[OfacFiles], list[Path]]:
 
 
 def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
-    columns, what = _ROLES[role]
+    consolidated = path.name.lower().startswith("cons_")
+    columns, what = (_CONS_ROLES if consolidated else _ROLES)[role]
     raw, text = read_text(path, what)
     try:
         frame = pd.read_csv(

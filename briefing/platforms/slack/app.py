@@ -130,12 +130,18 @@ class SlackCommands:
         self.replies = ReplyCache(maxsize=512)
 
     def warm_up(self) -> None:
-        """Build the sanctions search index now, so the first `sanctions` answer is quick too."""
+        """Build the sanctions search index and read the designation history now, so the first
+        `sanctions` answer is quick too."""
 
         def build() -> None:
+            from briefing.sanctions.history import HistoryError, load_history
             from briefing.sanctions.search import sanctions
 
             sanctions(self.brief).index(self.local_day(self.clock()))
+            try:
+                load_history(self.brief.settings.data_dir)
+            except HistoryError:
+                log.warning("no OFAC designation history under %s", self.brief.settings.data_dir)
 
         self._later(build)
 

@@ -1,0 +1,550 @@
+"""Name screening: a name (and optional hints) in, tiered hits with their reasons out.
+
+:class:`NameIndex` holds every name and alias of a set of listed parties; :meth:`NameIndex.screen`
+compares a query with them in two steps:
+
+1. **Blocking** — each query word finds the listed words like it (``rapidfuzz`` ratio over the
+   vocabulary, by length; the same metaphone key, from OpenSanctions' ``rigour``; a word written
+   as two, "Nordgold" / NORD GOLD), and the names holding those words become candidates, ranked
+   by an upper bound of how much of the query they can explain.
+2. **Alignment** — for the best candidates, query words are paired with listed words (greedily,
+   best pair first; a run-together word may pair with two). Every word weighs by how rare it is
+   on the lists (inverse document frequency), so "bank", "trading", "group", "tech" or
+   "international" count little and can never carry a hit alone.
+
+A hit is a **match** when the query's rare words all align closely, most of the listed name is
+accounted for, and — for a person — the family name aligned; a **possible match** when enough
+aligns to deserve a look; otherwise nothing. Each hit says which name or alias matched, which
+words aligned with which, and the score, so a reviewer sees why.
+
+Legal forms are removed with ``rigour``'s org-type table and spellings folded by
+:func:`~briefing.sanctions.normalise.name_tokens`. The index knows nothing of the database or the
+list format: a later, larger index (OpenSanctions' million entities) and watchlist re-screening
+reuse it as it is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cache, lru_cache
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA, Levenshtein
+
+from briefing.sanctions.normalise import fold, name_tokens, spell
+
+MATCH_SCORE = 85.0
+POSSIBLE_SCORE = 72.0
+WORD_SIMILARITY = 0.8  # a pair of words below this does not align
+CANDIDATES = 300  # names scored exactly per query, best upper bounds first
+_WORD_CUTOFF = 75.0
+_COMMON_SHARE = 0.0035  # a word in more than this share of names is common (at least 40 names)
+_COMPOUND_SIMILARITY = 0.86
+_ONE_WORD_WEIGHT = 7.5  # a word in at most ~1 name in 2,000
+_STRONG_WEIGHT = 6.5  # a word in at most ~1 name in 700
+_LONG_LEGAL_FORMS = ("limited", "company", "corporation", "incorporated", "liability")
+
+
+class Tier(StrEnum):
+    MATCH = "match"
+    POSSIBLE = "possible match"
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One listed party as the index needs it: its names (the primary one first) and whether it
+    is a person (whose names are "FAMILY, Given" on OFAC's lists)."""
+
+    names: tuple[str, ...]
+    person: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Query words aligned with listed words, and how alike they are (0–1)."""
+
+    query: tuple[str, ...]
+    listed: tuple[str, ...]
+    similarity: float
+
+    def describe(self) -> str:
+        left, right = " ".join(self.query), " ".join(self.listed)
+        if left == right:
+            return left
+        if self.similarity >= 0.999:
+            return f"{left}/{right}"
+        return f"{left}≈{right} ({self.similarity:.0%})"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    party: int  # the position of the party in the index
+    tier: Tier
+    score: float  # 0–100
+    name: str  # the name or alias that matched, as listed
+    primary: bool  # the matched name is the party's main name
+    pairs: tuple[Pair, ...] = ()
+    unmatched_query: tuple[str, ...] = ()
+    unmatched_listed: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    literal: bool = False  # the query is the listed name, letter for letter
+
+    def explain(self) -> str:
+        """``aligned wuhan, maiwe; not in the query: communication; score 92``."""
+        parts = []
+        if self.pairs:
+            parts.append("aligned " + ", ".join(p.describe() for p in self.pairs))
+        if self.unmatched_query:
+            parts.append("not on the list: " + ", ".join(self.unmatched_query))
+        if self.unmatched_listed:
+            parts.append("not in the query: " + ", ".join(self.unmatched_listed))
+        parts.extend(self.notes)
+        parts.append(f"score {self.score:.0f}")
+        return "; ".join(parts)
+
+
+@dataclass(slots=True)
+class _Form:
+    party: int
+    text: str
+    primary: bool
+    person: bool
+    words: tuple[str, ...]
+    family: frozenset[int] = field(default_factory=frozenset)
+
+
+def _forms_of(party_no: int, party: Party) -> list[_Form]:
+    forms: list[_Form] = []
+    seen: set[tuple[str, ...]] = set()
+    for at, text in enumerate(party.names):
+        if party.person:
+            family_text, comma, given_text = text.partition(",")
+            family = name_tokens(family_text, organisation=False)
+            given = name_tokens(given_text, organisation=False) if comma else ()
+            words = family + given
+            if comma and family:
+                positions = frozenset(range(len(family)))
+            else:  # "Given FAMILY" or "FAMILY Given": either end may be the family name
+                positions = frozenset({0, len(words) - 1}) if words else frozenset()
+        else:
+            words = name_tokens(text)
+            positions = frozenset()
+        if not words or words in seen:
+            continue
+        seen.add(words)
+        forms.append(_Form(party_no, text, at == 0, party.person, words, positions))
+    return forms
+
+
+# Big cities and regions of the countries this brief follows; countries come from rigour.
+_PLACES = (
+    "beijing shanghai shenzhen guangzhou hangzhou wuhan tianjin chongqing chengdu xiamen dalian "
+    "qingdao ningbo suzhou nanjing harbin xian changsha zhengzhou jinan shenyang hefei fuzhou "
+    "kunming dongguan foshan zhuhai yiwu urumqi hebei henan hubei hunan guangdong jiangsu "
+    "zhejiang shandong fujian sichuan yunnan liaoning jilin heilongjiang xinjiang shanxi shaanxi "
+    "jiangxi anhui guangxi hainan guizhou gansu inner mongolia kowloon macau macao moscow "
+    "petersburg novosibirsk yekaterinburg kazan vladivostok khabarovsk rostov samara kaliningrad "
+    "crimea sevastopol siberia tatarstan chelyabinsk perm omsk minsk dubai istanbul almaty "
+    "tashkent bishkek tehran asia europe pacific eastern western northern southern far east "
+    "caribbean mediterranean baltic arctic atlantic gulf persian balkan caucasus ural volga "
+    "eurasia eurasian euro latin nordic scandinavia oriental"
+)
+
+
+@cache
+def place_words() -> frozenset[str]:
+    """Words that name a country or a big city: common in company names, never distinctive."""
+    from rigour.territories import get_territories
+
+    words = set(name_tokens(_PLACES, organisation=False))
+    for territory in get_territories():
+        for text in (territory.name, territory.full_name, territory.in_sentence):
+            if text:
+                words.update(name_tokens(text, organisation=False))
+    return frozenset(w for w in words if len(w) > 2)
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+@lru_cache(maxsize=100_000)
+def _metaphone(word: str) -> str:
+    from rigour.text.phonetics import metaphone
+
+    return metaphone(word) if len(word) >= 4 and word.isalpha() else ""
+
+
+class _ByLength:
+    """Words sorted by length, so a fuzzy look-up scans only the lengths that can reach the
+    cutoff (``fuzz.ratio`` ≥ c needs the shorter word to be ≥ c/(200-c) of the longer)."""
+
+    def __init__(self, words: Sequence[str]) -> None:
+        from rapidfuzz import process
+
+        self._process = process
+        order = sorted(range(len(words)), key=lambda i: len(words[i]))
+        self._words = [words[i] for i in order]
+        self._index = np.array(order, dtype=np.int64)
+        self._lengths = np.array([len(w) for w in self._words], dtype=np.int64)
+
+    def similar(self, query: str, cutoff: float, limit: int) -> list[tuple[int, float]]:
+        factor = cutoff / (200.0 - cutoff)
+        low = int(np.searchsorted(self._lengths, int(len(query) * factor), side="left"))
+        high = int(np.searchsorted(self._lengths, int(len(query) / factor) + 1, side="left"))
+        if high <= low:
+            return []
+        scores = self._process.cdist(
+            [query], self._words[low:high], scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.uint8
+        )[0]
+        hits = np.nonzero(scores)[0]
+        if len(hits) > limit:
+            hits = hits[np.argsort(-scores[hits], kind="stable")[:limit]]
+        return [(int(self._index[low + h]), float(scores[h])) for h in hits]
+
+
+class NameIndex:
+    """Every name and alias of a sequence of parties, ready for :meth:`screen`."""
+
+    def __init__(self, parties: Sequence[Party]) -> None:
+        self._forms: list[_Form] = []
+        for party_no, party in enumerate(parties):
+            self._forms.extend(_forms_of(party_no, party))
+        postings: dict[str, list[int]] = defaultdict(list)
+        for form_no, form in enumerate(self._forms):
+            for word in set(form.words):
+                postings[word].append(form_no)
+        self._vocabulary = list(postings)
+        self._word_no = {w: i for i, w in enumerate(self._vocabulary)}
+        self._postings = [np.array(postings[w], dtype=np.int64) for w in self._vocabulary]
+        total = max(len(self._forms), 1)
+        counts = np.array([len(p) for p in self._postings], dtype=np.float64)
+        self._common_df = max(40.0, _COMMON_SHARE * total)
+        self._max_weight = math.log(1.0 + total)
+        places = place_words()
+        self._common = (counts >= self._common_df) | np.array(
+            [w in places for w in self._vocabulary], dtype=bool
+        )
+        self._weights = np.where(self._common, 1.0, np.log(1.0 + total / np.maximum(counts, 1.0)))
+        self._by_length = _ByLength(self._vocabulary)
+        sounds: dict[str, list[int]] = defaultdict(list)
+        for word_no, word in enumerate(self._vocabulary):
+            key = _metaphone(word)
+            if key:
+                sounds[key].append(word_no)
+        self._sounds = dict(sounds)
+
+    def __len__(self) -> int:
+        return len(self._forms)
+
+    # --- word statistics --------------------------------------------------------------
+
+    def weight(self, word: str) -> float:
+        """How much a word says about a name: its inverse document frequency on the lists; a
+        common word ("bank", "trading", "group") or a place weighs 1, a word not on the lists
+        the most."""
+        at = self._word_no.get(word)
+        if at is None:
+            if any(c.isdigit() for c in word):
+                return 2.0  # a number is checked apart (numbers that differ demote a hit)
+            return 1.0 if word in place_words() else self._max_weight
+        return float(self._weights[at])
+
+    def is_common(self, word: str) -> bool:
+        """A word in many listed names, or a country or big city: it cannot carry a hit."""
+        at = self._word_no.get(word)
+        return word in place_words() if at is None else bool(self._common[at])
+
+    # --- screening --------------------------------------------------------------------
+
+    def screen(
+        self,
+        query: str,
+        *,
+        person: bool | None = None,
+        limit: int | None = None,
+        include_possible: bool = True,
+    ) -> list[Hit]:
+        """The parties whose names match ``query``, best first: matches, then possible
+        matches (unless ``include_possible`` is false); one hit per party.
+
+        ``person`` says what the query names when the caller knows it (True: a person; False:
+        an organisation, vessel or aircraft); a hit of the other kind is at most possible.
+        """
+        organisation = person is not True
+        words = self._without_misspelt_forms(name_tokens(query, organisation=organisation))
+        # Unknown kind: compared with a person's names, the query keeps the words a legal form
+        # removes ("Lenovo Group Limited" is no LEONOV, Oleg).
+        as_person = name_tokens(query, organisation=False) if person is None else words
+        if not words:
+            return []
+        best: dict[int, Hit] = {}
+        for form_no in self._candidates(words):
+            form = self._forms[form_no]
+            query_words = as_person if form.person else words
+            hit = self._score(form, query_words, person, query)
+            if hit is None:
+                continue
+            if hit.tier is Tier.POSSIBLE and not include_possible:
+                continue
+            current = best.get(form.party)
+            if current is None or _rank(hit) < _rank(current):
+                best[form.party] = hit
+        ranked = sorted(best.values(), key=_rank)
+        return ranked[:limit] if limit is not None else ranked
+
+    def _without_misspelt_forms(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """The words but a misspelt legal form ("LIMIETD", "COMAPNY") that no listed name has."""
+        kept = tuple(
+            w
+            for w in words
+            if w in self._word_no
+            or len(w) < 5
+            or max(fuzz.ratio(w, form) for form in _LONG_LEGAL_FORMS) < 80
+        )
+        return kept or words
+
+    def _similar_words(self, word: str) -> dict[int, float]:
+        """Vocabulary words like ``word`` (position → similarity 0–1)."""
+        out: dict[int, float] = {}
+        exact = self._word_no.get(word)
+        if exact is not None:
+            out[exact] = 1.0
+        if len(word) <= 3 or word.isdigit():
+            return out
+        for at, score in self._by_length.similar(word, _WORD_CUTOFF, limit=40):
+            out[at] = max(out.get(at, 0.0), score / 100.0)
+        for at in self._sounds.get(_metaphone(word), ()):
+            out[at] = max(out.get(at, 0.0), word_similarity(word, self._vocabulary[at]))
+        # Written as one word on one side and two on the other ("nordgold" / NORD GOLD).
+        if len(word) >= 6:
+            for cut in range(3, len(word) - 2):
+                for half in (word[:cut], word[cut:]):
+                    part = self._word_no.get(half)
+                    if part is not None and len(half) >= 3:
+                        out[part] = max(out.get(part, 0.0), 0.8)
+        return out
+
+    def _candidates(self, words: tuple[str, ...]) -> list[int]:
+        weights = np.array([self.weight(w) for w in words], dtype=np.float64)
+        total = float(weights.sum())
+        upper = np.zeros(len(self._forms), dtype=np.float32)
+        for word, weight in zip(words, weights, strict=True):
+            best = np.zeros(len(self._forms), dtype=np.float32)
+            for at, score in self._similar_words(word).items():
+                owners = self._postings[at]
+                best[owners] = np.maximum(best[owners], score)
+            upper += best * np.float32(weight / total)
+        # Two query words written as one on the list ("jsc argument" / JSCARGUMENT).
+        for first, second in itertools.pairwise(words):
+            joined = self._word_no.get(first + second)
+            if joined is not None:
+                owners = self._postings[joined]
+                upper[owners] = np.maximum(upper[owners], 0.9)
+        found = np.nonzero(upper >= 0.35)[0]
+        if len(found) > CANDIDATES:
+            found = found[np.argsort(-upper[found], kind="stable")[:CANDIDATES]]
+        return [int(i) for i in found]
+
+    def _score(
+        self, form: _Form, query: tuple[str, ...], person_hint: bool | None, query_text: str
+    ) -> Hit | None:
+        pairs = _align(query, form.words, form.person)
+        q_weights = [self.weight(w) for w in query]
+        l_weights = [self.weight(w) for w in form.words]
+        q_total, l_total = sum(q_weights), sum(l_weights)
+        q_used: set[int] = set()
+        l_used: set[int] = set()
+        q_cover = l_cover = 0.0
+        for q_at, l_at, similarity in pairs:
+            q_used.update(q_at)
+            l_used.update(l_at)
+            q_cover += similarity * sum(q_weights[i] for i in q_at)
+            l_cover += similarity * sum(l_weights[i] for i in l_at)
+        q_share = q_cover / q_total if q_total else 0.0
+        l_share = l_cover / l_total if l_total else 0.0
+        score = 100.0 * (0.7 * q_share + 0.3 * l_share)
+        rare = [
+            (sim, l_at)
+            for _, l_at, sim in pairs
+            if any(not self.is_common(form.words[i]) for i in l_at)
+        ]
+        # A hit needs a rare word aligned closely: "bank", "trading" or "group" alone is not
+        # one, nor a word that is merely like another ("Crystalord" / CRYSTAL, "Midea" / MIEA).
+        carriers = [
+            (sim, l_at)
+            for sim, l_at in rare
+            if sim >= 0.88 and (sim == 1.0 or sum(len(form.words[i]) for i in l_at) > 4)
+        ]
+        literal = fold(query_text) == fold(form.text)
+        if not carriers and not literal:
+            return None
+        notes: list[str] = []
+        if form.person:
+            if not form.family & l_used:
+                return None  # a person's family name must align
+            family = [display_word(form.words[i], form.text) for i in sorted(form.family & l_used)]
+            notes.append("family name " + " ".join(family) + " aligned")
+        unmatched_query = [query[i] for i in range(len(query)) if i not in q_used]
+        unmatched_listed = [form.words[i] for i in range(len(form.words)) if i not in l_used]
+        places = place_words()
+        if (
+            any(w in places for w in unmatched_query)
+            and any(w in places for w in unmatched_listed)
+            and not any(query[i] in places for i in q_used)
+        ):
+            score -= 15.0  # Air China is not Iran Air
+            notes.append("places differ")
+        if score < POSSIBLE_SCORE:
+            return None
+        rare_aligned = len(rare)
+        if (
+            not form.person
+            and l_share < 0.5
+            and not any(
+                sim == 1.0 and max(self.weight(form.words[i]) for i in l_at) >= _STRONG_WEIGHT
+                for sim, l_at in rare
+            )
+        ):
+            return None  # most of a company's name is unaccounted for, and nothing rare aligns
+        if rare_aligned == 1 and unmatched_query and unmatched_listed:
+            # One shared word and more on both sides: only a rare word is worth a look
+            # ("Bank of Communications" is not IRAN COMMUNICATION INDUSTRIES).
+            (l_at,) = [l_at for _, l_at in rare]
+            if max(self.weight(form.words[i]) for i in l_at) < _ONE_WORD_WEIGHT:
+                return None
+        tier = Tier.MATCH
+        if unmatched_query and (
+            rare_aligned < 2 or any(not self.is_common(w) for w in unmatched_query)
+        ):
+            tier = Tier.POSSIBLE
+        if score < MATCH_SCORE or q_share < 0.88 or l_share < 0.5 or "places differ" in notes:
+            tier = Tier.POSSIBLE
+        if any(p[2] < 0.85 for p in pairs) and q_share < 0.95:
+            tier = Tier.POSSIBLE
+        if _numbers_differ(query, form.words, q_used):
+            tier = Tier.POSSIBLE
+            notes.append("numbers differ")
+        if person_hint is not None and person_hint != form.person:
+            tier = Tier.POSSIBLE
+            notes.append("listed as " + ("a person" if form.person else "not a person"))
+        return Hit(
+            party=form.party,
+            tier=tier,
+            score=round(score, 1),
+            name=form.text,
+            primary=form.primary,
+            pairs=tuple(
+                Pair(
+                    tuple(display_word(query[i], query_text) for i in q_at),
+                    tuple(display_word(form.words[i], form.text) for i in l_at),
+                    round(sim, 2),
+                )
+                for q_at, l_at, sim in pairs
+            ),
+            unmatched_query=tuple(display_word(w, query_text) for w in unmatched_query),
+            unmatched_listed=tuple(display_word(w, form.text) for w in unmatched_listed),
+            literal=literal,
+            notes=tuple(notes),
+        )
+
+
+_LONG_FORMS = {
+    "hk": "hong kong", "pmc": "private military company", "tech": "technology",
+    "intl": "international", "mfg": "manufacturing", "bros": "brothers", "natl": "national",
+    "eng": "engineering", "ind": "industries", "electron": "electronics", "svc": "services",
+    "corp": "corporation", "co": "company", "st": "saint",
+}  # fmt: skip
+
+
+def display_word(word: str, text: str) -> str:
+    """The word as written in ``text`` for a matching key (``guangjou`` → ``guangzhou``,
+    ``svc`` → ``services``), so an explanation reads like the names it compares."""
+    for written in fold(text).split():
+        if spell(written) == word or name_tokens(written) == (word,):
+            return written
+    return _LONG_FORMS.get(word, word)
+
+
+def _rank(hit: Hit) -> tuple[int, float, int, int, str]:
+    tier = 0 if hit.tier is Tier.MATCH else 1
+    return (tier, -hit.score, 0 if hit.literal else 1, 0 if hit.primary else 1, hit.name)
+
+
+@lru_cache(maxsize=200_000)
+def word_similarity(left: str, right: str) -> float:
+    """How alike two name words are (0–1): equal 1; numbers only when equal; otherwise the
+    Levenshtein ratio, raised to 0.9 when both sound alike (metaphone: Covart / Kovart)."""
+    if left == right:
+        return 1.0
+    if _has_digit(left) or _has_digit(right):
+        return 0.0
+    shorter = min(len(left), len(right))
+    if shorter <= 2:
+        return 0.0
+    ratio = fuzz.ratio(left, right) / 100.0
+    if (
+        len(left) == len(right) >= 5
+        and OSA.distance(left, right) == 1
+        and Levenshtein.distance(left, right) == 2
+    ):
+        ratio = max(ratio, 0.92)  # two letters swapped: the commonest typo ("Bahaij" / BAHAJI)
+    if shorter <= 3:
+        return ratio if Levenshtein.distance(left, right) <= 1 and ratio >= 0.8 else 0.0
+    sound = _metaphone(left)
+    if ratio >= 0.75 and sound and sound == _metaphone(right):
+        ratio = max(ratio, 0.9)  # Poutine / Putin, Serej / Sergei
+    return ratio if ratio >= WORD_SIMILARITY else 0.0
+
+
+def _align(
+    query: tuple[str, ...], listed: tuple[str, ...], person: bool = False
+) -> list[tuple[tuple[int, ...], tuple[int, ...], float]]:
+    """Pairs of query and listed word positions, best first, each word used once; a word may
+    pair with two adjacent words written as one on the other side."""
+    edges: list[tuple[float, tuple[int, ...], tuple[int, ...]]] = []
+    for qi, q in enumerate(query):
+        for li, word in enumerate(listed):
+            sim = word_similarity(q, word)
+            if sim:
+                edges.append((sim, (qi,), (li,)))
+        if len(q) >= 6:
+            for li in range(len(listed)):
+                for lj in range(len(listed)):
+                    # In the listed order; a person's names in either ("Ramimakhlouf").
+                    if lj == li + 1 or (person and lj == li - 1):
+                        joined = listed[li] + listed[lj]
+                        sim = fuzz.ratio(q, joined) / 100.0
+                        if sim >= _COMPOUND_SIMILARITY:
+                            edges.append((sim, (qi,), tuple(sorted((li, lj)))))
+    for qi in range(len(query) - 1):
+        joined = query[qi] + query[qi + 1]
+        for li, word in enumerate(listed):
+            if len(word) >= 6:
+                sim = fuzz.ratio(joined, word) / 100.0
+                if sim >= _COMPOUND_SIMILARITY:
+                    edges.append((sim, (qi, qi + 1), (li,)))
+    edges.sort(key=lambda e: (-e[0], -len(e[1]) - len(e[2])))
+    q_used: set[int] = set()
+    l_used: set[int] = set()
+    chosen: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
+    for sim, q_at, l_at in edges:
+        if q_used.isdisjoint(q_at) and l_used.isdisjoint(l_at):
+            q_used.update(q_at)
+            l_used.update(l_at)
+            chosen.append((q_at, l_at, sim))
+    chosen.sort(key=lambda c: c[0])
+    return chosen
+
+
+def _numbers_differ(query: tuple[str, ...], listed: tuple[str, ...], q_used: set[int]) -> bool:
+    """Both names carry numbers and none of the query's found its equal ("HAO FAN 2" / 6)."""
+    q_numbers = {w for w in query if any(c.isdigit() for c in w)}
+    l_numbers = {w for w in listed if any(c.isdigit() for c in w)}
+    return bool(q_numbers and l_numbers and not (q_numbers & l_numbers))
