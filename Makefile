@@ -8,7 +8,11 @@ PY := $(VENV)/bin/python
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' || { \
+	  echo "make: installing the dependencies failed. PyICU (used by the sanctions name matcher) is" >&2; \
+	  echo "built from source: it needs ICU's headers, pkg-config and a C++ compiler —" >&2; \
+	  echo "Debian/Ubuntu: apt install libicu-dev pkg-config g++ · macOS: brew install icu4c pkg-config" >&2; \
+	  exit 1; }
 	touch $@
 
 run: $(VENV)/.installed
