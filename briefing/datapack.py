@@ -136,8 +136,12 @@ _TRADE_COLUMNS = (
 
 
 def _trade_rows(path: Path, period_column: str) -> list[TradeObservation]:
+    """One figure per period and flow; a period may take two rows when one page gives the
+    total and another the exports/imports split. Where total, exports and imports are all
+    known for a period, on one row or across two, they must add up."""
     out: list[TradeObservation] = []
-    seen: set[Period] = set()
+    seen: dict[tuple[Period, Flow], int] = {}
+    parts: dict[Period, dict[Flow, tuple[float, int]]] = {}
     for row in _read_rows(path, (period_column, *_TRADE_COLUMNS)):
         period = row.parse(period_column, Period.parse, "a period")
         if period_column == "period":
@@ -148,9 +152,6 @@ def _trade_rows(path: Path, period_column: str) -> list[TradeObservation]:
                 )
         elif period.kind.value != "year":
             raise row.fail(period_column, "must be a year")
-        if period in seen:
-            raise row.fail(period_column, f"{period.key} appears twice")
-        seen.add(period)
         published = row.day("published_on")
         row.choice("published_basis", ("stated", "release_calendar"))
         if published <= date(period.year, period.last_month, 28):
@@ -168,8 +169,18 @@ def _trade_rows(path: Path, period_column: str) -> list[TradeObservation]:
         if all(v is None for v in values.values()):
             raise row.fail(None, "has no trade value at all")
         for flow, value in values.items():
-            if value is not None and value <= 0:
+            if value is None:
+                continue
+            if value <= 0:
                 raise row.fail(_column_of(flow), f"{value} must be positive (USD bn)")
+            if (period, flow) in seen:
+                raise row.fail(
+                    _column_of(flow),
+                    f"{period.key} appears twice for {flow.label} (first on row "
+                    f"{seen[(period, flow)]})",
+                )
+            seen[(period, flow)] = row.line
+            parts.setdefault(period, {})[flow] = (value, row.line)
         total, exports, imports = values[Flow.TOTAL], values[Flow.EXPORTS], values[Flow.IMPORTS]
         if (
             total is not None
@@ -194,6 +205,21 @@ def _trade_rows(path: Path, period_column: str) -> list[TradeObservation]:
                         yoy_pct=yoy if flow is Flow.TOTAL else None,
                         dataset="bundled",
                     )
+                )
+    for period, known in parts.items():
+        if len(known) == 3 and len({line for _, line in known.values()}) > 1:
+            total, exports, imports = (
+                known[f][0] for f in (Flow.TOTAL, Flow.EXPORTS, Flow.IMPORTS)
+            )
+            if abs(exports + imports - total) > _SUM_TOLERANCE_USD_BN:
+                lines = sorted({line for _, line in known.values()})
+                raise DataPackError(
+                    path,
+                    lines[-1],
+                    None,
+                    f"{period.key}: total {total} (row {known[Flow.TOTAL][1]}) differs from "
+                    f"exports + imports = {exports + imports:.3f} (rows "
+                    f"{known[Flow.EXPORTS][1]}, {known[Flow.IMPORTS][1]})",
                 )
     return out
 

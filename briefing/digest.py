@@ -68,11 +68,14 @@ def build_digest(
         latest_year = brief.trade.best(years[-1], Flow.TOTAL, as_of)
         if latest_year:
             trade_lines.append(describe(brief.trade, latest_year, as_of, label="Trade"))
-    release = [
+    # The newest release that carries a total: a page giving only the exports/imports split
+    # (or only HS chapters) does not hide the last total published before it.
+    totals = [
         o
-        for o in brief.trade.latest_release(as_of)
-        if o.flow is Flow.TOTAL and o.hs_chapter == TOTAL_CHAPTER
+        for o in brief.trade.observations()
+        if o.flow is Flow.TOTAL and o.hs_chapter == TOTAL_CHAPTER and o.published_on <= as_of
     ]
+    release = [o for o in totals if o.published_on == totals[-1].published_on] if totals else []
     for obs in release:
         # Ingested figures published in the window are already told by their update above.
         told = obs in bundled_releases or (obs.dataset != "bundled" and obs.published_on > since)

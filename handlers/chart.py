@@ -63,6 +63,7 @@ def handle(text: str, ctx: Context) -> Reply:
         sections=_sections(data),
         as_of=ctx.today,
         chart=chart,
+        extra_sources=data.sources,  # every page behind a drawn figure, not only the listed ones
         footer=f"Also: {ctx.command} trade {last.year}"
         + (f" · {ctx.command} trade {first.year}..{last.year}" if first.year != last.year else ""),
     )

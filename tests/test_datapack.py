@@ -103,3 +103,33 @@ def test_duplicate_period_is_refused(data_copy: Path) -> None:
     path.write_text("\n".join([*lines, lines[-1]]) + "\n", encoding="utf-8")
     with pytest.raises(DataPackError, match=r"2025 appears twice"):
         load_datapack(data_copy)
+
+
+def test_total_and_split_may_come_from_two_pages_but_must_add_up(data_copy: Path) -> None:
+    pack = load_datapack(DATA)
+    by_key = {(o.period, o.flow): o for o in pack.trade}
+    total = by_key[(Period.year_of(2025), Flow.TOTAL)]
+    exports = by_key[(Period.year_of(2025), Flow.EXPORTS)]
+    assert total.source.title != exports.source.title  # two rows, each with its own page
+    assert (
+        abs(
+            exports.value_usd_bn
+            + by_key[(Period.year_of(2025), Flow.IMPORTS)].value_usd_bn
+            - total.value_usd_bn
+        )
+        <= 0.15
+    )
+    _edit(data_copy / "trade/annual_gacc_usd.csv", "2025,,103.309,", "2025,,113.309,")
+    with pytest.raises(
+        DataPackError, match=r"row 9: 2025: total 228.105 \(row 8\) differs from exports \+ imports"
+    ):
+        load_datapack(data_copy)
+
+
+def test_a_flow_given_on_two_rows_is_refused(data_copy: Path) -> None:
+    path = data_copy / "trade/annual_gacc_usd.csv"
+    _edit(path, "2025,,103.309,124.796,,", "2025,228.1,103.309,124.796,,")
+    with pytest.raises(
+        DataPackError, match=r"row 9, column 'total_usd_bn': 2025 appears twice for Total trade"
+    ):
+        load_datapack(data_copy)

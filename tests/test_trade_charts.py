@@ -117,7 +117,11 @@ def test_digest_carries_a_small_chart(brief: Briefing) -> None:
     assert reply.chart is not None
     assert png_size(reply.chart.path) == DIGEST_SIZE
     assert "244.8" not in reply.chart.alt_text  # published after the digest's date
-    assert "2023 total 240.1" in reply.chart.alt_text
+    # Enough months are known by then for the digest's chart to go by month.
+    assert "By month:" in reply.chart.alt_text
+    assert "Nov 2023 total 21.5, China→Russia 10.3, Russia→China 11.2" in reply.chart.alt_text
+    assert "Dec 2023 total" not in reply.chart.alt_text  # no December 2023 figure in the pack
+    assert "Data as of 10 Dec 2023" in reply.chart.alt_text
 
 
 def test_digest_without_a_writable_chart_dir_still_goes_out(

@@ -61,3 +61,10 @@ def test_chapter_figures_never_pose_as_the_latest_release(brief: Briefing) -> No
     text = render_text(build_digest(brief, date(2025, 5, 30)))
     assert "Latest release Mar 2025: $18.10 bn" in text
     assert "$7.50 bn" not in text  # HS 27 imports in Mar 2025
+
+
+def test_a_newer_page_without_a_total_does_not_hide_the_latest_total(brief: Briefing) -> None:
+    # 9 May 2022: TASS gives April's total; 11 May: another page gives only April's split.
+    text = render_text(build_digest(brief, date(2022, 5, 20)))
+    assert "Latest release Apr 2022: $12.69 bn" in text
+    assert "Monocle/Expert (TASS)" in text

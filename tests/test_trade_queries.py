@@ -75,13 +75,26 @@ def test_top_movers_rank_changes_by_size(loaded: Context) -> None:
 
 
 def test_a_month_shows_year_to_date_over_the_same_months(loaded: Context) -> None:
-    text = say(loaded, "trade 2025-03")
+    # No outlet reported Jan–Mar 2024 as such: the year to date is summed from the months.
+    text = say(loaded, "trade 2024-03")
     assert "Year to date, on the same months a year earlier" in text
     assert (
-        "Total trade Jan–Mar 2025: $51.10 bn (sum of 3 monthly figures), "
-        "−10.7% on Jan–Mar 2024 (same months)"
+        "Total trade Jan–Mar 2024: $57.21 bn (sum of 3 monthly figures), "
+        "+6.3% on Jan–Mar 2023 (same months)"
     ) in text
-    assert "China → Russia Jan–Mar 2025: $21.80 bn (sum of 3 monthly figures)" in text
+    assert "China → Russia Jan–Mar 2024: $25.81 bn (sum of 3 monthly figures)" in text
+
+
+def test_a_reported_year_to_date_keeps_its_stated_change(loaded: Context) -> None:
+    # China customs reported Jan–Mar 2025 itself (−6.6%): that figure and its stated change
+    # win over a sum of another dataset's months and over a change computed from them.
+    text = say(loaded, "trade 2025-03")
+    assert (
+        "Total trade Jan–Mar 2025: $53.21 bn, −6.6% on Jan–Mar 2024 — China customs (GACC), "
+        "as reported by Sputnik (Chinese service)"
+    ) in text
+    assert "sum of 3 monthly figures" not in text
+    assert "Total trade Mar 2025 — sources differ:" in text
 
 
 def test_a_year_without_an_annual_figure_shows_the_year_so_far(loaded: Context) -> None:

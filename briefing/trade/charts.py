@@ -99,7 +99,8 @@ def _point(
         values[flow] = None if obs is None else obs.value_usd_bn
         if obs is not None:
             used.append((obs.dataset, obs.source))
-            if newest is None or (newest.as_of or date.min) <= obs.published_on:
+            # Newest wins; on a tie the total's page (Flow.TOTAL comes first) keeps the line.
+            if newest is None or (newest.as_of or date.min) < obs.published_on:
                 newest = obs.source
     if newest is None:
         return None
@@ -179,14 +180,26 @@ def alt_text(data: ChartData) -> str:
             parts.append(f"Russia→China {p.imports:.1f}")
         return f"{p.period.label} " + ", ".join(parts)
 
-    text = f"{data.title}, USD bn."
+    head = f"{data.title}, USD bn."
     if data.annual:
-        text += " By year: " + "; ".join(describe(p) for p in data.annual) + "."
-    if data.monthly:
-        text += " By month: " + "; ".join(describe(p) for p in data.monthly) + "."
-    text += " " + data.source_line
+        head += " By year: " + "; ".join(describe(p) for p in data.annual) + "."
+    tail = " " + data.source_line
+    months = [describe(p) for p in data.monthly]
+    shown = len(months)
+    while True:
+        text = head
+        if shown == len(months) and months:
+            text += " By month: " + "; ".join(months) + "."
+        elif shown:
+            text += f" By month (latest {shown} of {len(months)}): "
+            text += "; ".join(months[-shown:]) + "."
+        if len(text) + len(tail) <= ALT_TEXT_LIMIT or shown == 0:
+            break
+        shown -= 1  # the newest months matter most; the source line is always kept
+    text += tail
     if len(text) > ALT_TEXT_LIMIT:
-        text = text[: ALT_TEXT_LIMIT - 1].rsplit(";", 1)[0] + " …"
+        keep = ALT_TEXT_LIMIT - len(tail) - 2
+        text = text[:keep].rsplit(";", 1)[0] + " …" + tail
     return text
 
 

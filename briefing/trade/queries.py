@@ -320,6 +320,7 @@ class Figure:
     source: Source
     dataset: str
     months_summed: int = 0  # 0 when the figure was reported for the whole period
+    stated_yoy_pct: float | None = None  # the change on a year earlier, as the source put it
 
     @property
     def basis(self) -> str:
@@ -369,12 +370,31 @@ def figure_for(
     *,
     prefer_dataset: str | None = None,
 ) -> Figure | None:
-    """The reported figure for ``period``, else the sum of its months from one dataset."""
+    """The reported figure for ``period``, else the sum of its months from one dataset.
+
+    With ``prefer_dataset``, that dataset's own figure comes first, then the sum of its own
+    months, and only then another dataset's reported figure: an update about one dataset never
+    quotes another's year to date as its own.
+    """
     reported = index.get(period, flow, as_of, chapter)
+    preferred = [o for o in reported if o.dataset == prefer_dataset]
+    if reported and not preferred and prefer_dataset is not None and period.months > 1:
+        summed = _monthly_sum(
+            index, period, flow, as_of, chapter=chapter, prefer_dataset=prefer_dataset
+        )
+        if summed is not None and summed.dataset == prefer_dataset:
+            return summed
     if reported:
-        preferred = [o for o in reported if o.dataset == prefer_dataset]
         obs = (preferred or reported)[-1]
-        return Figure(period, flow, chapter, obs.value_usd_bn, obs.source, obs.dataset)
+        return Figure(
+            period,
+            flow,
+            chapter,
+            obs.value_usd_bn,
+            obs.source,
+            obs.dataset,
+            stated_yoy_pct=obs.yoy_pct,
+        )
     if period.months > 1:
         return _monthly_sum(
             index, period, flow, as_of, chapter=chapter, prefer_dataset=prefer_dataset
@@ -418,6 +438,12 @@ def describe_comparison(comparison: Comparison, label: str) -> Line:
     text = f"{label} {current.period.label}: {format_usd_bn(current.value_usd_bn)}"
     if current.basis:
         text += f" ({current.basis})"
+    if current.stated_yoy_pct is not None:
+        # The source's own change beats one computed against another outlet's (or a revised)
+        # figure for the year before.
+        previous_label = current.period.previous_year().label
+        text += f", {format_pct(current.stated_yoy_pct)} on {previous_label}"
+        return Line(text, current.source)
     pct = comparison.change_pct
     if pct is not None and comparison.previous is not None:
         text += f", {format_pct(pct)} on {comparison.previous.period.label}"
