@@ -657,7 +657,8 @@ _GRAMMAR_WORDS = frozenset(
     year yearly annual annually month monthly period figure much many was were trade
     between two both side did does worth big large high low value level change
     over during whole full calendar same customs gacc official officially stand stood
-    compare year's mean amount result result reach reached hit total combined together
+    compare year's mean amount result reach reached hit total combined together
+    export import exported imported sell sold buy bought purchase purchased ship shipped shipment
     """.split()
 )
 

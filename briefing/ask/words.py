@@ -49,7 +49,8 @@ STOPWORDS = frozenset(
     know each other against up off out them whether every again thing like such
     value amount figure number level size worth total overall roughly approximately about around
     exactly estimate bn billion million trillion usd dollar dollars money us$ sum data stat
-    statistic info information number numbers come came go went get got
+    statistic info information number numbers come came go went get got saw see seen look
+    looked make made take took
     """.split()
 )
 
