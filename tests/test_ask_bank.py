@@ -112,7 +112,8 @@ def test_every_answer_leads_with_the_answer(replies: dict[str, Reply]) -> None:
         assert len(support) <= MAX_SUPPORT, question
         # the direct answer cites where its figures come from
         assert any(line.source is not None for line in reply.sections[0].lines), question
-        assert reply.footer is not None and reply.footer.startswith(("More:", "Also:"))
+        assert reply.footer is not None
+        assert reply.footer.startswith(("More:", "Also:"))
 
 
 def test_positive_answers_cite_a_source_on_every_figure(replies: dict[str, Reply]) -> None:

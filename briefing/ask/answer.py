@@ -43,11 +43,24 @@ from briefing.core import Briefing
 from briefing.replies import Line, Reply
 
 _TIMELINE_WORDS = frozenset(
-    "happened happening event news timeline occurred occur developments took place".split()
+    [
+        "happened",
+        "happening",
+        "event",
+        "news",
+        "timeline",
+        "occurred",
+        "occur",
+        "developments",
+        "took",
+        "place",
+    ]
 )
-_GRAMMAR_WORDS = frozenset(
-    w for rule in GRAMMAR for w in words(rule.example) if not w.isdigit()
-) | frozenset(MONTHS) | {"trade", "turnover", "exports", "imports", "surplus", "deficit"}
+_GRAMMAR_WORDS = (
+    frozenset(w for rule in GRAMMAR for w in words(rule.example) if not w.isdigit())
+    | frozenset(MONTHS)
+    | {"trade", "turnover", "exports", "imports", "surplus", "deficit"}
+)
 
 
 def correct(text: str, vocabulary: frozenset[str]) -> str:
@@ -196,7 +209,11 @@ def _disagree(docs: list[Doc]) -> bool:
     ]
     for i, (span_a, unit_a, a) in enumerate(figures):
         for span_b, unit_b, b in figures[i + 1 :]:
-            if unit_a == unit_b and span_a.overlaps(span_b) and abs(a - b) > 0.01 * max(abs(a), abs(b)):
+            if (
+                unit_a == unit_b
+                and span_a.overlaps(span_b)
+                and abs(a - b) > 0.01 * max(abs(a), abs(b))
+            ):
                 return True
     return False
 
@@ -211,7 +228,12 @@ def _facts_answer(question: str, found: Found, as_of: date, command: str) -> Rep
         return shape(
             Answer(
                 title=short_title(question),
-                direct=[Line(f"Sources differ — {len(docs)} figures from {outlets} sources; the latest:"), lines[-1]],
+                direct=[
+                    Line(
+                        f"Sources differ — {len(docs)} figures from {outlets} sources; the latest:"
+                    ),
+                    lines[-1],
+                ],
                 differ=lines,
                 differ_heading=f"Sources differ — every figure, by period (latest {_doc_when(latest)}):",
                 support=related,
@@ -236,7 +258,9 @@ def _facts_answer(question: str, found: Found, as_of: date, command: str) -> Rep
         heading = "Sources differ"
     return shape(
         Answer(
-            title=short_title(question) if heading is None else f"{short_title(question)} — sources differ",
+            title=short_title(question)
+            if heading is None
+            else f"{short_title(question)} — sources differ",
             direct=lines,
             support=related,
             support_heading="Related",

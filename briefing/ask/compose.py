@@ -78,9 +78,7 @@ def no_answer(title: str, *lines: str, command: str = "/brief") -> Reply:
 def too_long(reply: Reply) -> bool:
     """Whether the plain-text rendering breaks the length rule (a "sources differ" list is
     allowed its whole length)."""
-    kept = tuple(
-        s for s in reply.sections if not (s.heading or "").startswith(SOURCES_DIFFER)
-    )
+    kept = tuple(s for s in reply.sections if not (s.heading or "").startswith(SOURCES_DIFFER))
     trimmed = Reply(
         title=reply.title,
         sections=kept,

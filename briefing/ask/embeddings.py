@@ -26,16 +26,15 @@ _WEIGHTS = f"weights/{MODEL}_{DIMENSIONS}.safetensors"
 
 Vectors = npt.NDArray[np.float32]
 
-_model: WordLlamaInference | None = None
+_loaded: dict[str, WordLlamaInference] = {}
 _lock = threading.Lock()
 
 
 def model() -> WordLlamaInference:
     """The model, loaded from the installed wheel on first use."""
-    global _model
-    if _model is None:
+    if MODEL not in _loaded:
         with _lock:
-            if _model is None:
+            if MODEL not in _loaded:
                 from safetensors import safe_open
                 from tokenizers import Tokenizer
                 from wordllama.inference import WordLlamaInference
@@ -44,8 +43,8 @@ def model() -> WordLlamaInference:
                 tokenizer = Tokenizer.from_file(str(package / _TOKENIZER))
                 with safe_open(str(package / _WEIGHTS), framework="np", device="cpu") as f:
                     weights = f.get_tensor("embedding.weight")
-                _model = WordLlamaInference(weights, tokenizer)
-    return _model
+                _loaded[MODEL] = WordLlamaInference(weights, tokenizer)
+    return _loaded[MODEL]
 
 
 def embed(texts: list[str]) -> Vectors:

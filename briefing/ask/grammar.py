@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Any, Protocol
 
 from briefing.ask.words import STOPWORDS, content_words, plain
 from briefing.trade.model import MONTH_ABBR, Period
@@ -202,9 +203,7 @@ _EXPORT_VERB = (
     r"(?:export(?:s|ed|ing)?|sell(?:s|ing)?|sold|ship(?:s|ped|ping|ment|ments)?|send(?:s|ing)?|"
     r"sent|supplie[sd]|supply(?:ing)?|deliver(?:s|ed|ies|y)?)"
 )
-_IMPORT_VERB = (
-    r"(?:import(?:s|ed|ing)?|buy(?:s|ing)?|bought|purchase[sd]?|purchasing|receive[sd]?)"
-)
+_IMPORT_VERB = r"(?:import(?:s|ed|ing)?|buy(?:s|ing)?|bought|purchase[sd]?|purchasing|receive[sd]?)"
 
 
 def _is_china(word: str) -> bool:
@@ -220,6 +219,12 @@ def _flow(exporter_is_china: bool) -> Measure:
 Action = Callable[[re.Match[str], _State], None]
 
 
+class _Groups(Protocol):
+    """A match's groups by name (a ``re.Match`` or a view that picks among alternatives)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+
 def _year_span(m: re.Match[str], s: _State) -> None:
     s.periods.append(Span.year(int(m["y"])))
 
@@ -228,7 +233,7 @@ def _month_year(m: re.Match[str], s: _State) -> None:
     s.periods.append(Span.months(int(m["y"]), MONTHS[m["m"]], MONTHS[m["m"]]))
 
 
-def _numeric_month(m: re.Match[str], s: _State) -> None:
+def _numeric_month(m: _Groups, s: _State) -> None:
     month = int(m["mm"])
     if 1 <= month <= 12:
         s.periods.append(Span.months(int(m["y"]), month, month))
@@ -248,14 +253,14 @@ def _first_months(m: re.Match[str], s: _State) -> None:
         s.periods.append(Span.months(int(m["y"]), 1, count))
 
 
-def _quarter(m: re.Match[str], s: _State) -> None:
+def _quarter(m: _Groups, s: _State) -> None:
     number = int(m["q"]) if m["q"].isdigit() else _ORDINALS[m["q"]]
     if 1 <= number <= 4:
         s.periods.append(Span.months(int(m["y"]), 3 * number - 2, 3 * number))
     s.ordinal_used = True
 
 
-def _half(m: re.Match[str], s: _State) -> None:
+def _half(m: _Groups, s: _State) -> None:
     second = m["h"] in ("2", "second", "2nd", "last")
     s.periods.append(Span.months(int(m["y"]), 7 if second else 1, 12 if second else 6))
     s.ordinal_used = True
@@ -444,7 +449,7 @@ GRAMMAR: tuple[Rule, ...] = (
     ),
     _rule(
         "year range",
-        rf"\b(?:between (?P<y1>(?:19|20)\d{{2}}) and|(?:from )?(?P<y3>(?:19|20)\d{{2}}) ?(?:-|to|through|until|\.\.)) ?(?P<y2>(?:19|20)\d{{2}})\b",
+        r"\b(?:between (?P<y1>(?:19|20)\d{2}) and|(?:from )?(?P<y3>(?:19|20)\d{2}) ?(?:-|to|through|until|\.\.)) ?(?P<y2>(?:19|20)\d{2})\b",
         _year_range,
         "2019 to 2021 · between 2022 and 2024 · 2019..2025",
     ),
@@ -652,14 +657,83 @@ class _NumericMatch:
 
 # Words the grammar reads but leaves in the text because they mean nothing beyond it.
 _GRAMMAR_WORDS = frozenset(
-    """
-    china chinese beijing prc russia russian moscow federation sino russo country countrie
-    year yearly annual annually month monthly period figure much many was were trade
-    between two both side did does worth big large high low value level change
-    over during whole full calendar same customs gacc official officially stand stood
-    compare year's mean amount result reach reached hit total combined together
-    export import exported imported sell sold buy bought purchase purchased ship shipped shipment
-    """.split()
+    [
+        "china",
+        "chinese",
+        "beijing",
+        "prc",
+        "russia",
+        "russian",
+        "moscow",
+        "federation",
+        "sino",
+        "russo",
+        "country",
+        "countrie",
+        "year",
+        "yearly",
+        "annual",
+        "annually",
+        "month",
+        "monthly",
+        "period",
+        "figure",
+        "much",
+        "many",
+        "was",
+        "were",
+        "trade",
+        "between",
+        "two",
+        "both",
+        "side",
+        "did",
+        "does",
+        "worth",
+        "big",
+        "large",
+        "high",
+        "low",
+        "value",
+        "level",
+        "change",
+        "over",
+        "during",
+        "whole",
+        "full",
+        "calendar",
+        "same",
+        "customs",
+        "gacc",
+        "official",
+        "officially",
+        "stand",
+        "stood",
+        "compare",
+        "year's",
+        "mean",
+        "amount",
+        "result",
+        "reach",
+        "reached",
+        "hit",
+        "total",
+        "combined",
+        "together",
+        "export",
+        "import",
+        "exported",
+        "imported",
+        "sell",
+        "sold",
+        "buy",
+        "bought",
+        "purchase",
+        "purchased",
+        "ship",
+        "shipped",
+        "shipment",
+    ]
 )
 
 
@@ -692,8 +766,10 @@ def parse(text: str, as_of: date) -> TradeQuestion:
         measure = Measure.TOTAL
     claim = state.claim if state.why else None
     asked = state.asked
-    if asked is Asked.CHANGE and len(periods) >= 2 and not any(
-        p.first_year != p.last_year for p in periods
+    if (
+        asked is Asked.CHANGE
+        and len(periods) >= 2
+        and not any(p.first_year != p.last_year for p in periods)
     ):
         asked = Asked.COMPARE
     residual = tuple(

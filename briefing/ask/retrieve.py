@@ -58,16 +58,68 @@ class Mode(StrEnum):
 
 # Words for China and Russia themselves: in nearly every document, so they decide nothing.
 HOME = frozenset(
-    "china chinese beijing prc russia russian moscow sino russo kremlin".split()
+    [
+        "china",
+        "chinese",
+        "beijing",
+        "prc",
+        "russia",
+        "russian",
+        "moscow",
+        "sino",
+        "russo",
+        "kremlin",
+    ]
 )
 # Trade partners and places the data is not about, unless a document names them.
 PARTNERS = frozenset(
-    """
-    india indian brazil brazilian turkey turkish iran iranian japan japanese korea korean
-    vietnam vietnamese germany german france french britain british uk italy italian america
-    american canada mexico australia saudi egypt africa african indonesia pakistan belarus
-    mongolia kazakhstan kazakh uzbekistan ukraine ukrainian europe european eu taiwan
-    """.split()
+    [
+        "india",
+        "indian",
+        "brazil",
+        "brazilian",
+        "turkey",
+        "turkish",
+        "iran",
+        "iranian",
+        "japan",
+        "japanese",
+        "korea",
+        "korean",
+        "vietnam",
+        "vietnamese",
+        "germany",
+        "german",
+        "france",
+        "french",
+        "britain",
+        "british",
+        "uk",
+        "italy",
+        "italian",
+        "america",
+        "american",
+        "canada",
+        "mexico",
+        "australia",
+        "saudi",
+        "egypt",
+        "africa",
+        "african",
+        "indonesia",
+        "pakistan",
+        "belarus",
+        "mongolia",
+        "kazakhstan",
+        "kazakh",
+        "uzbekistan",
+        "ukraine",
+        "ukrainian",
+        "europe",
+        "european",
+        "eu",
+        "taiwan",
+    ]
 )
 _FIGURE_QUESTION = re.compile(
     r"\b(?:how (?:much|many|big|large|far|high)|what (?:share|percentage|proportion|portion|"
@@ -95,7 +147,9 @@ QUANTITIES = {
     "weather": ("weather",),
     "temperature": ("temperature",),
 }
-_QUANTITY_ASKED = re.compile(r"\b(?:how long|price|cost|length|rate|population|gdp|salary|wage|profit|revenue|inflation|weather|temperature)\b")
+_QUANTITY_ASKED = re.compile(
+    r"\b(?:how long|price|cost|length|rate|population|gdp|salary|wage|profit|revenue|inflation|weather|temperature)\b"
+)
 _ORDINAL_WORDS = {
     "second": "2",
     "2nd": "2",
@@ -122,8 +176,8 @@ def subject_of(key: str) -> str:
 def specifiers(text: str) -> set[str]:
     """Numbers (not years) and ordinals in ``text``, as digits: ``second`` → ``2``."""
     out = set()
-    for word in plain(text).replace(",", "").replace("-", " ").split():
-        word = word.strip("$%.()'\"?")
+    for raw in plain(text).replace(",", "").replace("-", " ").split():
+        word = raw.strip("$%.()'\"?")
         if word in _ORDINAL_WORDS:
             out.add(_ORDINAL_WORDS[word])
         for number in _NUMBER.findall(word):
@@ -242,9 +296,7 @@ class Retriever:
     def query_words(self, text: str) -> list[str]:
         """The question's subject words: content words less periods and China/Russia."""
         return [
-            w
-            for w in content_words(text)
-            if w not in HOME and not (w.isdigit() and len(w) == 4)
+            w for w in content_words(text) if w not in HOME and not (w.isdigit() and len(w) == 4)
         ]
 
     def score(self, text: str, mode: Mode = Mode.FUSED) -> list[Scored]:
@@ -321,9 +373,7 @@ class Retriever:
             group = [
                 d
                 for d in self.docs
-                if d.subject == top.doc.subject
-                and d.as_of <= as_of
-                and (not figure or d.has_value)
+                if d.subject == top.doc.subject and d.as_of <= as_of and (not figure or d.has_value)
             ]
         group.sort(key=lambda d: (d.span, d.as_of, d.key))
         related: list[Doc] = []

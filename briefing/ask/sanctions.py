@@ -21,7 +21,7 @@ from datetime import date
 
 from briefing.ask import sanctions_seam as seam
 from briefing.ask.compose import Answer, no_answer, shape
-from briefing.ask.grammar import MONTHS, Span, parse
+from briefing.ask.grammar import MONTHS, parse
 from briefing.ask.words import plain
 from briefing.core import Briefing
 from briefing.replies import Line, Reply, format_date
@@ -67,7 +67,9 @@ NAME_PATTERNS: tuple[re.Pattern[str], ...] = (
         r"^when (?:was|were|did|has|have) (?P<name>.+?) (?:been |get |become )?"
         r"(?:sanctioned|designated|listed|added|hit|blacklisted)\b"
     ),
-    re.compile(rf"^(?:has|have|did) {_US} (?:sanction|designate|list|blacklist|hit|target)\w* (?P<name>.+)$"),
+    re.compile(
+        rf"^(?:has|have|did) {_US} (?:sanction|designate|list|blacklist|hit|target)\w* (?P<name>.+)$"
+    ),
     re.compile(
         rf"^(?:is|are|was|were|has|have) (?P<name>.+?) (?:been |also |still |now |ever )*{_VERBS}\b"
     ),
@@ -138,8 +140,10 @@ class SanctionsAnswers:
         kind: Callable[[], Reply | None] | None = None
         if _COUNT.search(low) and not asked_name(text):
             kind = lambda: self._count(text, held, missing)  # noqa: E731
-        elif _WHICH.search(low) and _PLACES.search(low) and re.search(
-            r"\b(?:add|added|designated|designate|sanctioned|listed|hit|new)\b", low
+        elif (
+            _WHICH.search(low)
+            and _PLACES.search(low)
+            and re.search(r"\b(?:add|added|designated|designate|sanctioned|listed|hit|new)\b", low)
         ):
             kind = lambda: self._linked(text, held, missing)  # noqa: E731
         elif (name := asked_name(text)) is not None:
@@ -316,9 +320,7 @@ class SanctionsAnswers:
             self.command,
         )
 
-    def _party(
-        self, text: str, name: str, held: list[seam.HeldList], missing: list[str]
-    ) -> Reply:
+    def _party(self, text: str, name: str, held: list[seam.HeldList], missing: list[str]) -> Reply:
         hits = seam.search(self.brief, name, self.as_of)
         matches = [h for h in hits if h.tier == "match"]
         if not matches:
@@ -351,7 +353,9 @@ class SanctionsAnswers:
             )
         )
         added_in = [
-            c for c in changes if c.held.key == best.held.key and any(p.name == party.name for p in c.added)
+            c
+            for c in changes
+            if c.held.key == best.held.key and any(p.name == party.name for p in c.added)
         ]
         earliest = min(
             (c.previous_date for c in changes if c.held.key == best.held.key), default=None

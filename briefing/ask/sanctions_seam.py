@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from briefing.replies import Source
@@ -93,7 +94,7 @@ def changes(brief: Briefing, as_of: date) -> list[ListChange]:
             by_source.setdefault(snap.source.key, []).append(snap)
     for snaps in by_source.values():
         ordered = sorted(snaps, key=lambda s: s.list_date)
-        for base, current in zip(ordered, ordered[1:], strict=False):
+        for base, current in pairwise(ordered):
             diff = data.diff(base, current)
             out.append(
                 ListChange(

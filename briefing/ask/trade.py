@@ -140,9 +140,7 @@ class TradeAnswers:
         label = what or f"{_LABEL[flow]} in {span.label}"
         lines = []
         if nearest:
-            lines.append(
-                "Nearest periods held: " + ", ".join(p.label for p in nearest) + "."
-            )
+            lines.append("Nearest periods held: " + ", ".join(p.label for p in nearest) + ".")
         else:
             lines.append(self._coverage_line())
         lines.append(f"See `{self.command} trade {span.first_year}`.")
@@ -188,7 +186,9 @@ class TradeAnswers:
             return self._missing(span, flow)
         direct = [self._describe(value)]
         if q.asked is Asked.CHANGE and value.yoy is None:
-            direct.append(Line(f"The data has no figure for {period.previous_year().label} to compare with."))
+            direct.append(
+                Line(f"The data has no figure for {period.previous_year().label} to compare with.")
+            )
         support = [
             self._describe(other)
             for f in Flow
@@ -210,7 +210,8 @@ class TradeAnswers:
 
     def _premise(self, q: TradeQuestion, span: Span) -> Reply:
         period = span.period()
-        assert period is not None and q.claim is not None
+        assert period is not None
+        assert q.claim is not None
         flow = self._flow(q)
         value = self.value(period, flow)
         if value is None or value.yoy is None:
@@ -222,8 +223,7 @@ class TradeAnswers:
         if (q.claim is Claim.FALL) == rose:
             claimed = "fall" if q.claim is Claim.FALL else "rise"
             first = Line(
-                f"{_LABEL[flow]} did not {claimed} in {period.label}: it {moved} "
-                f"({figure}).",
+                f"{_LABEL[flow]} did not {claimed} in {period.label}: it {moved} ({figure}).",
                 value.sources[0],
             )
         else:
@@ -279,7 +279,10 @@ class TradeAnswers:
             if value is None:
                 return self._missing(span, flow)
             values.append(value)
-        direct = [self._describe(values[0], with_change=False), self._describe(values[1], with_change=False)]
+        direct = [
+            self._describe(values[0], with_change=False),
+            self._describe(values[1], with_change=False),
+        ]
         direct.append(Line(_change_text(values[0], values[1])))
         return shape(
             Answer(
@@ -299,7 +302,9 @@ class TradeAnswers:
             if (v := self.value(p, flow)) is not None
         ]
         if q.periods:
-            years = [v for v in years if any(v.period.year in s.years() for s in q.periods)] or years
+            years = [
+                v for v in years if any(v.period.year in s.years() for s in q.periods)
+            ] or years
         if not years:
             return self._missing(Span.year(self.as_of.year), flow)
         highest = q.asked is Asked.HIGHEST
@@ -334,7 +339,9 @@ class TradeAnswers:
         if not q.periods:
             held = [p for p in self.index.periods(self.as_of, PeriodKind.YEAR) if self._both(p)]
             if not held:
-                return self._missing(Span.year(self.as_of.year), Flow.EXPORTS, "China's trade balance with Russia")
+                return self._missing(
+                    Span.year(self.as_of.year), Flow.EXPORTS, "China's trade balance with Russia"
+                )
             spans = [Span.months(held[-1].year, 1, 12)]
         else:
             spans = list(q.periods)
@@ -346,7 +353,11 @@ class TradeAnswers:
                 p for p in self.nearest(span, Flow.EXPORTS, 12) if self._both(p) is not None
             ][:3]
             lines = (
-                ["Periods with both exports and imports: " + ", ".join(p.label for p in nearest) + "."]
+                [
+                    "Periods with both exports and imports: "
+                    + ", ".join(p.label for p in nearest)
+                    + "."
+                ]
                 if nearest
                 else [self._coverage_line()]
             )
@@ -369,9 +380,7 @@ class TradeAnswers:
                 f"China ran a deficit of {format_usd_bn(-balance)} with Russia in {period.label} "
                 f"(Russia's surplus)"
             )
-        text += (
-            f": exports {format_usd_bn(exports.usd_bn)} minus imports {format_usd_bn(imports.usd_bn)}."
-        )
+        text += f": exports {format_usd_bn(exports.usd_bn)} minus imports {format_usd_bn(imports.usd_bn)}."
         direct = [Line(text, exports.sources[0])]
         if imports.sources[0] != exports.sources[0]:
             direct.append(self._describe(imports, with_change=False))

@@ -64,7 +64,10 @@ HELD_OUT: tuple[BankQuestion, ...] = (
     q("h1 2020 china russia trade", Trade("2020-01/2020-06")),
     q("russia-china trade in the first half of 2023", Trade("2023-01/2023-06")),
     q("trade in q1 2020", TradeOrNearest("2020-01/2020-03")),
-    q("what was china russia trade in the third quarter of 2023", TradeOrNearest("2023-07/2023-09")),
+    q(
+        "what was china russia trade in the third quarter of 2023",
+        TradeOrNearest("2023-07/2023-09"),
+    ),
     q("second half of 2024 trade", TradeOrNearest("2024-07/2024-12")),
     q("trade in may 2021", Trade("2021-05")),
     q("how much did they trade in march 2020", Trade("2020-03")),
@@ -106,41 +109,80 @@ HELD_OUT: tuple[BankQuestion, ...] = (
         facts("cars-cn-exports-ru-growth-2022-2024-seed002"),
     ),
     q("did china overtake japan in car exports", facts("cars-cn-top-exporter-2023")),
-    q("chinese car sales in russia fell how much in 2025", facts("cars-cn-sales-ru-change-2025-9m-cpca")),
-    q("the avtovaz boss accused china of what", events("corporate-avtovaz-dumping-accusation-2024-12")),
+    q(
+        "chinese car sales in russia fell how much in 2025",
+        facts("cars-cn-sales-ru-change-2025-9m-cpca"),
+    ),
+    q(
+        "the avtovaz boss accused china of what",
+        events("corporate-avtovaz-dumping-accusation-2024-12"),
+    ),
     # ---- technology
     q(
         "What share of Russia's semiconductor imports came from China and HK after the invasion?",
         facts("technology-chips-share-2022-03-2023-09-cn-hk-nyt"),
     ),
-    q("machine tool imports from china share", facts("technology-machine-tools-cn-share-2024-us-state")),
-    q("how much telecom equipment did russia import from china in 2023", facts("technology-telecom-equipment-2023")),
-    q("hong kong integrated circuit exports to russia 2022", facts("technology-ic-hk-value-2022-carnegie")),
+    q(
+        "machine tool imports from china share",
+        facts("technology-machine-tools-cn-share-2024-us-state"),
+    ),
+    q(
+        "how much telecom equipment did russia import from china in 2023",
+        facts("technology-telecom-equipment-2023"),
+    ),
+    q(
+        "hong kong integrated circuit exports to russia 2022",
+        facts("technology-ic-hk-value-2022-carnegie"),
+    ),
     q(
         "transshipment of battlefield items via mainland china in 2024",
         facts("technology-chpl-via-mainland-change-2024-jan-may"),
     ),
-    q("computer chips from china and hong kong in 2022, what share", facts("technology-chips-share-2022-cn-hk-scmp")),
+    q(
+        "computer chips from china and hong kong in 2022, what share",
+        facts("technology-chips-share-2022-cn-hk-scmp"),
+    ),
     # ---- energy
     q("power of siberia gas flow 2021", facts("energy-power-of-siberia-2021")),
     q("How much gas did Power of Siberia carry in 2024?", facts("energy-power-of-siberia-2024")),
-    q("whats the design capacity of power of siberia", facts("energy-power-of-siberia-capacity-2024-12-01-design")),
-    q("value of china's crude imports from russia jan-nov 2025", facts("energy-cn-crude-imports-ru-value-2025-jan-nov")),
+    q(
+        "whats the design capacity of power of siberia",
+        facts("energy-power-of-siberia-capacity-2024-12-01-design"),
+    ),
+    q(
+        "value of china's crude imports from russia jan-nov 2025",
+        facts("energy-cn-crude-imports-ru-value-2025-jan-nov"),
+    ),
     q("did china become russia's top energy buyer", facts("energy-cn-largest-buyer-2023-12")),
     q("what is the capacity of power of siberia 2?", no()),
     q("how much gas flowed through power of siberia 2 in 2024", no()),
     # ---- payments
-    q("share of russia-china trade settled in rubles and yuan in 2023", facts("payments-rub-cny-share-2023-11-belousov")),
-    q("what did putin say at the sco about payments in national currencies", facts("payments-rub-cny-share-2023-07-putin-sco")),
-    q("in 2020 how much of trade was in national currencies", facts("payments-rub-cny-share-2020-9m-rt")),
+    q(
+        "share of russia-china trade settled in rubles and yuan in 2023",
+        facts("payments-rub-cny-share-2023-11-belousov"),
+    ),
+    q(
+        "what did putin say at the sco about payments in national currencies",
+        facts("payments-rub-cny-share-2023-07-putin-sco"),
+    ),
+    q(
+        "in 2020 how much of trade was in national currencies",
+        facts("payments-rub-cny-share-2020-9m-rt"),
+    ),
     # ---- investment and diplomacy
     q("chinese fdi in russia per year", facts("investment-cn-ru-avg-2025-milov")),
     q("was russia dropped from the belt and road", facts("investment-bri-dropped-russia-2022")),
-    q("which meeting between putin and xi was the may 2024 one", facts("diplomacy-putin-xi-43rd-meeting-2024-05")),
+    q(
+        "which meeting between putin and xi was the may 2024 one",
+        facts("diplomacy-putin-xi-43rd-meeting-2024-05"),
+    ),
     q("did they hit the $200bn trade target", facts("diplomacy-trade-target-200bn-met-2023")),
     q("coal tariffs china russia", facts("trade-cn-coal-tariffs-2024-01")),
     q("does china still ban russian barley", facts("trade-cn-ban-ru-wheat-barley-2025")),
-    q("share of russia's imports that come from china in 2023", facts("trade-cn-share-ru-imports-2023-bofit")),
+    q(
+        "share of russia's imports that come from china in 2023",
+        facts("trade-cn-share-ru-imports-2023-bofit"),
+    ),
     # ---- timeline
     q("what happened in 2022?", events("policy-cn-drops-russia-from-bri-financing-2022")),
     q("events in december 2024", events("energy-power-of-siberia-design-capacity-2024-12-01")),
@@ -152,7 +194,10 @@ HELD_OUT: tuple[BankQuestion, ...] = (
     q("under which programme is Wuhan Maiwe listed", Listed("WUHAN MAIWE")),
     q("is huawei on the sdn list", NotListed("huawei")),
     q("how many designations did OFAC add on 23 Feb 2024", Added("2024-02-23")),
-    q("how many entries were removed from the sdn list on feb 23 2024", Added("2024-02-23", removed=True)),
+    q(
+        "how many entries were removed from the sdn list on feb 23 2024",
+        Added("2024-02-23", removed=True),
+    ),
     q("which chinese companies were added on 23 february 2024", LinkedAdded("2024-02-23", "China")),
     q("is sberbank on the EU sanctions list?", NotLoaded("EU")),
     q("is huawei on the commerce entity list", NotLoaded("Entity List")),

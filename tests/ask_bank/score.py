@@ -93,8 +93,8 @@ def check(c: Check, reply: Reply, ctx: Context) -> str | None:
             else {e.event_id: (e.title, e.source) for e in brief.events}
         )
         for key in c.ids:
-            statement, source = items[key]
-            if not any(statement in ln.text and ln.source == source for ln in lines):
+            statement, cited = items[key]
+            if not any(statement in ln.text and ln.source == cited for ln in lines):
                 return f"missing {key}"
         return None
     if isinstance(c, Trade | TradeOrNearest):
@@ -110,11 +110,11 @@ def check(c: Check, reply: Reply, ctx: Context) -> str | None:
             if not any(label in text for label in held):
                 return "no-answer names no period the data holds"
             return None
-        value, source = expected
+        value, title = expected
         if reply.kind is not ReplyKind.ANSWER:
             return f"expected {format_usd_bn(value)}, got {reply.kind}: {reply.title}"
-        if not _cited(reply, format_usd_bn(value), source, lines[:11]):
-            return f"missing {format_usd_bn(value)} cited to {source}"
+        if not _cited(reply, format_usd_bn(value), title, lines[:11]):
+            return f"missing {format_usd_bn(value)} cited to {title}"
         return None
     if isinstance(c, Change | Premise):
         period, flow = _period(c.period), Flow(c.flow)
@@ -136,7 +136,8 @@ def check(c: Check, reply: Reply, ctx: Context) -> str | None:
         period = _period(c.period)
         exports = _value(ctx, period, Flow.EXPORTS)
         imports = _value(ctx, period, Flow.IMPORTS)
-        assert exports is not None and imports is not None, c
+        assert exports is not None, c
+        assert imports is not None, c
         wanted = format_usd_bn(abs(exports[0] - imports[0]))
         word = "surplus" if exports[0] >= imports[0] else "deficit"
         first = " ".join(ln.text for ln in direct_lines(reply))
@@ -159,16 +160,15 @@ def check(c: Check, reply: Reply, ctx: Context) -> str | None:
             for p in brief.trade.periods(as_of, PeriodKind.YEAR)
             if (v := _value(ctx, p, flow)) is not None
         ]
-        (value, source), period = (max if c.which == "high" else min)(years, key=lambda t: t[0][0])
-        first = direct_lines(reply)
-        if not _cited(reply, format_usd_bn(value), source, first) or not any(
-            str(period.year) in ln.text for ln in first
+        (top, top_title), period = (max if c.which == "high" else min)(years, key=lambda t: t[0][0])
+        lead = direct_lines(reply)
+        if not _cited(reply, format_usd_bn(top), top_title, lead) or not any(
+            str(period.year) in ln.text for ln in lead
         ):
-            return f"missing {period.year} at {format_usd_bn(value)}"
+            return f"missing {period.year} at {format_usd_bn(top)}"
         return None
     data = sanctions(brief)
-    held = data.in_force(as_of)
-    held_named = any(s.source.title in text for s in held)
+    held_named = any(s.source.title in text for s in data.in_force(as_of))
     if isinstance(c, Listed):
         if reply.kind is not ReplyKind.ANSWER:
             return f"expected a listing, got {reply.kind}: {reply.title}"
@@ -181,7 +181,7 @@ def check(c: Check, reply: Reply, ctx: Context) -> str | None:
             return failure
         return None if held_named else "the lists searched are not named"
     if isinstance(c, NotLoaded):
-        first = " ".join([reply.title] + [ln.text for ln in direct_lines(reply)][:1])
+        first = " ".join([reply.title, *[ln.text for ln in direct_lines(reply)][:1]])
         if c.list_word not in first or "not loaded" not in first:
             return f"does not say first that the {c.list_word} list is not loaded"
         return None if held_named else "the lists held are not named"
@@ -203,10 +203,10 @@ def check(c: Check, reply: Reply, ctx: Context) -> str | None:
             return None if held_named else "the list is not named"
         places = {"China", "Hong Kong"} if c.place == "any" else {c.place}
         parties = sorted((e for e in diff.added if e.link_place in places), key=lambda e: e.name)
-        first = " ".join(ln.text for ln in direct_lines(reply))
+        said = " ".join(ln.text for ln in direct_lines(reply))
         if not parties:
-            return None if re.search(r"\b(?:none|no)\b", first, re.I) else "does not say none"
-        if not re.search(rf"\b{len(parties)}\b", first):
+            return None if re.search(r"\b(?:none|no)\b", said, re.I) else "does not say none"
+        if not re.search(rf"\b{len(parties)}\b", said):
             return f"missing the number {len(parties)}"
         if parties[0].name not in text:
             return f"missing {parties[0].name}"
