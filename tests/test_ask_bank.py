@@ -72,7 +72,8 @@ def ask(ctx: Context, question: BankQuestion) -> Reply:
 def test_the_bank_is_large_and_split() -> None:
     assert len(BANK) >= 250
     assert len(HELD_OUT) >= 100
-    assert not {q.text.lower() for q in HELD_OUT} & {q.text.lower() for q in DEVELOPMENT}
+    shared = {q.text.lower() for q in HELD_OUT} & {q.text.lower() for q in DEVELOPMENT}
+    assert not shared, shared  # names only the shared questions, never the rest of held-out
     assert sum(q.unanswerable for q in HELD_OUT) >= 10
 
 
@@ -84,8 +85,11 @@ def test_scores(bank_ctx: Context, replies: dict[str, Reply]) -> None:
         print(failure)
     print(held_out.summary("held-out"))  # its failures are not printed: it is never tuned on
     assert development.ratio >= DEVELOPMENT_REQUIRED, development.summary("development")
-    assert held_out.ratio >= HELD_OUT_REQUIRED, held_out.summary("held-out")
-    assert held_out.unanswerable_right == held_out.unanswerable, held_out.summary("held-out")
+    held_out_ratio, honest = held_out.ratio, held_out.unanswerable_right == held_out.unanswerable
+    summary = held_out.summary("held-out")
+    del held_out  # nothing below may show its failures
+    assert held_out_ratio >= HELD_OUT_REQUIRED, summary
+    assert honest, summary
 
 
 def test_every_answer_keeps_the_length_rule(replies: dict[str, Reply]) -> None:

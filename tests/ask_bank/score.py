@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from briefing.core import Context
@@ -220,7 +220,8 @@ class Score:
     total: int
     unanswerable_right: int
     unanswerable: int
-    failures: tuple[str, ...]
+    # Kept out of the repr: a failed assertion on a held-out score must not print its failures.
+    failures: tuple[str, ...] = field(repr=False)
 
     @property
     def ratio(self) -> float:
