@@ -13,7 +13,6 @@ Bare text after the command is treated as a question too.
 
 from __future__ import annotations
 
-from briefing.ask.answer import answer
 from briefing.core import Context
 from briefing.replies import Reply, usage_error
 
@@ -26,4 +25,7 @@ def handle(text: str, ctx: Context) -> Reply:
             f"Try `{ctx.command} ask what share of Russia's car market do Chinese brands have?` "
             f"or `{ctx.command} help ask`.",
         )
+    # Imported here: the engine brings numpy, which other commands' cold start does not need.
+    from briefing.ask.answer import answer
+
     return answer(question, ctx.brief, ctx.today, ctx.command)
