@@ -120,6 +120,8 @@ class _State:
     why: bool = False
     ordinal_used: bool = False
     composition: bool = False
+    direction: Measure | None = None  # of goods asked about, where no measure is read
+    comparative: bool = False  # "higher", "more": with two periods, a comparison
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,9 @@ class TradeQuestion:
     currency: str | None  # "cny" or "usd" when named
     year_to_date: bool  # "so far this year", "year to date"
     residual: tuple[str, ...]  # content words no rule consumed
+    # Which way goods go (China's exports or imports), read from the measure or from a question
+    # about the make-up of trade; None when the words do not say.
+    direction: Measure | None = None
 
     @property
     def about_trade(self) -> bool:
@@ -201,7 +206,7 @@ RUSSIA = r"(?:russia|russian|moscow|the russian federation)"
 _COUNTRY = rf"(?P<who>{CHINA}|{RUSSIA})(?:'s)?"
 _EXPORT_VERB = (
     r"(?:export(?:s|ed|ing)?|sell(?:s|ing)?|sold|ship(?:s|ped|ping|ment|ments)?|send(?:s|ing)?|"
-    r"sent|supplie[sd]|supply(?:ing)?|deliver(?:s|ed|ies|y)?)"
+    r"sent|supplie[sd]|supply(?:ing)?|deliver(?:s|ed|ies|y)?|sales)"
 )
 _IMPORT_VERB = r"(?:import(?:s|ed|ing)?|buy(?:s|ing)?|bought|purchase[sd]?|purchasing|receive[sd]?)"
 
@@ -358,7 +363,13 @@ def _lowest(m: re.Match[str], s: _State) -> None:
 
 
 def _composition(m: re.Match[str], s: _State) -> None:
+    """What goods, not how much; the direction where the words give it (``what does russia
+    sell`` = Russia → China, ``china's main imports`` = Russia → China)."""
     s.composition = True
+    who, exporting = (m["who"], m["verb"]) if m["who"] else (m["owner"], m["kind"])
+    if who and exporting:
+        china = _is_china(who)
+        s.direction = _flow(china if exporting.startswith(("sell", "export")) else not china)
 
 
 def _why(m: re.Match[str], s: _State) -> None:
@@ -501,8 +512,9 @@ GRAMMAR: tuple[Rule, ...] = (
     _rule(
         "composition",
         rf"\bwhat (?:goods |products |kind of goods )?(?:does|do) (?P<who>{CHINA}|{RUSSIA}) "
-        r"(?:mainly |mostly |usually )?(?:sell|export|buy|import)\b|\b(?:main|key|top|chief) "
-        r"(?:exports?|imports?)\b|\b(?:which|what) goods\b|\bcomposition\b|\bstructure\b",
+        r"(?:mainly |mostly |usually )?(?P<verb>sell|export|buy|import)\b|"
+        rf"\b(?:(?P<owner>{CHINA}|{RUSSIA})(?:'s)? )?(?:main|key|top|chief) "
+        r"(?P<kind>exports?|imports?)\b|\b(?:which|what) goods\b|\bcomposition\b|\bstructure\b",
         _composition,
         "what does russia sell to china · main exports",
     ),
@@ -574,6 +586,19 @@ GRAMMAR: tuple[Rule, ...] = (
         r"\b(?:vs\.?|versus|compared? (?:with|to)|compare|against|relative to)\b",
         _compare,
         "2022 vs 2023 · compare 2019 and 2024",
+    ),
+    _rule(
+        "comparative",
+        r"\b(?:higher|lower|bigger|smaller|larger|greater|more|less|stronger|weaker)\b",
+        lambda m, s: setattr(s, "comparative", True),
+        "was trade higher in 2023 or 2024",
+    ),
+    _rule(
+        "figure verbs",
+        r"\b(?:r[au]n|running|runs|post(?:ed|s|ing)?|reach(?:ed|es)?|st(?:an|oo)d at|"
+        r"amount(?:ed|s)? to|c[ao]me in at|total(?:l?ed|s)?)\b",
+        lambda m, s: None,
+        "ran a surplus · reached · stood at · amounted to",
     ),
     _rule(
         "highest",
@@ -766,6 +791,8 @@ def parse(text: str, as_of: date) -> TradeQuestion:
         measure = Measure.TOTAL
     claim = state.claim if state.why else None
     asked = state.asked
+    if state.comparative and asked is Asked.VALUE and len(periods) >= 2:
+        asked = Asked.COMPARE
     if (
         asked is Asked.CHANGE
         and len(periods) >= 2
@@ -786,4 +813,5 @@ def parse(text: str, as_of: date) -> TradeQuestion:
         currency=state.currency,
         year_to_date=state.year_to_date,
         residual=residual,
+        direction=measure if measure in (Measure.EXPORTS, Measure.IMPORTS) else state.direction,
     )

@@ -30,7 +30,7 @@ MAX_NAMES = 6
 
 _ABOUT_SANCTIONS = re.compile(
     r"\b(?:sanction\w*|designat\w*|sdn|ofac|blacklist\w*|black list|entity list|listed|"
-    r"delisted|de-listed|hit (?:in|by)|added to|removed from|taken off|(?:eu|uk|un) list|"
+    r"delisted|de-listed|hit (?:in|by)|added to|removed from|(?:taken|came|come) off|(?:eu|uk|un) list|"
     r"sanctions? lists?|on the [a-z. ]{1,30} list)\b"
 )
 
@@ -83,7 +83,10 @@ _NAME_TAIL = re.compile(
     r".*$"
 )
 _COUNT = re.compile(r"\b(?:how many|number of|count of)\b")
-_REMOVED = re.compile(r"\b(?:removed|delisted|de-listed|taken off|dropped|lifted|unsanctioned)\b")
+_REMOVED = re.compile(
+    r"\b(?:removed|removals?|delisted|de-listed|unlisted|deleted|(?:taken|came|come|coming|"
+    r"struck|dropped) off|dropped|lifted|unsanctioned)\b"
+)
 _WHICH = re.compile(r"\b(?:which|what|list|name|who)\b")
 _PLACES = re.compile(r"\b(?:chinese|china|china-based|hong kong|hk|hong kong-based|mainland)\b")
 _HONG_KONG = re.compile(r"\b(?:hong kong|hk)\b")

@@ -75,6 +75,7 @@ STOPWORDS = frozenset(
         "did",
         "done",
         "ha",
+        "has",
         "have",
         "had",
         "having",
@@ -213,6 +214,16 @@ STOPWORDS = frozenset(
         "made",
         "take",
         "took",
+        # chat fillers and words for "goods in general"
+        "pls",
+        "plz",
+        "thanks",
+        "thx",
+        "hey",
+        "hi",
+        "ok",
+        "stuff",
+        "thing",
     ]
 )
 
