@@ -30,10 +30,11 @@ from briefing.ask.compose import (
 from briefing.ask.grammar import GRAMMAR, MONTHS, TradeQuestion, parse
 from briefing.ask.retrieve import (
     PARTNERS,
+    SHIPPED,
     Doc,
     Found,
-    Mode,
     NotForPeriod,
+    Recipe,
     Retriever,
     retriever_for,
 )
@@ -95,12 +96,11 @@ def answer(
     as_of: date,
     command: str = "/brief",
     *,
-    mode: Mode = Mode.FUSED,
-    min_score: float | None = None,
+    recipe: Recipe = SHIPPED,
 ) -> Reply:
     """Answer ``question`` from the data known on ``as_of``, every figure with its source.
 
-    ``mode`` and ``min_score`` choose the retrieval scoring (for evaluating the alternatives).
+    ``recipe`` chooses the retrieval scoring (for measuring the alternatives).
     """
     from briefing.ask.sanctions import SanctionsAnswers, is_about_sanctions
 
@@ -131,8 +131,7 @@ def answer(
         return trade.answer(q)
     if future:
         return _no_forecast(future[0].label, command)
-    kwargs = {} if min_score is None else {"min_score": min_score}
-    found = retriever.find(text, q.residual, q.periods, as_of, mode=mode, **kwargs)
+    found = retriever.find(text, q.residual, q.periods, as_of, recipe=recipe, direction=q.direction)
     if isinstance(found, Found) and _is_whole_trade(found) and q.about_trade:
         return trade.answer(q)
     if isinstance(found, Found):
