@@ -65,6 +65,13 @@ MATRIX = [
     ("which year saw the highest trade", T, [], Asked.HIGHEST),
     ("the record year for bilateral trade", T, [], Asked.HIGHEST),
     ("in which year was trade lowest", T, [], Asked.LOWEST),
+    # a comparative with two periods compares them; figure verbs and fillers leave nothing over
+    ("was trade bigger in 2021 or in 2020", T, ["2021", "2020"], Asked.COMPARE),
+    ("did russia sell more to china in 2019 than in 2022", M, ["2019", "2022"], Asked.COMPARE),
+    ("what deficit did russia run with china in 2020", B, ["2020"], Asked.VALUE),
+    ("how high did trade stand at in 2021", T, ["2021"], Asked.VALUE),
+    ("russian sales to china 2019", M, ["2019"], Asked.VALUE),
+    ("china russia trade 2022 pls", T, ["2022"], Asked.VALUE),
 ]
 
 
@@ -103,6 +110,25 @@ def test_narrower_subjects_are_left_for_retrieval(text: str, left: set[str]) -> 
     q = parse(text, AS_OF)
     assert left <= set(q.residual)
     assert not q.whole_trade
+
+
+@pytest.mark.parametrize(
+    ("text", "direction"),
+    [
+        ("what does russia sell to china?", M),
+        ("what goods does china buy from russia", M),
+        ("what does china export to russia", X),
+        ("russia's main imports from china", X),
+        ("china's key exports", X),
+        ("main exports", None),
+    ],
+)
+def test_the_direction_of_goods_is_read_for_questions_about_what_is_traded(
+    text: str, direction: Measure | None
+) -> None:
+    q = parse(text, AS_OF)
+    assert q.direction is direction
+    assert "composition" in q.residual
 
 
 def test_currency() -> None:
