@@ -71,6 +71,8 @@ class Reply:
     chart: Chart | None = None
     share: bool = False
     extra_sources: tuple[Source, ...] = field(default=())
+    # A command (without the leading ``/brief``) that shows more: Slack renders it as a button.
+    more: str | None = None
 
     @property
     def sources(self) -> tuple[Source, ...]:

@@ -1,25 +1,20 @@
-"""ask QUESTION — a question in plain words, answered from the stored figures with sources.
+"""ask QUESTION — a question in plain words, answered from the stored data with sources.
 
-Answers come only from the data pack: China customs trade figures, sourced facts (cars, chips,
-energy, payments, investment, sanctions) and the dated timeline. Every figure shows its period
-and source; where sources disagree, all of them are listed. If the data has no answer, it says so.
-Examples: `ask what share of Russia's chips come from China?`,
-`ask how much gas flowed through Power of Siberia in 2023?`, `ask trade in the first half of 2025`.
+Trade figures (China customs) by year, month, quarter, half or year to date; China's exports to
+and imports from Russia, the balance, growth, comparisons and record years; sourced facts on
+cars, chips, energy, payments and investment; the timeline; and the sanctions lists held. Every
+figure shows its period and source; where sources disagree, all of them are listed; where the
+data has no answer, it says so.
+Examples: `ask what did russia sell to china in 2022?`, `ask trade in q1 2024`,
+`ask 2023 vs 2024`, `ask is sovcombank sanctioned?`,
+`ask what share of Russia's chips come from China?`.
 Bare text after the command is treated as a question too.
 """
 
 from __future__ import annotations
 
-import re
-
-from briefing.answers import answer
 from briefing.core import Context
-from briefing.replies import Reply, ReplyKind, usage_error
-
-# Words that make a question one for the sanctions lists as well as the facts.
-_SANCTIONS_WORDS = re.compile(
-    r"\b(sanction\w*|designat\w*|ofac|sdn|blacklist\w*|listed|delisted|entity list)\b", re.I
-)
+from briefing.replies import Reply, usage_error
 
 
 def handle(text: str, ctx: Context) -> Reply:
@@ -30,23 +25,7 @@ def handle(text: str, ctx: Context) -> Reply:
             f"Try `{ctx.command} ask what share of Russia's car market do Chinese brands have?` "
             f"or `{ctx.command} help ask`.",
         )
-    brief = ctx.brief
-    from_facts = answer(
-        question,
-        facts=brief.facts,
-        events=brief.events,
-        trade=brief.trade,
-        as_of=ctx.today,
-        command=ctx.command,
-    )
-    if not _SANCTIONS_WORDS.search(question):
-        return from_facts
-    # Loaded late: the sanctions search stack is only needed for sanctions questions.
-    from briefing.sanctions.answers import answer_sanctions_question
+    # Imported here: the engine brings numpy, which other commands' cold start does not need.
+    from briefing.ask.answer import answer
 
-    from_lists = answer_sanctions_question(brief, question, ctx.today)
-    if from_lists is None:
-        return from_facts
-    if from_lists.kind is ReplyKind.ANSWER or from_facts.kind is ReplyKind.NO_DATA:
-        return from_lists
-    return from_facts
+    return answer(question, ctx.brief, ctx.today, ctx.command)

@@ -32,6 +32,8 @@ BLOCKS_JSON_BUDGET = 8500
 
 SHARE_ACTION_ID = "brief_share"
 SHARE_BUTTON_TEXT = "Share in channel"
+MORE_ACTION_ID = "brief_more"
+MORE_BUTTON_TEXT = "More"
 DEFAULT_TITLE = "China–Russia Brief"
 
 _MAX_SOURCES_CHARS = 1500
@@ -148,20 +150,28 @@ def _tail_blocks(reply: Reply, share_value: str | None) -> list[dict[str, Any]]:
         footer = escape_truncated(_one_line(reply.footer), _MAX_FOOTER_CHARS)
         if footer:
             tail.append(_context_block(footer))
-    if share_value is not None:
-        tail.append(
+    buttons = []
+    if reply.more and 0 < len(reply.more) <= MAX_BUTTON_VALUE_CHARS:
+        # The command that shows more (``trade 2023``), answered privately when pressed.
+        buttons.append(
             {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": SHARE_BUTTON_TEXT, "emoji": True},
-                        "action_id": SHARE_ACTION_ID,
-                        "value": share_value,
-                    }
-                ],
+                "type": "button",
+                "text": {"type": "plain_text", "text": MORE_BUTTON_TEXT, "emoji": True},
+                "action_id": MORE_ACTION_ID,
+                "value": reply.more,
             }
         )
+    if share_value is not None:
+        buttons.append(
+            {
+                "type": "button",
+                "text": {"type": "plain_text", "text": SHARE_BUTTON_TEXT, "emoji": True},
+                "action_id": SHARE_ACTION_ID,
+                "value": share_value,
+            }
+        )
+    if buttons:
+        tail.append({"type": "actions", "elements": buttons})
     return tail
 
 

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SHARE_FLAG = "--share"
 SHARE_ACTION_ID = "brief_share"
+MORE_ACTION_ID = "brief_more"
 WORKING_TEXT = "Working on it…"
 # How long a quick command may take before its ack goes out without the answer (Slack allows 3 s).
 INLINE_BUDGET_S = 1.5
@@ -228,8 +229,14 @@ class SlackCommands:
         arrived = self.clock()
         self._later(lambda: self.answer_share(body, arrived))
 
-    def answer_share(self, body: dict[str, Any], arrived: datetime) -> None:
-        """The Share button: re-run the command its value holds and post it in the channel."""
+    def ack_more(self, ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        arrived = self.clock()
+        self._later(lambda: self.answer_share(body, arrived, share=False))
+
+    def answer_share(self, body: dict[str, Any], arrived: datetime, *, share: bool = True) -> None:
+        """The Share button: re-run the command its value holds and post it in the channel.
+        The More button (``share=False``): run the command it holds, privately."""
         actions = body.get("actions") or [{}]
         user = body.get("user") or {}
         self.answer(
@@ -242,7 +249,7 @@ class SlackCommands:
                 arrived=arrived,
                 user_name=user.get("username") or user.get("name"),
             ),
-            share=True,
+            share=share,
         )
 
     # -- the work ------------------------------------------------------------------------------
@@ -393,4 +400,5 @@ def build_app(
     )
     app.command(commands.brief.settings.command_name)(commands.ack_command)
     app.action(SHARE_ACTION_ID)(commands.ack_share)
+    app.action(MORE_ACTION_ID)(commands.ack_more)
     return app
