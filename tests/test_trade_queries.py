@@ -154,3 +154,25 @@ def test_help_lists_the_new_forms() -> None:
     chart = find("chart")
     assert chart is not None
     assert chart.expensive
+
+
+def test_a_sum_of_months_from_several_pages_names_every_outlet(brief: Briefing) -> None:
+    from briefing.trade.model import Flow, Period
+    from briefing.trade.queries import figure_for
+
+    index = brief.trade
+    quarter = Period(2023, 7, 9)
+    months = [
+        index.get(Period.month_of(2023, m), Flow.TOTAL, date(2024, 1, 1), "TOTAL")[-1]
+        for m in (7, 8, 9)
+    ]
+    figure = figure_for(index, quarter, Flow.TOTAL, date(2024, 1, 1))
+    assert figure is not None
+    assert figure.months_summed == 3
+    assert figure.value_usd_bn == pytest.approx(sum(o.value_usd_bn for o in months))
+    outlets = {o.source.title.removeprefix("China customs (GACC), as reported by ") for o in months}
+    assert len(outlets) > 1  # the bundled pack has these months from different pages
+    for outlet in outlets:
+        assert outlet in figure.source.title
+    assert figure.source.url is None  # no single page holds the sum
+    assert figure.source.as_of == max(o.source.as_of for o in months if o.source.as_of)

@@ -355,10 +355,26 @@ def _monthly_sum(
         flow=flow,
         chapter=chapter,
         value_usd_bn=sum(o.value_usd_bn for o in months.values()),
-        source=newest.source,
+        source=_joint_source([months[m].source for m in sorted(months)], newest.source),
         dataset=dataset,
         months_summed=period.months,
     )
+
+
+def _joint_source(parts: list[Source], newest: Source) -> Source:
+    """One citation for a sum whose months came from several pages: every outlet named (the
+    common "China customs (GACC), as reported by" said once), dated by the newest page. No
+    single page holds the sum, so it links none."""
+    distinct = list(dict.fromkeys(p.title for p in parts))
+    if len(distinct) == 1:
+        return newest
+    words = [t.split(" ") for t in distinct]
+    shared = 0
+    while all(len(w) > shared + 1 and w[shared] == words[0][shared] for w in words):
+        shared += 1
+    prefix = " ".join(words[0][:shared])
+    named = "; ".join(" ".join(w[shared:]) for w in words)
+    return Source(title=f"{prefix} {named}".strip(), url=None, as_of=newest.as_of)
 
 
 def figure_for(
