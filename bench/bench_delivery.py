@@ -149,12 +149,12 @@ def fresh_schema(base_url: str) -> Iterator[str]:
 
 def plan_fan_out(database_url: str, channels: int) -> float:
     """Subscribe ``channels`` channels to a digest due now; plan it. Returns seconds to plan."""
-    from briefing.db import create_schema, make_engine
+    from briefing.db import make_engine, upgrade_schema
     from briefing.delivery.planner import Planner
     from briefing.delivery.subscriptions import subscriptions_table
 
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     now = datetime.now(UTC)
     due = (now - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
     rows = [
