@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -44,6 +45,8 @@ HERE = Path(__file__).resolve().parent
 BASELINE = "0001"
 LOCK_NAME = "china-russia-brief:schema"
 VERSION_TABLE = "alembic_version"
+# Alembic's ``context`` is a module-level proxy: one migration at a time per process.
+_in_process = threading.Lock()
 
 
 def config(connection: Connection | None = None) -> Config:
@@ -129,7 +132,7 @@ def upgrade(engine: Engine, target: str = "head") -> list[str]:
     wanted = head() if target == "head" else target
     if current(engine) == wanted:
         return []
-    with locked(engine) as conn:
+    with _in_process, locked(engine) as conn:
         revision = _revision(conn)  # again, under the lock: another process may have done it
         if revision == wanted:
             return []

@@ -120,6 +120,7 @@ class FakeSlack:
         self._rng = random.Random(self.faults.seed if self.faults else 0)
         self._upload_rng = random.Random(self.upload_faults.seed if self.upload_faults else 0)
         self._file_names: dict[str, str] = {}  # file id → the name it was uploaded under
+        self._lost: dict[str, int] = {}  # method → calls still to answer with a reset
         self._last_ts = 0.0
         self._last_post_at: dict[str, float] = {}
 
@@ -235,6 +236,19 @@ class FakeSlack:
         with self._lock:
             self.calls.append(call)
             self._lock.notify_all()
+
+    def lose_next_answer(self, method: str, *, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` (chat.postMessage or
+        files.completeUploadExternal), then reset the connection instead of answering."""
+        with self._lock:
+            self._lost[method] = self._lost.get(method, 0) + times
+
+    def _take_lost(self, method: str) -> bool:
+        with self._lock:
+            left = self._lost.get(method, 0)
+            if left:
+                self._lost[method] = left - 1
+            return bool(left)
 
     def _take_failure(self, method: str) -> _Failure | None:
         with self._lock:
@@ -491,7 +505,8 @@ class _Handler(BaseHTTPRequestHandler):
         channel = (
             params.get("channel") if method == "chat.postMessage" else params.get("channel_id")
         )
-        fault = fake._post_fault(str(channel), method)
+        fault = ("reset_after_post", 0) if fake._take_lost(method) else None
+        fault = fault or fake._post_fault(str(channel), method)
         if fault is None:
             return False
         kind, retry_after_s = fault
