@@ -39,12 +39,12 @@ def _load(*, seed: bool = False) -> Briefing:
     """
     from briefing.core import Briefing
     from briefing.datapack import DataPackError
+    from briefing.migrations import SchemaTooNewError
     from briefing.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()
-        brief = Briefing.load(settings)
-    except (SettingsError, DataPackError) as exc:
+    except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     logging.basicConfig(
@@ -55,8 +55,13 @@ def _load(*, seed: bool = False) -> Briefing:
     # No token or secret reaches a log line, on any platform, at any level.
     install_redaction(secret_values(settings))
     # The scheduler and the SDKs are chatty at INFO and may echo request details at DEBUG.
-    for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress"):
+    for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        brief = Briefing.load(settings)  # upgrades the database schema first, under a lock
+    except (DataPackError, SchemaTooNewError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if seed and settings.seed_bundled_lists:
         _seed(brief)
     return brief

@@ -97,7 +97,7 @@ def diagnose(engine: Engine, settings: Settings, now: datetime) -> Diagnosis:
 
 
 def _schema(engine: Engine) -> Check:
-    from briefing.migrations import current, head, pending_from, scripts
+    from briefing.migrations import current, head, known, pending_from
 
     revision = current(engine)
     newest = head()
@@ -113,7 +113,7 @@ def _schema(engine: Engine) -> Check:
                 "`bot.py migrate` to upgrade it",
             )
         return Check("schema", Level.FAIL, "empty: start the bot or run `bot.py migrate`")
-    if scripts().get_revision(revision) is None:
+    if not known(revision):
         return Check(
             "schema",
             Level.FAIL,

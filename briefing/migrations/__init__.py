@@ -87,7 +87,23 @@ def pending(engine: Engine) -> list[Script]:
     return pending_from(current(engine))
 
 
+class SchemaTooNewError(RuntimeError):
+    """The database was upgraded by a newer version of the app than this one."""
+
+
+def known(revision: str) -> bool:
+    try:
+        return scripts().get_revision(revision) is not None
+    except Exception:  # alembic's ResolutionError and friends
+        return False
+
+
 def pending_from(revision: str | None) -> list[Script]:
+    if revision is not None and not known(revision):
+        raise SchemaTooNewError(
+            f"the database is at schema revision {revision}, which this version does not know "
+            f"(its newest is {head()}): it was upgraded by a newer version; run that one"
+        )
     lower = revision if revision is not None else "base"
     steps = list(scripts().iterate_revisions(head(), lower))
     steps.reverse()  # iterate_revisions walks from the head down
