@@ -86,7 +86,15 @@ def bare_loop(api_url: str, posts: int, threads: int) -> None:
             if i is None:
                 return
             channel = ChannelRef("slack", f"B{i % WORKSPACES:03d}", f"CB{i:05d}")
-            poster.post(channel, reply, delivery_id=f"bare:{i}")
+            # The message, then its chart: the two calls a delivered digest makes.
+            posted = poster.post(channel, reply, delivery_id=f"bare:{i}")
+            if reply.chart is not None:
+                poster.post_chart(
+                    channel,
+                    reply.chart,
+                    delivery_id=f"bare:{i}",
+                    message_id=posted.message_id or "",
+                )
             with lock:
                 done.append(time.monotonic())
 

@@ -618,6 +618,8 @@ class Worker:
                 reply = self._replies.for_delivery(delivery)
             except Exception:
                 log.exception("building the reply for %s failed", delivery.delivery_id)
+                if clock() > delivery.expires_at:
+                    return self._chart_done(delivery, ChartStatus.FAILED, clock, error="too late")
                 return self._retry(delivery, "build_error", clock(), in_doubt=False)
         if reply is None or reply.chart is None:
             log.warning("%s: its chart could not be drawn again", delivery.delivery_id)
@@ -705,16 +707,14 @@ class Worker:
                 delivery.channel, delivery.message_id, noted, delivery_id=delivery.delivery_id
             )
         except PostError as exc:
-            if not exc.permanent:
-                log.warning(
-                    "could not add the chart note to %s (%s)", delivery.delivery_id, exc.code
-                )
+            log.warning("could not add the chart note to %s (%s)", delivery.delivery_id, exc.code)
+            if not exc.permanent and clock() <= delivery.expires_at:
                 wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
                 return self._retry(delivery, f"chart: {reason}", clock(), in_doubt=False, wait=wait)
-            log.warning("could not add the chart note to %s (%s)", delivery.delivery_id, exc.code)
         except Exception:
             log.exception("adding the chart note to %s raised", delivery.delivery_id)
-            return self._retry(delivery, f"chart: {reason}", clock(), in_doubt=False)
+            if clock() <= delivery.expires_at:
+                return self._retry(delivery, f"chart: {reason}", clock(), in_doubt=False)
         log.warning(
             "the chart of %s could not be posted (%s); the message says so",
             delivery.delivery_id,
