@@ -4,6 +4,7 @@ that fails after its attempts is recorded and said in the message."""
 
 from __future__ import annotations
 
+import time as clock_time
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from briefing.delivery.ledger import ChartStatus, DeliveryStatus, Ledger, digest
 from briefing.delivery.planner import Planner
 from briefing.delivery.poster import ChannelRef, ChartOutcome
 from briefing.delivery.subscriptions import SubscriptionStore, schedule_id_for
-from briefing.delivery.worker import CHART_WITH_MESSAGE, Worker
+from briefing.delivery.worker import CHART_WITH_MESSAGE, Pacer, Worker
 from briefing.platforms.discord.poster import DiscordPoster
 from briefing.platforms.slack.poster import SlackPoster, chart_file_name, delivery_client
 from briefing.replies import Chart, Reply, Section
@@ -242,3 +243,17 @@ def test_discord_posts_the_words_alone_when_the_chart_is_too_large(
     assert not second.files
     assert first.body["nonce"] == second.body["nonce"]  # the same delivery
     assert len(discord.messages_in("901")) == 1
+
+
+def test_a_chart_upload_does_not_wait_for_the_channels_next_message_turn() -> None:
+    pacer = Pacer(interval_s=30.0, limit=2)
+
+    def soon() -> float:
+        return clock_time.monotonic() + 0.3
+
+    assert pacer.acquire(CHANNEL, deadline=soon())  # the text
+    pacer.release(CHANNEL)
+    assert not pacer.acquire(CHANNEL, deadline=soon())  # another message waits for its turn
+    assert pacer.acquire(CHANNEL, deadline=soon(), message=False)  # the chart need not
+    assert pacer.acquire(CHANNEL, deadline=soon(), message=False)
+    assert not pacer.acquire(CHANNEL, deadline=soon(), message=False)  # the workspace is full

@@ -57,6 +57,12 @@ UPDATE_ID = "ofac:crash-points"
 # Crash points run four at a time, each with its own database, fake Slack and processes.
 PARALLEL = 4
 SETTLE_S = 60.0
+# Writes that only a slow machine makes: a lease renewed before posting (claim to post took more
+# than a third of the lease), a row given back because its workspace stayed busy. They are not
+# crash points of their own (the run without a crash must have none: it is repeated until so),
+# and in the runs that crash they only come in addition to the counted ones.
+TIMING_WRITES = ("renew ", "retry_paced ")
+CLEAN_TRIES = 3
 
 
 def replicas() -> int:
@@ -118,7 +124,7 @@ class Scenario:
             LOG_LEVEL="INFO",
             # One worker thread: the order of the writes is the same from run to run.
             DELIVERY_THREADS="1",
-            DELIVERY_LEASE_S="3",
+            DELIVERY_LEASE_S="4",
             DELIVERY_RETRY_BASE_S="0.2",
             DELIVERY_TICK_S="1",
             DELIVERY_CHANNEL_INTERVAL_S="0",
@@ -236,8 +242,17 @@ def script_faults(fake: FakeSlack, faults: bool) -> None:
 
 
 def run_clean(tmp_path: Path, charts: Path, faults: bool) -> list[str]:
-    """A run with no crash: the ledger write events of planning and delivering the scenario."""
-    with scenario_in(tmp_path, "clean", charts) as scenario, FakeSlack() as fake:
+    """The ledger write events of planning and delivering the scenario without a crash, from
+    a run that made no write only a slow machine makes."""
+    for attempt in range(1, CLEAN_TRIES + 1):
+        seen = run_clean_once(tmp_path, charts, faults, attempt)
+        if not [e for e in seen if e.startswith(TIMING_WRITES)]:
+            return seen
+    raise AssertionError(f"every run without a crash renewed a lease or paced a post: {seen}")
+
+
+def run_clean_once(tmp_path: Path, charts: Path, faults: bool, attempt: int) -> list[str]:
+    with scenario_in(tmp_path, f"clean{attempt}", charts) as scenario, FakeSlack() as fake:
         script_faults(fake, faults)
         crash_log = scenario.logs / "events.txt"
         bot = scenario.start(fake, "bot", crash_log=crash_log)
@@ -294,7 +309,7 @@ def test_kill_9_at_every_ledger_write_loses_nothing_and_posts_nothing_twice(
     assert "plan_digests runs" in clean, clean
     assert "plan_digests deliveries" in clean, clean
     if faults:
-        assert {"hold_channel", "retry"} <= kinds, clean
+        assert {"hold_channel", "retry", "retry_chart"} <= kinds, clean
 
     targets = crash_points(clean)
     with ThreadPoolExecutor(PARALLEL) as pool:

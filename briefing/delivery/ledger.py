@@ -714,9 +714,11 @@ class Ledger:
         *,
         in_doubt: bool,
         chart_attempted: bool = False,
+        paced: bool = False,
     ) -> bool:
         """Back to pending until ``next_attempt_at``; ``in_doubt``: this attempt may have posted.
-        ``chart_attempted``: the attempt was a chart upload (counted against its limit)."""
+        ``chart_attempted``: the attempt was a chart upload (counted against its limit).
+        ``paced``: nothing was tried, the row is only given back (its channel was busy)."""
         d = deliveries.c
         doubt: Any = (
             func.coalesce(d.in_doubt_since, delivery.attempt_started_at)
@@ -727,8 +729,9 @@ class Ledger:
         if chart_attempted:
             values["chart_attempts"] = d.chart_attempts + 1
             values["chart_error"] = error[:500]
+        write = "retry_paced" if paced else "retry_chart" if chart_attempted else "retry"
         return self._settle(
-            "retry",
+            write,
             delivery,
             status=DeliveryStatus.PENDING.value,
             next_attempt_at=require_aware(next_attempt_at),

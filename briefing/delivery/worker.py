@@ -161,8 +161,10 @@ class Pacer:
         with self._cond:
             return [w for w, n in self._active.items() if n >= self.limit]
 
-    def acquire(self, channel: ChannelRef, deadline: float) -> bool:
-        """Wait for a workspace slot and the channel's turn; False if ``deadline`` passes."""
+    def acquire(self, channel: ChannelRef, deadline: float, *, message: bool = True) -> bool:
+        """Wait for a workspace slot and, for a message, the channel's turn; False if
+        ``deadline`` passes. A chart upload (``message=False``) is not a message: it takes a
+        workspace slot but neither waits for nor uses up the channel's one message a second."""
         workspace = self._workspace(channel)
         with self._cond:
             while True:
@@ -173,11 +175,13 @@ class Pacer:
                 if self._active.get(workspace, 0) >= self.limit:
                     self._cond.wait(min(wait, 1.0))
                     continue
-                turn = self._next_at.get(channel, 0.0)
+                turn = self._next_at.get(channel, 0.0) if message else 0.0
                 if turn > now:
                     self._cond.wait(min(wait, turn - now))
                     continue
                 self._active[workspace] = self._active.get(workspace, 0) + 1
+                if not message:
+                    return True
                 self._next_at[channel] = now + self.interval_s
                 if len(self._next_at) > 50_000:  # forget channels whose turn has long come
                     self._next_at = {c: t for c, t in self._next_at.items() if t > now}
@@ -434,7 +438,12 @@ class Worker:
         if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3):
             # Its workspace or channel stayed busy for too long: give the row back, for a second.
             return self._retry(
-                delivery, "paced", clock() + timedelta(seconds=1), in_doubt=False, delay=False
+                delivery,
+                "paced",
+                clock() + timedelta(seconds=1),
+                in_doubt=False,
+                delay=False,
+                paced=True,
             )
         retry_after: float | None = None
         try:
@@ -653,9 +662,14 @@ class Worker:
             return self._give_up_chart(delivery, reply, "too late", clock)
 
         lease_s = self.config.lease.total_seconds()
-        if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3):
+        if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3, message=False):
             return self._retry(
-                delivery, "paced", clock() + timedelta(seconds=1), in_doubt=False, delay=False
+                delivery,
+                "paced",
+                clock() + timedelta(seconds=1),
+                in_doubt=False,
+                delay=False,
+                paced=True,
             )
         retry_after: float | None = None
         try:
@@ -775,6 +789,7 @@ class Worker:
         wait: timedelta | None = None,
         delay: bool = True,
         chart_attempted: bool = False,
+        paced: bool = False,
     ) -> Outcome:
         if wait is None:
             wait = (
@@ -783,7 +798,12 @@ class Worker:
                 else timedelta(0)
             )
         if not self.ledger.mark_retry(
-            delivery, error, now + wait, in_doubt=in_doubt, chart_attempted=chart_attempted
+            delivery,
+            error,
+            now + wait,
+            in_doubt=in_doubt,
+            chart_attempted=chart_attempted,
+            paced=paced,
         ):
             return Outcome.LOST
         return Outcome.RETRY
