@@ -5,6 +5,9 @@
     python bot.py digest [--as-of DATE]   print the daily digest
     python bot.py ingest PATH...          load sanctions lists or trade files
     python bot.py run [--platform P]      start the bot with its scheduled digest
+    python bot.py doctor [--json]         check the database, its schema and the delivery ledger
+    python bot.py migrate                 upgrade the database schema now (every command does
+                                          it at start)
 
 Thin by design: parse arguments, load settings, wire the pieces, start.
 """
@@ -36,12 +39,12 @@ def _load(*, seed: bool = False) -> Briefing:
     """
     from briefing.core import Briefing
     from briefing.datapack import DataPackError
+    from briefing.migrations import SchemaTooNewError
     from briefing.settings import SettingsError, load_settings
 
     try:
         settings = load_settings()
-        brief = Briefing.load(settings)
-    except (SettingsError, DataPackError) as exc:
+    except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     logging.basicConfig(
@@ -52,8 +55,13 @@ def _load(*, seed: bool = False) -> Briefing:
     # No token or secret reaches a log line, on any platform, at any level.
     install_redaction(secret_values(settings))
     # The scheduler and the SDKs are chatty at INFO and may echo request details at DEBUG.
-    for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress"):
+    for noisy in ("apscheduler", "slack_sdk", "slack_bolt", "urllib3", "waitress", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        brief = Briefing.load(settings)  # upgrades the database schema first, under a lock
+    except (DataPackError, SchemaTooNewError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if seed and settings.seed_bundled_lists:
         _seed(brief)
     return brief
@@ -211,6 +219,56 @@ def run(
         return
     typer.echo(f"error: platform {chosen!r} is not available in this build", err=True)
     raise typer.Exit(2)
+
+
+@app.command()
+def doctor(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the checks as JSON")] = False,
+) -> None:
+    """Check the database, its schema and the delivery ledger; exit 1 when unhealthy.
+
+    Read-only: it neither migrates nor repairs.
+    """
+    from briefing.db import make_engine
+    from briefing.doctor import diagnose
+    from briefing.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    engine = make_engine(settings.database_url)
+    try:
+        found = diagnose(engine, settings, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    typer.echo(found.to_json() if json_output else found.render())
+    if not found.healthy:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to this version's (every command also does it at start)."""
+    from briefing.db import make_engine
+    from briefing.migrations import head, upgrade
+    from briefing.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    engine = make_engine(settings.database_url)
+    try:
+        applied = upgrade(engine)
+    finally:
+        engine.dispose()
+    if applied:
+        typer.echo(f"Upgraded the database: {', '.join(applied)}; now at {head()}.")
+    else:
+        typer.echo(f"The database is already at {head()}.")
 
 
 def _parse_day(text: str) -> date:

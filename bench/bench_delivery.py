@@ -86,7 +86,15 @@ def bare_loop(api_url: str, posts: int, threads: int) -> None:
             if i is None:
                 return
             channel = ChannelRef("slack", f"B{i % WORKSPACES:03d}", f"CB{i:05d}")
-            poster.post(channel, reply, delivery_id=f"bare:{i}")
+            # The message, then its chart: the two calls a delivered digest makes.
+            posted = poster.post(channel, reply, delivery_id=f"bare:{i}")
+            if reply.chart is not None:
+                poster.post_chart(
+                    channel,
+                    reply.chart,
+                    delivery_id=f"bare:{i}",
+                    message_id=posted.message_id or "",
+                )
             with lock:
                 done.append(time.monotonic())
 
@@ -149,12 +157,12 @@ def fresh_schema(base_url: str) -> Iterator[str]:
 
 def plan_fan_out(database_url: str, channels: int) -> float:
     """Subscribe ``channels`` channels to a digest due now; plan it. Returns seconds to plan."""
-    from briefing.db import create_schema, make_engine
+    from briefing.db import make_engine, upgrade_schema
     from briefing.delivery.planner import Planner
     from briefing.delivery.subscriptions import subscriptions_table
 
     engine = make_engine(database_url)
-    create_schema(engine)
+    upgrade_schema(engine)
     now = datetime.now(UTC)
     due = (now - timedelta(minutes=1)).time().replace(second=0, microsecond=0)
     rows = [

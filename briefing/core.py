@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 
 from briefing.datapack import DataPack, load_datapack
-from briefing.db import create_schema, make_engine
+from briefing.db import make_engine, upgrade_schema
 from briefing.facts import Event, Fact
 from briefing.generation import current_generation
 from briefing.settings import Settings
@@ -43,10 +43,10 @@ class Briefing:
 
     @classmethod
     def load(cls, settings: Settings, engine: Engine | None = None) -> Briefing:
-        """Validate the data pack, open the database, build the indexes."""
+        """Validate the data pack, open the database (upgrading its schema), build the indexes."""
         datapack = load_datapack(settings.data_dir)
         engine = engine or make_engine(settings.database_url)
-        create_schema(engine)
+        upgrade_schema(engine)
         brief = cls(settings=settings, engine=engine, datapack=datapack, trade=TradeIndex(()))
         brief.refresh()
         return brief

@@ -56,8 +56,11 @@ class Settings(BaseSettings):
     slack_redirect_uri: str | None = None
     # Fernet key(s) encrypting stored tokens, comma-separated: the first encrypts, all decrypt.
     token_encryption_key: SecretStr | None = None
-    # ask, chart and other slow commands per user per minute (per replica; SECURITY.md).
+    # ask, chart and other slow commands per user per minute (shared by replicas; SECURITY.md).
     expensive_commands_per_minute: int = Field(default=5, ge=1, le=1000)
+    # Shared by replicas: the replay guard and the per-user limits live in Redis when this is
+    # set (redis://host:6379/0), else in the database on PostgreSQL, else in memory (SQLite).
+    redis_url: SecretStr | None = None
     # console, say and digest load the bundled OFAC lists into an empty database
     seed_bundled_lists: bool = True
 
@@ -81,6 +84,8 @@ class Settings(BaseSettings):
     delivery_tick_s: float = Field(default=60.0, gt=0, le=3600)
     # PostgreSQL: how often followers try to become the planner (≤ 5 s: takeover within 15 s).
     delivery_leader_retry_s: float = Field(default=2.0, gt=0, le=5)
+    # Uploads of a digest's chart tried before it is given up (and the message says so).
+    delivery_chart_attempts: int = Field(default=3, ge=1, le=20)
 
     @field_validator("timezone")
     @classmethod

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from briefing.core import Briefing, Caller, Context
-from briefing.db import make_engine
+from briefing.db import make_engine, upgrade_schema
 from briefing.settings import PROJECT_ROOT, Settings, load_settings
 
 # Every real file a test reads lives inside the repository, each folder with its provenance.
@@ -24,22 +26,49 @@ EU_FSD_CODES = FIXTURES / "sanctions" / "eu_fsd" / "fsd_programme_codes.csv"
 TODAY = date(2026, 11, 23)
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: a PostgreSQL schema of its own, or a SQLite file."""
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database at the current schema revision, made once and copied for each test
+    (the app then finds it at the head and migrates nothing)."""
+    path = tmp_path_factory.mktemp("template") / "brief.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_schema(engine)
+    engine.dispose()
+    return path
+
+
+@contextmanager
+def empty_database(tmp_path: Path, name: str = "brief") -> Iterator[str]:
+    """A database with no tables: a new PostgreSQL schema (TEST_DATABASE_URL), dropped at the
+    end, or a new SQLite file under ``tmp_path``."""
     base = os.environ.get("TEST_DATABASE_URL")
     if not base:
-        yield f"sqlite:///{tmp_path / 'brief.db'}"
+        yield f"sqlite:///{tmp_path / f'{name}.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = make_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """A fresh database with no rows: a PostgreSQL schema of its own, or a SQLite file (a copy
+    of a database at the current schema revision)."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        path = tmp_path / "brief.db"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    with empty_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

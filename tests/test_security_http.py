@@ -39,10 +39,22 @@ SECRET = "3f1c0ffee0ddba11cafe5ca1ab1e0001"
 pytestmark = pytest.mark.slow
 
 
+class CountingGuard(ReplayGuard):
+    """The in-memory guard, counting how often it was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def claim(self, signature: str) -> bool:
+        self.asked += 1
+        return super().claim(signature)
+
+
 @dataclass
 class Bot:
     url: str = ""
-    guard: ReplayGuard = field(default_factory=ReplayGuard)
+    guard: CountingGuard = field(default_factory=CountingGuard)
     dispatched: list[tuple[str, Caller]] = field(default_factory=list)
 
     def dispatch(self, text: str, ctx: Context) -> Reply:
@@ -72,7 +84,8 @@ def bot(brief: Briefing, fake: FakeSlack) -> Iterator[Bot]:
     bot = Bot()
     commands = SlackCommands(slack_brief, make_client(settings), dispatch=bot.dispatch)
     app = build_app(commands, signing_secret=SECRET)
-    server = HttpServer(make_wsgi_app(app, replay_guard=bot.guard), "127.0.0.1", 0)
+    wsgi = make_wsgi_app(app, replay_guard=bot.guard, signing_secret=SECRET)  # as in production
+    server = HttpServer(wsgi, "127.0.0.1", 0)
     bot.url = server.url
     server.start_in_thread()
     yield bot
@@ -135,6 +148,8 @@ def test_a_forged_request_gets_401_and_runs_nothing(
     answer = bot.post(body, FORGERIES[forgery](body, int(time.time())))
     assert answer.status == 401, (answer.status, answer.body)
     _nothing_ran(bot, fake)
+    # Checked before the replay guard: a forgery never reaches its (shared) store.
+    assert bot.guard.asked == 0
 
 
 def test_a_tampered_body_gets_401_and_runs_nothing(bot: Bot, fake: FakeSlack) -> None:

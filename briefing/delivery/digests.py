@@ -78,6 +78,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         channel_interval_s=settings.delivery_channel_interval_s,
         workspace_concurrency=settings.delivery_workspace_concurrency,
         threads=settings.delivery_threads,
+        chart_attempts=settings.delivery_chart_attempts,
     )
 
 

@@ -55,18 +55,18 @@ class Leadership(Protocol):
 
 
 class LocalLeader:
-    """SQLite: this process is the only one, so it leads."""
+    """SQLite: this process is the only one, so it leads — from the start, so the timer's first
+    tick (at start) plans and there is no election to announce."""
 
     def __init__(self, on_elected: Callable[[], None] | None = None) -> None:
-        self._on_elected = on_elected
+        self._on_elected = on_elected  # never called: leading is not news here
 
     @property
     def is_leader(self) -> bool:
         return True
 
     def start(self) -> None:
-        if self._on_elected is not None:
-            self._on_elected()
+        pass
 
     def stop(self) -> None:
         pass

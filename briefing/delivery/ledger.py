@@ -15,8 +15,23 @@ Two tables and one state row:
   ``in_doubt_since`` is set when an attempt may have posted without us knowing (a timeout, a
   reset connection, a 5xx, a worker that died holding the lease): before posting again the
   worker asks the platform whether the message is there (see :mod:`.worker`).
+
+  A delivery with a chart is done when its text *and* its chart are posted. Where the chart is a
+  second call (Slack's file upload), the text's message id is recorded first
+  (``message_id`` set, ``chart_status`` ``owed``, still open): from then on the delivery is
+  about its chart only, and a crash, a retry or a take-over never posts the text again. The
+  chart ends ``posted`` (with its file id) or, after its attempts, ``failed`` (and the channel
+  is told, in the message itself); ``in_doubt_since`` then refers to the chart upload.
 - ``delivery_state``: the planner's watermark (the last ``now`` it planned through), so a
   restart plans the periods missed while down, and only those.
+
+A run and its deliveries are written in one transaction (:meth:`Ledger.insert_planned`), so a
+crash never leaves a run without its deliveries; a database that has such runs from an older
+version is repaired by the planner (:meth:`Ledger.orphan_digest_runs`).
+
+Every transaction that changes the ledger goes through one place, which tells the observers
+registered with :func:`observe_writes` about each statement and each commit: the crash tests
+use that to stop a process at every write.
 
 Claims are one ``UPDATE … WHERE delivery_id IN (SELECT … LIMIT n) RETURNING``: PostgreSQL adds
 ``FOR UPDATE SKIP LOCKED`` to the inner select so concurrent workers take different rows;
@@ -26,14 +41,17 @@ stored in UTC (SQLite keeps no offset) and every function takes ``now`` as a par
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -42,7 +60,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     case,
+    exists,
     func,
     inspect,
     or_,
@@ -77,6 +97,14 @@ class RunStatus(StrEnum):
     SKIPPED = "skipped"  # found too late (more than the staleness window): recorded, not sent
 
 
+class ChartStatus(StrEnum):
+    """The chart part of a delivery (NULL: the reply has no chart, or it is not known yet)."""
+
+    OWED = "owed"  # the text is posted; the chart still has to be
+    POSTED = "posted"  # with the text (Discord) or after it (Slack)
+    FAILED = "failed"  # not posted after its attempts; the message says so
+
+
 delivery_runs = Table(
     "delivery_runs",
     metadata,
@@ -88,6 +116,8 @@ delivery_runs = Table(
     Column("status", String(10), nullable=False),
     Column("planned_at", DateTime(timezone=True), nullable=False),
     Column("planned_by", String(100), nullable=False),
+    # The repair pass and the doctor look for recent runs.
+    Index("ix_delivery_runs_due_at", "due_at"),
 )
 
 deliveries = Table(
@@ -116,6 +146,11 @@ deliveries = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # The chart part (ChartStatus): NULL when the reply had none.
+    Column("chart_status", String(10), nullable=True),
+    Column("chart_id", String(100), nullable=True),  # Slack file id, "attached" on Discord
+    Column("chart_attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("chart_error", Text, nullable=True),
     # Claims walk the open rows in this order and stop at the first free one: no sort.
     Index(
         "ix_deliveries_open",
@@ -139,6 +174,49 @@ LEGACY_IMPORTED = "legacy_imported"
 # Claims older than this in the tables of the version before the ledger no longer matter.
 LEGACY_LOOKBACK = timedelta(days=3)
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+
+# -- observing writes ------------------------------------------------------------------------
+
+LedgerObserver = Callable[[str, str], None]
+"""Told ``(write, step)`` after each statement that changed the ledger (``step`` names the
+statement; its transaction is still open) and after each such transaction committed
+(``step`` is ``"commit"``)."""
+
+_observers: list[LedgerObserver] = []
+_observers_lock = threading.Lock()
+
+
+def observe_writes(observer: LedgerObserver) -> Callable[[], None]:
+    """Register ``observer`` for every ledger write in this process; returns its remover."""
+    with _observers_lock:
+        _observers.append(observer)
+
+    def remove() -> None:
+        with _observers_lock:
+            if observer in _observers:
+                _observers.remove(observer)
+
+    return remove
+
+
+def _notify(write: str, step: str) -> None:
+    for observer in list(_observers):
+        observer(write, step)
+
+
+class _Write:
+    """One ledger transaction: its connection, and what it changed so far."""
+
+    def __init__(self, name: str, conn: Connection) -> None:
+        self.name = name
+        self.conn = conn
+        self.changed = False
+
+    def did(self, step: str, rows: int) -> None:
+        """``step`` changed ``rows`` rows (observers hear of it only when it changed any)."""
+        if rows:
+            self.changed = True
+            _notify(self.name, step)
 
 
 def utc(value: datetime) -> datetime:
@@ -198,7 +276,15 @@ class Delivery:
     lease_owner: str
     lease_until: datetime
     attempt_started_at: datetime
-    in_doubt_since: datetime | None  # an earlier attempt may have posted
+    in_doubt_since: datetime | None  # an earlier attempt may have posted (text, or chart)
+    message_id: str | None = None  # set: the text is posted; only the chart can be owed
+    chart_status: ChartStatus | None = None
+    chart_attempts: int = 0  # chart uploads tried and failed so far
+    chart_error: str | None = None  # the last chart failure
+
+    @property
+    def text_posted(self) -> bool:
+        return self.message_id is not None
 
 
 def _delivery(row: Any) -> Delivery:
@@ -218,7 +304,21 @@ def _delivery(row: Any) -> Delivery:
         lease_until=utc(row.lease_until),
         attempt_started_at=utc(row.attempt_started_at),
         in_doubt_since=utc(row.in_doubt_since) if row.in_doubt_since is not None else None,
+        message_id=row.message_id,
+        chart_status=ChartStatus(row.chart_status) if row.chart_status else None,
+        chart_attempts=int(row.chart_attempts or 0),
+        chart_error=row.chart_error,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OrphanRun:
+    """A digest run with no delivery (a crash between two writes of an older version)."""
+
+    run_id: str
+    schedule_id: str
+    period: str
+    due_at: datetime
 
 
 def _insert(engine: Engine) -> Any:
@@ -232,34 +332,56 @@ class Ledger:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
 
+    @contextmanager
+    def _writing(self, name: str) -> Iterator[_Write]:
+        """A transaction that writes the ledger; observers hear of its statements and commit."""
+        with self.engine.begin() as conn:
+            write = _Write(name, conn)
+            yield write
+        if write.changed:
+            _notify(name, "commit")
+
     # -- planning ------------------------------------------------------------------------------
 
-    def insert_runs(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Insert the runs that are absent; the ids of those this call inserted."""
-        return self._insert_absent(delivery_runs, "run_id", rows)
-
-    def insert_deliveries(self, rows: Sequence[dict[str, Any]]) -> set[str]:
-        """Insert the deliveries that are absent; the ids of those this call inserted."""
+    def insert_planned(
+        self,
+        runs: Sequence[dict[str, Any]],
+        rows: Sequence[dict[str, Any]],
+        *,
+        name: str = "plan",
+        only_new_runs: bool = True,
+    ) -> tuple[set[str], set[str]]:
+        """Insert absent runs and their absent deliveries in one transaction: a crash leaves
+        both or neither. ``only_new_runs``: a delivery is inserted only with its run (the
+        process that inserted a run owns its deliveries); otherwise any absent one is.
+        Returns the ids of the runs and of the deliveries this call inserted."""
         for row in rows:
             row.setdefault("attempts", 0)
-        inserted = self._insert_absent(deliveries, "delivery_id", rows)
+            row.setdefault("chart_attempts", 0)
+        with self._writing(name) as write:
+            new_runs = self._insert_absent(write.conn, delivery_runs, "run_id", runs)
+            write.did("runs", len(new_runs))
+            wanted = [r for r in rows if not only_new_runs or r["run_id"] in new_runs]
+            inserted = self._insert_absent(write.conn, deliveries, "delivery_id", wanted)
+            write.did("deliveries", len(inserted))
         if self.is_postgres and len(inserted) >= ANALYZE_AFTER:
             # A fan-out changes the table at once: fresh statistics keep claims on the index
             # (autovacuum would get there, a minute or so later).
             with self.engine.begin() as conn:
                 conn.execute(text("ANALYZE deliveries"))
-        return inserted
+        return new_runs, inserted
 
-    def _insert_absent(self, table: Table, key: str, rows: Sequence[dict[str, Any]]) -> set[str]:
+    def _insert_absent(
+        self, conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]
+    ) -> set[str]:
         inserted: set[str] = set()
         if not rows:
             return inserted
         insert = _insert(self.engine)
-        with self.engine.begin() as conn:
-            for start in range(0, len(rows), INSERT_CHUNK):
-                chunk = list(rows[start : start + INSERT_CHUNK])
-                stmt = insert(table).values(chunk).on_conflict_do_nothing().returning(table.c[key])
-                inserted.update(str(r[0]) for r in conn.execute(stmt))
+        for start in range(0, len(rows), INSERT_CHUNK):
+            chunk = list(rows[start : start + INSERT_CHUNK])
+            stmt = insert(table).values(chunk).on_conflict_do_nothing().returning(table.c[key])
+            inserted.update(str(r[0]) for r in conn.execute(stmt))
         return inserted
 
     def existing_runs(self, run_ids: Iterable[str]) -> set[str]:
@@ -280,6 +402,24 @@ class Ledger:
                 found.update(str(r[0]) for r in conn.execute(stmt))
         return found
 
+    def orphan_digest_runs(self, since: datetime, limit: int = 10_000) -> list[OrphanRun]:
+        """Planned digest runs due after ``since`` that have no delivery, oldest first."""
+        r = delivery_runs.c
+        has_delivery = exists().where(deliveries.c.run_id == r.run_id)
+        stmt = (
+            select(r.run_id, r.schedule_id, r.period, r.due_at)
+            .where(
+                r.kind == KIND_DIGEST,
+                r.status == RunStatus.PLANNED.value,
+                r.due_at >= require_aware(since),
+                ~has_delivery,
+            )
+            .order_by(r.due_at, r.run_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [OrphanRun(str(a), str(b), str(c), utc(d)) for a, b, c, d in conn.execute(stmt)]
+
     def watermark(self) -> datetime | None:
         stmt = select(delivery_state.c.at).where(delivery_state.c.name == PLANNER_WATERMARK)
         with self.engine.connect() as conn:
@@ -295,8 +435,8 @@ class Ledger:
             index_elements=["name"],
             set_={"at": case((delivery_state.c.at < now, now), else_=delivery_state.c.at)},
         )
-        with self.engine.begin() as conn:
-            conn.execute(stmt)
+        with self._writing("watermark") as write:
+            write.did("watermark", write.conn.execute(stmt).rowcount)
 
     def import_legacy(self, now: datetime) -> int:
         """Once per database: record what the version before the ledger had already claimed
@@ -339,6 +479,8 @@ class Ledger:
                     "created_at": now,
                     "finished_at": at,
                     "last_error": "recorded before the ledger",
+                    "attempts": 0,
+                    "chart_attempts": 0,
                 }
             )
 
@@ -392,13 +534,19 @@ class Ledger:
                         },
                         at=at,
                     )
-        self.insert_runs(list(runs.values()))
-        inserted = self.insert_deliveries(rows)
         insert = _insert(self.engine)
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(delivery_state).values(name=LEGACY_IMPORTED, at=now).on_conflict_do_nothing()
+        # The copies and the "done" mark in one transaction: imported once, wholly or not at all.
+        with self._writing("legacy") as write:
+            write.did(
+                "runs",
+                len(self._insert_absent(write.conn, delivery_runs, "run_id", list(runs.values()))),
             )
+            inserted = self._insert_absent(write.conn, deliveries, "delivery_id", rows)
+            write.did("deliveries", len(inserted))
+            marked = write.conn.execute(
+                insert(delivery_state).values(name=LEGACY_IMPORTED, at=now).on_conflict_do_nothing()
+            ).rowcount
+            write.did("mark", marked)
         return len(inserted)
 
     # -- claiming and settling -----------------------------------------------------------------
@@ -463,12 +611,13 @@ class Ledger:
             )
             .returning(*deliveries.c)
         )
-        with self.engine.begin() as conn:
+        with self._writing("claim") as write:
             # SQLite: a read first, so idle polling (the common case) never takes the write
             # lock. PostgreSQL: the empty claim is as cheap as the probe.
-            if not self.is_postgres and conn.execute(probe).first() is None:
+            if not self.is_postgres and write.conn.execute(probe).first() is None:
                 return []
-            rows = conn.execute(stmt).all()
+            rows = write.conn.execute(stmt).all()
+            write.did("claim", len(rows))
         claimed = [_delivery(r) for r in rows]
         claimed.sort(key=lambda x: (x.due_at, x.delivery_id))
         return claimed
@@ -487,54 +636,113 @@ class Ledger:
             )
             .values(lease_until=now + lease)
         )
-        with self.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)
+        with self._writing("renew") as write:
+            changed = write.conn.execute(stmt).rowcount
+            write.did("renew", changed)
+        return bool(changed)
 
-    def _settle(self, delivery: Delivery, **values: Any) -> bool:
+    def _ours(self, delivery: Delivery) -> tuple[ColumnElement[bool], ...]:
         d = deliveries.c
+        return (
+            d.delivery_id == delivery.delivery_id,
+            d.status == DeliveryStatus.SENDING.value,
+            d.lease_owner == delivery.lease_owner,
+        )
+
+    def _settle(self, name: str, delivery: Delivery, **values: Any) -> bool:
         stmt = (
             update(deliveries)
-            .where(
-                d.delivery_id == delivery.delivery_id,
-                d.status == DeliveryStatus.SENDING.value,
-                d.lease_owner == delivery.lease_owner,
-            )
+            .where(*self._ours(delivery))
             .values(lease_owner=None, lease_until=None, **values)
         )
-        with self.engine.begin() as conn:
-            return bool(conn.execute(stmt).rowcount)
+        with self._writing(name) as write:
+            changed = write.conn.execute(stmt).rowcount
+            write.did(name, changed)
+        return bool(changed)
 
-    def mark_sent(self, delivery: Delivery, message_id: str | None, now: datetime) -> bool:
-        """Posted (or found posted). False when our lease had been taken over meanwhile."""
-        return self._settle(
-            delivery,
-            status=DeliveryStatus.SENT.value,
-            message_id=message_id,
-            in_doubt_since=None,
-            last_error=None,
-            finished_at=require_aware(now),
+    def mark_text_posted(self, delivery: Delivery, message_id: str | None, now: datetime) -> bool:
+        """The text is posted; the chart is owed. The row stays ours (``sending``): the worker
+        goes on to the chart. False when our lease had been taken over meanwhile."""
+        require_aware(now)
+        stmt = (
+            update(deliveries)
+            .where(*self._ours(delivery))
+            .values(
+                # Slack always answers with a ts; a placeholder keeps "text posted" recorded.
+                message_id=message_id or "posted",
+                chart_status=ChartStatus.OWED.value,
+                in_doubt_since=None,
+                last_error=None,
+            )
         )
+        with self._writing("text_posted") as write:
+            changed = write.conn.execute(stmt).rowcount
+            write.did("text_posted", changed)
+        return bool(changed)
+
+    def mark_sent(
+        self,
+        delivery: Delivery,
+        message_id: str | None,
+        now: datetime,
+        *,
+        chart: ChartStatus | None = None,
+        chart_id: str | None = None,
+        chart_error: str | None = None,
+    ) -> bool:
+        """Posted (or found posted), with its chart if it has one. False when our lease had
+        been taken over meanwhile."""
+        values: dict[str, Any] = {
+            "status": DeliveryStatus.SENT.value,
+            "in_doubt_since": None,
+            "last_error": None,
+            "finished_at": require_aware(now),
+        }
+        if message_id is not None or not delivery.text_posted:
+            values["message_id"] = message_id
+        if chart is not None:
+            values["chart_status"] = chart.value
+            values["chart_id"] = chart_id
+            values["chart_error"] = chart_error[:500] if chart_error else None
+        return self._settle("sent", delivery, **values)
 
     def mark_retry(
-        self, delivery: Delivery, error: str, next_attempt_at: datetime, *, in_doubt: bool
+        self,
+        delivery: Delivery,
+        error: str,
+        next_attempt_at: datetime,
+        *,
+        in_doubt: bool,
+        chart_attempted: bool = False,
+        paced: bool = False,
     ) -> bool:
-        """Back to pending until ``next_attempt_at``; ``in_doubt``: this attempt may have posted."""
+        """Back to pending until ``next_attempt_at``; ``in_doubt``: this attempt may have posted.
+        ``chart_attempted``: the attempt was a chart upload (counted against its limit).
+        ``paced``: nothing was tried, the row is only given back (its channel was busy)."""
         d = deliveries.c
         doubt: Any = (
             func.coalesce(d.in_doubt_since, delivery.attempt_started_at)
             if in_doubt
             else d.in_doubt_since
         )
+        values: dict[str, Any] = {}
+        if chart_attempted:
+            values["chart_attempts"] = d.chart_attempts + 1
+            values["chart_error"] = error[:500]
+        write = "retry_paced" if paced else "retry_chart" if chart_attempted else "retry"
         return self._settle(
+            write,
             delivery,
             status=DeliveryStatus.PENDING.value,
             next_attempt_at=require_aware(next_attempt_at),
             last_error=error[:500],
             in_doubt_since=doubt,
+            **values,
         )
 
     def mark_failed(self, delivery: Delivery, error: str, now: datetime) -> bool:
         return self._settle(
+            "failed",
             delivery,
             status=DeliveryStatus.FAILED.value,
             last_error=error[:500],
@@ -543,6 +751,7 @@ class Ledger:
 
     def mark_skipped(self, delivery: Delivery, reason: str, now: datetime) -> bool:
         return self._settle(
+            "skipped",
             delivery,
             status=DeliveryStatus.SKIPPED.value,
             last_error=reason[:500],
@@ -565,8 +774,10 @@ class Ledger:
             )
             .values(next_attempt_at=until)
         )
-        with self.engine.begin() as conn:
-            return int(conn.execute(stmt).rowcount)
+        with self._writing("hold_channel") as write:
+            changed = int(write.conn.execute(stmt).rowcount)
+            write.did("hold_channel", changed)
+        return changed
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -576,6 +787,13 @@ class Ledger:
             value = conn.execute(stmt).scalar_one_or_none()
         return str(value) if value is not None else None
 
+    def row(self, delivery_id: str) -> dict[str, Any] | None:
+        """Every column of one delivery (for reports and tests)."""
+        stmt = select(deliveries).where(deliveries.c.delivery_id == delivery_id)
+        with self.engine.connect() as conn:
+            found = conn.execute(stmt).mappings().first()
+        return dict(found) if found is not None else None
+
     def counts(self) -> dict[str, int]:
         """Deliveries by status."""
         d = deliveries.c
@@ -583,8 +801,9 @@ class Ledger:
         with self.engine.connect() as conn:
             return {str(s): int(n) for s, n in conn.execute(stmt)}
 
-    def stats(self, now: datetime) -> LedgerStats:
-        """The shared truth for metrics: counts by status, retries, queue depth and lag."""
+    def stats(self, now: datetime, *, stuck_after: timedelta = timedelta(0)) -> LedgerStats:
+        """The shared truth for metrics and the doctor: counts by status, retries, queue depth
+        and lag, charts, runs without deliveries, rows stuck past their lease, the watermark."""
         now = require_aware(now)
         d = deliveries.c
         with self.engine.connect() as conn:
@@ -609,6 +828,26 @@ class Ledger:
                     select(delivery_runs.c.status, func.count()).group_by(delivery_runs.c.status)
                 )
             }
+            charts = {
+                str(s): int(n)
+                for s, n in conn.execute(
+                    select(d.chart_status, func.count())
+                    .where(d.chart_status.is_not(None))
+                    .group_by(d.chart_status)
+                )
+            }
+            stuck = conn.execute(
+                select(func.count(), func.min(d.lease_until)).where(
+                    and_(
+                        d.status == DeliveryStatus.SENDING.value,
+                        d.lease_until < now - stuck_after,
+                    )
+                )
+            ).one()
+            watermark = conn.execute(
+                select(delivery_state.c.at).where(delivery_state.c.name == PLANNER_WATERMARK)
+            ).scalar_one_or_none()
+        orphans = len(self.orphan_digest_runs(now - ORPHAN_LOOKBACK))
         oldest = utc(due[1]) if due[1] is not None else None
         lag_s = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
         return LedgerStats(
@@ -618,7 +857,16 @@ class Ledger:
             due_now=int(due[0] or 0),
             lag_s=lag_s,
             runs=runs,
+            charts=charts,
+            orphan_runs=orphans,
+            stuck=int(stuck[0] or 0),
+            stuck_since=utc(stuck[1]) if stuck[1] is not None else None,
+            watermark=utc(watermark) if watermark is not None else None,
         )
+
+
+# Runs without deliveries are looked for this far back (the planner's own look-back).
+ORPHAN_LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,6 +877,11 @@ class LedgerStats:
     due_now: int  # open deliveries whose time has come (the queue)
     lag_s: float  # age of the oldest due open delivery's due time; 0 when none
     runs: dict[str, int]
+    charts: dict[str, int] = field(default_factory=dict)  # deliveries by chart status
+    orphan_runs: int = 0  # planned digest runs of the last 7 days without a delivery
+    stuck: int = 0  # deliveries "sending" whose lease ran out (more than stuck_after ago)
+    stuck_since: datetime | None = None  # the oldest such lease's end
+    watermark: datetime | None = None  # how far the planner has planned
 
     @property
     def queue_depth(self) -> int:

@@ -118,6 +118,30 @@ class LedgerCollector(Collector):
         for run_status, run_count in sorted(stats.runs.items()):
             runs.add_metric([run_status], run_count)
         yield runs
+        charts = GaugeMetricFamily(
+            "brief_delivery_charts",
+            "Deliveries with a chart, by its status (owed, posted, failed).",
+            labels=["status"],
+        )
+        for chart_status, chart_count in sorted(stats.charts.items()):
+            charts.add_metric([chart_status], chart_count)
+        yield charts
+        yield GaugeMetricFamily(
+            "brief_delivery_runs_without_deliveries",
+            "Planned digest runs of the last week with no delivery (should be 0).",
+            value=stats.orphan_runs,
+        )
+        yield GaugeMetricFamily(
+            "brief_delivery_expired_leases",
+            "Deliveries still being sent whose lease ran out (taken over at the next claim).",
+            value=stats.stuck,
+        )
+        if stats.watermark is not None:
+            yield GaugeMetricFamily(
+                "brief_delivery_planner_watermark_age_seconds",
+                "How long ago the planner's watermark was (it moves every 30 min while planning).",
+                value=max(0.0, (self.clock() - stats.watermark).total_seconds()),
+            )
 
 
 _lock = threading.Lock()

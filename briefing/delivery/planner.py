@@ -12,6 +12,13 @@ inserts, if absent, a run per (schedule, local period) and a delivery per (chann
 - **Alerts.** Each update detected in the last ``alert_window`` becomes a run with one delivery
   per channel subscribed to its topic before the update was detected.
 
+A run and its deliveries are inserted in one transaction: a crash leaves both or neither. A
+database that holds digest runs without their delivery (written by an older version, which
+used two transactions) is repaired: the first pass of each planner, and one every
+``WATERMARK_EVERY`` after that, gives each such run of the last week its delivery (pending, or
+skipped when too late or when the subscription is gone). Alert runs missing deliveries are
+completed by every pass, as long as the update is within the alert window.
+
 Local times follow the subscription's IANA zone, DST included: a time that does not exist on a
 spring-forward day fires at the end of the gap, a time that occurs twice on a fall-back day fires
 at its first occurrence. ``now`` is always a parameter.
@@ -32,6 +39,7 @@ from briefing.delivery.ledger import (
     KIND_DIGEST,
     DeliveryStatus,
     Ledger,
+    OrphanRun,
     RunStatus,
     alert_delivery_id,
     alert_run_id,
@@ -128,6 +136,7 @@ class Planner:
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.engine)
+        self._repaired_at: datetime | None = None
 
     def plan(self, now: datetime) -> PlanReport:
         """Plan digests and alerts due by ``now``, then move the watermark to ``now``."""
@@ -154,6 +163,9 @@ class Planner:
         if watermark is None:  # a new ledger: keep what an older version already sent
             self.ledger.import_legacy(now)
         self._plan_digests(subs, self.window_start(now, watermark), now, report)
+        if self._repaired_at is None or now - self._repaired_at >= WATERMARK_EVERY:
+            self.repair(subs, now, report)
+            self._repaired_at = now
         if watermark is None or now - watermark >= WATERMARK_EVERY:
             self.ledger.advance_watermark(now)
         return report
@@ -196,34 +208,47 @@ class Planner:
             )
             if stale:
                 late[delivery_id] = (due, now - due)
-            zone = ZoneInfo(sub.tz)
-            rows.append(
-                {
-                    "delivery_id": delivery_id,
-                    "run_id": delivery_id,
-                    "kind": KIND_DIGEST,
-                    "topic": TOPIC_DIGEST,
-                    "platform": sub.channel.platform,
-                    "workspace_id": sub.channel.workspace_id,
-                    "channel_id": sub.channel.channel_id,
-                    "local_day": day,
-                    "label": f"{due.astimezone(zone):%H:%M} {sub.tz}",
-                    "update_id": None,
-                    "status": (DeliveryStatus.SKIPPED if stale else DeliveryStatus.PENDING).value,
-                    "due_at": due,
-                    "expires_at": due + self.stale_after,
-                    "next_attempt_at": due,
-                    "created_at": now,
-                    "finished_at": now if stale else None,
-                    "last_error": "stale" if stale else None,
-                }
-            )
-        # The run decides: only the process that inserted it inserts its delivery.
-        new_runs = self.ledger.insert_runs(runs)
-        self.ledger.insert_deliveries([r for r in rows if r["run_id"] in new_runs])
+            rows.append(self._digest_row(sub, day, due, now, stale=stale))
+        # One transaction; the run decides: only the process that inserted it inserts its
+        # delivery.
+        new_runs, _ = self.ledger.insert_planned(runs, rows, name="plan_digests")
+        self._report(rows, new_runs, late, report)
+
+    def _digest_row(
+        self, sub: Subscription, day: date, due: datetime, now: datetime, *, stale: bool
+    ) -> dict[str, Any]:
+        zone = ZoneInfo(sub.tz)
+        delivery_id = digest_delivery_id(sub.schedule_id, day)
+        return {
+            "delivery_id": delivery_id,
+            "run_id": delivery_id,
+            "kind": KIND_DIGEST,
+            "topic": TOPIC_DIGEST,
+            "platform": sub.channel.platform,
+            "workspace_id": sub.channel.workspace_id,
+            "channel_id": sub.channel.channel_id,
+            "local_day": day,
+            "label": f"{due.astimezone(zone):%H:%M} {sub.tz}",
+            "update_id": None,
+            "status": (DeliveryStatus.SKIPPED if stale else DeliveryStatus.PENDING).value,
+            "due_at": due,
+            "expires_at": due + self.stale_after,
+            "next_attempt_at": due,
+            "created_at": now,
+            "finished_at": now if stale else None,
+            "last_error": "stale" if stale else None,
+        }
+
+    def _report(
+        self,
+        rows: list[dict[str, Any]],
+        inserted_runs: set[str],
+        late: dict[str, tuple[datetime, timedelta]],
+        report: PlanReport,
+    ) -> None:
         for row in rows:
             delivery_id = row["delivery_id"]
-            if delivery_id not in new_runs:
+            if row["run_id"] not in inserted_runs:
                 continue
             if delivery_id in late:
                 due, age = late[delivery_id]
@@ -237,6 +262,65 @@ class Planner:
                 report.skipped.append(delivery_id)
             else:
                 report.planned.append(delivery_id)
+
+    def repair(
+        self, subs: list[Subscription], now: datetime, report: PlanReport | None = None
+    ) -> PlanReport:
+        """Give each digest run of the last week that has no delivery (a crash between two
+        writes of an older version) its delivery: pending when still due, skipped when too late
+        or when the channel's subscription is gone."""
+        now = require_aware(now)
+        report = report if report is not None else PlanReport()
+        orphans = self.ledger.orphan_digest_runs(now - MAX_LOOKBACK)
+        if not orphans:
+            return report
+        by_schedule = {s.schedule_id: s for s in subs if TOPIC_DIGEST in s.topics}
+        rows: list[dict[str, Any]] = []
+        late: dict[str, tuple[datetime, timedelta]] = {}
+        for orphan in orphans:
+            sub = by_schedule.get(orphan.schedule_id)
+            try:
+                day = date.fromisoformat(orphan.period)
+            except ValueError:
+                log.error("run %s has a period that is not a day: %r", orphan.run_id, orphan.period)
+                continue
+            if sub is None:
+                rows.append(self._gone_row(orphan, day, now))
+                continue
+            stale = now - orphan.due_at > self.stale_after
+            if stale:
+                late[orphan.run_id] = (orphan.due_at, now - orphan.due_at)
+            rows.append(self._digest_row(sub, day, orphan.due_at, now, stale=stale))
+        _, inserted = self.ledger.insert_planned([], rows, name="plan_repair", only_new_runs=False)
+        log.warning(
+            "repaired %d digest run(s) that had no delivery (written by an older version)",
+            len(inserted),
+        )
+        self._report([r for r in rows if r["delivery_id"] in inserted], inserted, late, report)
+        return report
+
+    def _gone_row(self, orphan: OrphanRun, day: date, now: datetime) -> dict[str, Any]:
+        """A skipped delivery for a run whose channel no longer wants its digest."""
+        platform, workspace_id, channel_id = _channel_of(orphan.schedule_id)
+        return {
+            "delivery_id": orphan.run_id,
+            "run_id": orphan.run_id,
+            "kind": KIND_DIGEST,
+            "topic": TOPIC_DIGEST,
+            "platform": platform,
+            "workspace_id": workspace_id,
+            "channel_id": channel_id,
+            "local_day": day,
+            "label": None,
+            "update_id": None,
+            "status": DeliveryStatus.SKIPPED.value,
+            "due_at": orphan.due_at,
+            "expires_at": orphan.due_at + self.stale_after,
+            "next_attempt_at": orphan.due_at,
+            "created_at": now,
+            "finished_at": now,
+            "last_error": "subscription gone",
+        }
 
     def plan_alerts(
         self, subs: list[Subscription], now: datetime, report: PlanReport | None = None
@@ -260,7 +344,6 @@ class Planner:
             }
             for update_id, _topic, detected_at in updates
         ]
-        self.ledger.insert_runs(runs)
         existing = self.ledger.existing_deliveries(str(r["run_id"]) for r in runs)
         rows: list[dict[str, Any]] = []
         for update_id, topic, detected_at in updates:
@@ -290,9 +373,26 @@ class Planner:
                         "created_at": now,
                     }
                 )
-        inserted = self.ledger.insert_deliveries(rows)
+        known = self.ledger.existing_runs(str(r["run_id"]) for r in runs)
+        runs = [r for r in runs if r["run_id"] not in known]
+        if not runs and not rows:
+            return report
+        # Runs and deliveries in one transaction. A run already there (planned by an earlier
+        # pass or another planner) still gets the deliveries it lacks: inserting a delivery
+        # is itself idempotent, and a channel subscribed before the update always wants it.
+        _, inserted = self.ledger.insert_planned(
+            runs, rows, name="plan_alerts", only_new_runs=False
+        )
         report.planned.extend(r["delivery_id"] for r in rows if r["delivery_id"] in inserted)
         return report
+
+
+def _channel_of(schedule_id: str) -> tuple[str, str, str]:
+    """``sub:slack:T1:C1`` → (``slack``, ``T1``, ``C1``)."""
+    parts = schedule_id.split(":", 3)
+    if len(parts) != 4:
+        return ("unknown", "unknown", schedule_id)
+    return (parts[1], parts[2], parts[3])
 
 
 def recent_updates(

@@ -2,15 +2,21 @@
 
 Each platform adapter (Slack, Discord, the console) implements :class:`Poster`. Delivery code
 decides what to post and when; the poster only talks to the chat API and reports the outcome.
+
+A reply's chart goes with its message where the platform takes both in one call (Discord: an
+attachment of the message). Where it is a second call (Slack: a file upload after the message),
+the poster says so (:attr:`ChartOutcome.SEPARATE`) and implements :class:`PostsCharts`; the
+worker records the text as posted before it uploads the chart, so neither is posted twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from briefing.replies import Reply
+from briefing.replies import Chart, Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,9 +26,19 @@ class ChannelRef:
     channel_id: str
 
 
+class ChartOutcome(StrEnum):
+    """What became of a reply's chart when its message was posted."""
+
+    WITH_MESSAGE = "with_message"  # part of the message (or the reply had none)
+    SEPARATE = "separate"  # still to be posted: :meth:`PostsCharts.post_chart`
+    FAILED = "failed"  # could not be part of it; the message says so
+
+
 @dataclass(frozen=True, slots=True)
 class PostResult:
     message_id: str | None  # Slack message ts, Discord message id
+    chart: ChartOutcome = ChartOutcome.WITH_MESSAGE
+    chart_error: str | None = None  # why, when FAILED
 
 
 class PostError(Exception):
@@ -63,3 +79,55 @@ class FindsDeliveries(Protocol):
         Raise :class:`PostError` when the channel cannot be read (the caller retries later).
         """
         ...
+
+
+@runtime_checkable
+class PostsCharts(Protocol):
+    """A poster whose charts are a second call after the message (Slack's file upload).
+
+    Slack has no idempotency key for uploads either: an upload whose answer was lost is looked
+    up (:meth:`find_chart`) before it is tried again, like a message.
+    """
+
+    def post_chart(
+        self, channel: ChannelRef, chart: Chart, *, delivery_id: str, message_id: str
+    ) -> str | None:
+        """Post ``chart`` to ``channel`` (after message ``message_id``); its file id.
+
+        Raise :class:`PostError` on failure.
+        """
+        ...
+
+    def find_chart(self, channel: ChannelRef, delivery_id: str, since: datetime) -> str | None:
+        """The file id of ``delivery_id``'s chart posted in ``channel`` after ``since``, or None.
+
+        Raise :class:`PostError` when the channel cannot be read.
+        """
+        ...
+
+    def note_chart_failed(
+        self, channel: ChannelRef, message_id: str, reply: Reply, *, delivery_id: str
+    ) -> None:
+        """Say in the channel that the chart of message ``message_id`` could not be posted:
+        the message is edited to say so (an edit, so doing it twice shows it once).
+        ``reply`` is the message's reply with that note already added.
+
+        Raise :class:`PostError` on failure.
+        """
+        ...
+
+
+def with_chart_note(reply: Reply, reason: str, command: str = "/brief") -> Reply:
+    """``reply`` without its chart, with a last line saying that the chart could not be posted
+    (what the channel sees when a chart fails after its attempts)."""
+    from dataclasses import replace
+
+    from briefing.replies import Line, Section
+
+    if reply.chart is None:
+        return reply
+    note = (
+        f"The chart ({reply.chart.title}) could not be posted ({reason}); "
+        f"{command} chart trade draws it."
+    )
+    return replace(reply, chart=None, sections=(*reply.sections, Section(None, (Line(note),))))

@@ -14,6 +14,13 @@ Exactly once, as far as the platform lets us:
 - A lease is renewed (a fence) before posting when it is older than a third of its length, so
   a worker that stalled and lost its row never posts it.
 
+Charts: a digest is done when its text and its chart are posted. Where the chart is a second
+call (Slack's file upload: :class:`~.poster.PostsCharts`), the text's message id is recorded
+first; every later attempt of that delivery is about the chart alone (looked up in the channel
+first when in doubt), so the text is never posted twice and the chart once. After
+``chart_attempts`` failed uploads (or a permanent error, or the delivery's expiry) the chart is
+recorded ``failed`` and the message is edited to say so.
+
 Failures: a transient one puts the row back to ``pending`` with ``next_attempt_at`` after an
 exponential backoff, or after ``Retry-After`` for a 429 (that channel's other deliveries wait
 too, in every replica); a permanent one (channel gone, bot removed, token revoked) marks it
@@ -32,7 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
@@ -41,11 +48,21 @@ from sqlalchemy import select
 from briefing.core import Briefing
 from briefing.delivery.ledger import (
     KIND_DIGEST,
+    ChartStatus,
     Delivery,
     Ledger,
     channel_label,
 )
-from briefing.delivery.poster import ChannelRef, FindsDeliveries, Poster, PostError
+from briefing.delivery.poster import (
+    ChannelRef,
+    ChartOutcome,
+    FindsDeliveries,
+    Poster,
+    PostError,
+    PostResult,
+    PostsCharts,
+    with_chart_note,
+)
 from briefing.delivery.subscriptions import Subscription, SubscriptionStore
 from briefing.digest import build_digest
 from briefing.replies import Reply, ReplyKind, Section
@@ -71,6 +88,12 @@ class WorkerConfig:
     workspace_concurrency: int = 4
     threads: int = 4
     poll_s: float = 1.0
+    # Chart uploads tried before the chart is given up (and the message says so).
+    chart_attempts: int = 3
+
+
+# The chart id recorded when the chart went with its message (Discord).
+CHART_WITH_MESSAGE = "with message"
 
 
 class Outcome(Enum):
@@ -138,8 +161,10 @@ class Pacer:
         with self._cond:
             return [w for w, n in self._active.items() if n >= self.limit]
 
-    def acquire(self, channel: ChannelRef, deadline: float) -> bool:
-        """Wait for a workspace slot and the channel's turn; False if ``deadline`` passes."""
+    def acquire(self, channel: ChannelRef, deadline: float, *, message: bool = True) -> bool:
+        """Wait for a workspace slot and, for a message, the channel's turn; False if
+        ``deadline`` passes. A chart upload (``message=False``) is not a message: it takes a
+        workspace slot but neither waits for nor uses up the channel's one message a second."""
         workspace = self._workspace(channel)
         with self._cond:
             while True:
@@ -150,11 +175,13 @@ class Pacer:
                 if self._active.get(workspace, 0) >= self.limit:
                     self._cond.wait(min(wait, 1.0))
                     continue
-                turn = self._next_at.get(channel, 0.0)
+                turn = self._next_at.get(channel, 0.0) if message else 0.0
                 if turn > now:
                     self._cond.wait(min(wait, turn - now))
                     continue
                 self._active[workspace] = self._active.get(workspace, 0) + 1
+                if not message:
+                    return True
                 self._next_at[channel] = now + self.interval_s
                 if len(self._next_at) > 50_000:  # forget channels whose turn has long come
                     self._next_at = {c: t for c, t in self._next_at.items() if t > now}
@@ -363,14 +390,18 @@ class Worker:
 
     def _process(self, delivery: Delivery, clock: Clock, claimed_at: float) -> Outcome:
         log.debug(
-            "claimed %s (attempt %d, lease until %s, in doubt since %s)",
+            "claimed %s (attempt %d, lease until %s, in doubt since %s, text posted %s)",
             delivery.delivery_id,
             delivery.attempts,
             delivery.lease_until.isoformat(),
             delivery.in_doubt_since.isoformat() if delivery.in_doubt_since else None,
+            delivery.text_posted,
         )
         sub = self.store.get(delivery.channel)
-        if sub is None or not sub.is_active or not sub.wants(delivery.topic):
+        wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
+        if delivery.text_posted:  # only its chart is owed
+            return self._chart(delivery, sub if wanted else None, clock, claimed_at)
+        if sub is None or not wanted:
             status = sub.status.value if sub is not None else "missing"
             log.info("%s not sent: the subscription is %s", delivery.delivery_id, status)
             self.ledger.mark_skipped(delivery, f"subscription {status}", clock())
@@ -378,8 +409,10 @@ class Worker:
 
         if delivery.in_doubt_since is not None and self.check_history:
             found = self._find(delivery, clock)
-            if found is not None:
+            if isinstance(found, Outcome):
                 return found
+            if found is not None:
+                return self._found(delivery, sub, found, clock, claimed_at)
 
         now = clock()
         if now > delivery.expires_at:
@@ -405,14 +438,16 @@ class Worker:
         if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3):
             # Its workspace or channel stayed busy for too long: give the row back, for a second.
             return self._retry(
-                delivery, "paced", clock() + timedelta(seconds=1), in_doubt=False, delay=False
+                delivery,
+                "paced",
+                clock() + timedelta(seconds=1),
+                in_doubt=False,
+                delay=False,
+                paced=True,
             )
         retry_after: float | None = None
         try:
-            if time.monotonic() - claimed_at > lease_s / 3 and not self.ledger.renew(
-                delivery, clock(), self.config.lease
-            ):
-                log.warning("lost the lease of %s before posting; not posted", delivery.delivery_id)
+            if not self._fence(delivery, clock, claimed_at):
                 return Outcome.LOST
             try:
                 result = self.poster.post(delivery.channel, reply, delivery_id=delivery.delivery_id)
@@ -425,16 +460,87 @@ class Worker:
                 return self._retry(delivery, "adapter_error", clock(), in_doubt=True)
         finally:
             self.pacer.release(delivery.channel, retry_after)
-        if not self.ledger.mark_sent(delivery, result.message_id, clock()):
+        return self._posted(delivery, sub, reply, result, clock=clock, claimed_at=claimed_at)
+
+    def _fence(self, delivery: Delivery, clock: Clock, claimed_at: float) -> bool:
+        """Renew the lease right before posting when it is older than a third of its length;
+        False (and not posted) when it was lost meanwhile."""
+        lease_s = self.config.lease.total_seconds()
+        if time.monotonic() - claimed_at <= lease_s / 3:
+            return True
+        if self.ledger.renew(delivery, clock(), self.config.lease):
+            return True
+        log.warning("lost the lease of %s before posting; not posted", delivery.delivery_id)
+        return False
+
+    def _posted(
+        self,
+        delivery: Delivery,
+        sub: Subscription,
+        reply: Reply,
+        result: PostResult,
+        *,
+        clock: Clock,
+        claimed_at: float,
+    ) -> Outcome:
+        """Record a posted message, and go on to its chart when that is a second call."""
+        if reply.chart is not None and result.chart is ChartOutcome.SEPARATE:
+            if not isinstance(self.poster, PostsCharts):
+                log.error(
+                    "%s: the poster left the chart to a second call it lacks", delivery.delivery_id
+                )
+                done = self.ledger.mark_sent(
+                    delivery,
+                    result.message_id,
+                    clock(),
+                    chart=ChartStatus.FAILED,
+                    chart_error="poster cannot post charts",
+                )
+                return Outcome.POSTED if done else Outcome.LOST
+            if not self.ledger.mark_text_posted(delivery, result.message_id, clock()):
+                log.warning(
+                    "posted %s but its lease had been taken over; the new owner will find it",
+                    delivery.delivery_id,
+                )
+                return Outcome.LOST
+            log.info("posted the text of %s; its chart follows", delivery.delivery_id)
+            owed = replace(
+                delivery,
+                message_id=result.message_id or "posted",
+                chart_status=ChartStatus.OWED,
+                in_doubt_since=None,
+            )
+            return self._chart(owed, sub, clock, claimed_at, reply=reply)
+        chart: ChartStatus | None = None
+        if reply.chart is not None:
+            chart = (
+                ChartStatus.FAILED if result.chart is ChartOutcome.FAILED else ChartStatus.POSTED
+            )
+        if not self.ledger.mark_sent(
+            delivery,
+            result.message_id,
+            clock(),
+            chart=chart,
+            chart_id=CHART_WITH_MESSAGE if chart is ChartStatus.POSTED else None,
+            chart_error=result.chart_error,
+        ):
             log.warning(
                 "posted %s but its lease had been taken over; the new owner will find it",
                 delivery.delivery_id,
             )
             return Outcome.LOST
+        if chart is ChartStatus.FAILED:
+            log.warning(
+                "posted %s without its chart (%s); the message says so",
+                delivery.delivery_id,
+                result.chart_error,
+            )
         log.info("posted %s", delivery.delivery_id)
         return Outcome.POSTED
 
-    def _find(self, delivery: Delivery, clock: Clock) -> Outcome | None:
+    def _find(self, delivery: Delivery, clock: Clock) -> Outcome | str | None:
+        """Is the text of a delivery in doubt already in the channel? Its message id, None when
+        it is not (or the platform cannot tell), or an Outcome when the look-up failed."""
         poster = self.poster
         if not isinstance(poster, FindsDeliveries):
             return None  # the platform deduplicates itself (Discord nonces), or cannot tell
@@ -445,24 +551,208 @@ class Worker:
         except PostError as exc:
             if exc.permanent:
                 return None  # the channel is gone: posting will say so and pause it
-            log.warning(
-                "could not check whether %s already posted (%s); will retry",
-                delivery.delivery_id,
-                exc.code,
-            )
-            wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
-            now = clock()
-            return self._retry(delivery, f"history: {exc.code}", now, in_doubt=False, wait=wait)
+            return self._lookup_failed(delivery, exc, clock)
         except Exception:
             log.exception("checking whether %s already posted raised", delivery.delivery_id)
             return self._retry(delivery, "history_error", clock(), in_doubt=False)
         if message_id is None:
             log.info("%s was in doubt and is not in the channel; posting", delivery.delivery_id)
-            return None
-        if not self.ledger.mark_sent(delivery, message_id, clock()):
-            return Outcome.LOST  # taken over meanwhile; the new owner finds it too
+        return message_id
+
+    def _lookup_failed(self, delivery: Delivery, exc: PostError, clock: Clock) -> Outcome:
+        log.warning(
+            "could not check whether %s already posted (%s); will retry",
+            delivery.delivery_id,
+            exc.code,
+        )
+        wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+        return self._retry(delivery, f"history: {exc.code}", clock(), in_doubt=False, wait=wait)
+
+    def _found(
+        self,
+        delivery: Delivery,
+        sub: Subscription,
+        message_id: str,
+        clock: Clock,
+        claimed_at: float,
+    ) -> Outcome:
+        """The text of a delivery in doubt had in fact posted: record it, never post it again;
+        then its chart, if it has one that is a second call."""
         log.info("%s had in fact posted (%s); not posting again", delivery.delivery_id, message_id)
-        return Outcome.RECOVERED
+        reply: Reply | None
+        try:
+            reply = self._replies.for_delivery(delivery)
+        except Exception:
+            log.exception("building the reply for %s failed", delivery.delivery_id)
+            reply = None
+        chart_later = isinstance(self.poster, PostsCharts) and (
+            reply is None or reply.chart is not None
+        )
+        if not chart_later:
+            if not self.ledger.mark_sent(delivery, message_id, clock()):
+                return Outcome.LOST  # taken over meanwhile; the new owner finds it too
+            return Outcome.RECOVERED
+        # The chart of a recovered post was never tried: it is not in doubt.
+        if not self.ledger.mark_text_posted(delivery, message_id, clock()):
+            return Outcome.LOST
+        owed = replace(
+            delivery, message_id=message_id, chart_status=ChartStatus.OWED, in_doubt_since=None
+        )
+        outcome = self._chart(owed, sub, clock, claimed_at, reply=reply)
+        return Outcome.RECOVERED if outcome is Outcome.POSTED else outcome
+
+    # -- the chart of a posted message -----------------------------------------------------------
+
+    def _chart(
+        self,
+        delivery: Delivery,
+        sub: Subscription | None,
+        clock: Clock,
+        claimed_at: float,
+        *,
+        reply: Reply | None = None,
+    ) -> Outcome:
+        """Post the chart owed by a delivery whose text is posted (its row still ours)."""
+        assert delivery.message_id is not None
+        poster = self.poster
+        if sub is None:
+            log.info(
+                "%s: the subscription went away; its chart is not posted", delivery.delivery_id
+            )
+            return self._chart_done(delivery, ChartStatus.FAILED, clock, error="unsubscribed")
+        if not isinstance(poster, PostsCharts):
+            return self._chart_done(delivery, ChartStatus.FAILED, clock, error="not supported")
+        if reply is None:
+            try:
+                reply = self._replies.for_delivery(delivery)
+            except Exception:
+                log.exception("building the reply for %s failed", delivery.delivery_id)
+                if clock() > delivery.expires_at:
+                    return self._chart_done(delivery, ChartStatus.FAILED, clock, error="too late")
+                return self._retry(delivery, "build_error", clock(), in_doubt=False)
+        if reply is None or reply.chart is None:
+            log.warning("%s: its chart could not be drawn again", delivery.delivery_id)
+            return self._chart_done(delivery, ChartStatus.FAILED, clock, error="no chart")
+
+        if delivery.in_doubt_since is not None and self.check_history:
+            since = delivery.in_doubt_since - self.config.history_margin
+            try:
+                chart_id = poster.find_chart(delivery.channel, delivery.delivery_id, since)
+            except PostError as exc:
+                chart_id = None
+                if not exc.permanent:
+                    return self._lookup_failed(delivery, exc, clock)
+            except Exception:
+                log.exception(
+                    "checking whether the chart of %s posted raised", delivery.delivery_id
+                )
+                return self._retry(delivery, "history_error", clock(), in_doubt=False)
+            if chart_id is not None:
+                log.info(
+                    "the chart of %s had in fact posted (%s); not posting it again",
+                    delivery.delivery_id,
+                    chart_id,
+                )
+                return self._chart_done(delivery, ChartStatus.POSTED, clock, chart_id=chart_id)
+
+        now = clock()
+        if delivery.chart_attempts >= self.config.chart_attempts:
+            return self._give_up_chart(delivery, reply, delivery.chart_error or "failed", clock)
+        if now > delivery.expires_at:
+            return self._give_up_chart(delivery, reply, "too late", clock)
+
+        lease_s = self.config.lease.total_seconds()
+        if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3, message=False):
+            return self._retry(
+                delivery,
+                "paced",
+                clock() + timedelta(seconds=1),
+                in_doubt=False,
+                delay=False,
+                paced=True,
+            )
+        retry_after: float | None = None
+        try:
+            if not self._fence(delivery, clock, claimed_at):
+                return Outcome.LOST
+            try:
+                chart_id = poster.post_chart(
+                    delivery.channel,
+                    reply.chart,
+                    delivery_id=delivery.delivery_id,
+                    message_id=delivery.message_id,
+                )
+            except PostError as exc:
+                retry_after = exc.retry_after_s
+                if exc.permanent:
+                    return self._give_up_chart(delivery, reply, exc.code, clock)
+                log.warning(
+                    "the chart of %s failed (%s); will retry", delivery.delivery_id, exc.code
+                )
+                wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+                return self._retry(
+                    delivery,
+                    f"chart: {exc.code}",
+                    clock(),
+                    in_doubt=exc.retry_after_s is None,
+                    wait=wait,
+                    chart_attempted=True,
+                )
+            except Exception:
+                log.exception("posting the chart of %s raised; will retry", delivery.delivery_id)
+                return self._retry(
+                    delivery, "chart: adapter_error", clock(), in_doubt=True, chart_attempted=True
+                )
+        finally:
+            self.pacer.release(delivery.channel, retry_after)
+        return self._chart_done(delivery, ChartStatus.POSTED, clock, chart_id=chart_id)
+
+    def _give_up_chart(
+        self, delivery: Delivery, reply: Reply, reason: str, clock: Clock
+    ) -> Outcome:
+        """The chart failed after its attempts: say so in the message, record it failed."""
+        assert delivery.message_id is not None
+        poster = self.poster
+        assert isinstance(poster, PostsCharts)
+        reason = reason.removeprefix("chart: ")
+        noted = with_chart_note(reply, reason, self.brief.settings.command_name)
+        try:
+            poster.note_chart_failed(
+                delivery.channel, delivery.message_id, noted, delivery_id=delivery.delivery_id
+            )
+        except PostError as exc:
+            log.warning("could not add the chart note to %s (%s)", delivery.delivery_id, exc.code)
+            if not exc.permanent and clock() <= delivery.expires_at:
+                wait = timedelta(seconds=exc.retry_after_s) if exc.retry_after_s else None
+                return self._retry(delivery, f"chart: {reason}", clock(), in_doubt=False, wait=wait)
+        except Exception:
+            log.exception("adding the chart note to %s raised", delivery.delivery_id)
+            if clock() <= delivery.expires_at:
+                return self._retry(delivery, f"chart: {reason}", clock(), in_doubt=False)
+        log.warning(
+            "the chart of %s could not be posted (%s); the message says so",
+            delivery.delivery_id,
+            reason,
+        )
+        return self._chart_done(delivery, ChartStatus.FAILED, clock, error=reason)
+
+    def _chart_done(
+        self,
+        delivery: Delivery,
+        status: ChartStatus,
+        clock: Clock,
+        *,
+        chart_id: str | None = None,
+        error: str | None = None,
+    ) -> Outcome:
+        if not self.ledger.mark_sent(
+            delivery, None, clock(), chart=status, chart_id=chart_id, chart_error=error
+        ):
+            log.warning("finished %s but its lease had been taken over", delivery.delivery_id)
+            return Outcome.LOST
+        if status is ChartStatus.POSTED:
+            log.info("posted the chart of %s", delivery.delivery_id)
+        return Outcome.POSTED
 
     def _failed(
         self, delivery: Delivery, sub: Subscription, exc: PostError, clock: Clock
@@ -498,6 +788,8 @@ class Worker:
         in_doubt: bool,
         wait: timedelta | None = None,
         delay: bool = True,
+        chart_attempted: bool = False,
+        paced: bool = False,
     ) -> Outcome:
         if wait is None:
             wait = (
@@ -505,7 +797,15 @@ class Worker:
                 if delay
                 else timedelta(0)
             )
-        self.ledger.mark_retry(delivery, error, now + wait, in_doubt=in_doubt)
+        if not self.ledger.mark_retry(
+            delivery,
+            error,
+            now + wait,
+            in_doubt=in_doubt,
+            chart_attempted=chart_attempted,
+            paced=paced,
+        ):
+            return Outcome.LOST
         return Outcome.RETRY
 
     def _notify_paused(self, sub: Subscription, code: str) -> None:

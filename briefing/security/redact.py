@@ -41,6 +41,12 @@ def secret_values(settings: Settings) -> list[str]:
             raw = secret.get_secret_value()
             values.append(raw)
             values.extend(part.strip() for part in raw.split(","))
+    if settings.redis_url is not None:  # its password, if it has one
+        from urllib.parse import urlsplit
+
+        password = urlsplit(settings.redis_url.get_secret_value()).password
+        if password:
+            values.append(password)
     return values
 
 

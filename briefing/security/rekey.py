@@ -21,7 +21,7 @@ def main(argv: list[str]) -> int:
     if argv:
         print(__doc__, file=sys.stderr)
         return 2
-    from briefing.db import make_engine
+    from briefing.db import make_engine, upgrade_schema
     from briefing.platforms.slack.oauth import EncryptedInstallationStore
     from briefing.security.crypto import TokenCipher
     from briefing.settings import SettingsError, load_settings
@@ -37,8 +37,8 @@ def main(argv: list[str]) -> int:
     cipher = TokenCipher.from_setting(settings.token_encryption_key.get_secret_value())
     engine = make_engine(settings.database_url)
     try:
+        upgrade_schema(engine)
         store = EncryptedInstallationStore(settings.slack_client_id, engine, cipher)
-        store.create_tables()  # type: ignore[no-untyped-call]
         rows = store.reencrypt()
     finally:
         engine.dispose()

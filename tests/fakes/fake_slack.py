@@ -66,12 +66,14 @@ class Faults:
 
 @dataclass(frozen=True)
 class Message:
-    """A message chat.postMessage created (whether or not its answer reached the client)."""
+    """A message chat.postMessage created, or a file share files.completeUploadExternal made
+    (whether or not its answer reached the client)."""
 
     channel: str
     ts: str
     text: str | None
     metadata: dict[str, Any] | None
+    files: tuple[dict[str, Any], ...] = ()  # {"id", "name", "title"} of each file shared
 
     @property
     def delivery_id(self) -> str | None:
@@ -95,6 +97,10 @@ class FakeSlack:
     socket_url: str | None = None
     # Random faults on chat.postMessage (None: none).
     faults: Faults | None = None
+    # The same kinds of faults on files.completeUploadExternal (the call that shares a chart).
+    upload_faults: Faults | None = None
+    # Edits chat.update made: (channel, ts, text, blocks), in order.
+    edits: list[tuple[str, str, str | None, Any]] = field(default_factory=list)
     # Slack's "about one message per second per channel": a faster post gets a 429.
     channel_interval_s: float | None = None
     # Time chat.postMessage takes to answer (a real API is not on loopback).
@@ -112,6 +118,9 @@ class FakeSlack:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._rng = random.Random(self.faults.seed if self.faults else 0)
+        self._upload_rng = random.Random(self.upload_faults.seed if self.upload_faults else 0)
+        self._file_names: dict[str, str] = {}  # file id → the name it was uploaded under
+        self._lost: dict[str, int] = {}  # method → calls still to answer with a reset
         self._last_ts = 0.0
         self._last_post_at: dict[str, float] = {}
 
@@ -187,6 +196,20 @@ class FakeSlack:
                 if m.delivery_id is not None
             )
 
+    def charts(self) -> Counter[str]:
+        """How many times each file name was shared in a channel: 1 each, or duplicates."""
+        with self._lock:
+            return Counter(
+                str(f.get("name"))
+                for channel in self.messages.values()
+                for m in channel
+                for f in m.files
+            )
+
+    def message(self, channel: str, ts: str) -> Message | None:
+        with self._lock:
+            return next((m for m in self.messages.get(channel, []) if m.ts == ts), None)
+
     def responses(self) -> list[Call]:
         """What the bot posted to response_urls (the answers to slash commands and buttons)."""
         return self.calls_to("response")
@@ -214,6 +237,19 @@ class FakeSlack:
             self.calls.append(call)
             self._lock.notify_all()
 
+    def lose_next_answer(self, method: str, *, times: int = 1) -> None:
+        """Carry out the next ``times`` calls of ``method`` (chat.postMessage or
+        files.completeUploadExternal), then reset the connection instead of answering."""
+        with self._lock:
+            self._lost[method] = self._lost.get(method, 0) + times
+
+    def _take_lost(self, method: str) -> bool:
+        with self._lock:
+            left = self._lost.get(method, 0)
+            if left:
+                self._lost[method] = left - 1
+            return bool(left)
+
     def _take_failure(self, method: str) -> _Failure | None:
         with self._lock:
             queue = self._failures.get(method)
@@ -229,18 +265,19 @@ class FakeSlack:
             self._last_ts = max(time.time(), self._last_ts + 0.000001)
             return f"{self._last_ts:.6f}"
 
-    def _post_fault(self, channel: str) -> tuple[str, int] | None:
+    def _post_fault(self, channel: str, method: str = "chat.postMessage") -> tuple[str, int] | None:
         """The fault to apply to a post to ``channel``: (kind, Retry-After), or None."""
         with self._lock:
             now = time.monotonic()
-            if self.channel_interval_s is not None:
+            if self.channel_interval_s is not None and method == "chat.postMessage":
                 last = self._last_post_at.get(channel)
                 if last is not None and now - last < self.channel_interval_s:
                     left = self.channel_interval_s - (now - last)
                     return ("rate_limited", max(1, round(left + 0.5)))
-            faults = self.faults
+            faults = self.faults if method == "chat.postMessage" else self.upload_faults
+            rng = self._rng if method == "chat.postMessage" else self._upload_rng
             if faults is not None:
-                draw = self._rng.random()
+                draw = rng.random()
                 for kind, chance in (
                     ("rate_limited", faults.rate_limited),
                     ("server_error", faults.server_error),
@@ -269,6 +306,9 @@ class FakeSlack:
             item["bot_id"] = "BFAKE"
             if with_metadata and m.metadata is not None:
                 item["metadata"] = m.metadata
+            if m.files:
+                item["files"] = [dict(f) for f in m.files]
+                item["upload"] = True
             listed.append(item)
         more = offset + limit < len(found)
         return {
@@ -344,6 +384,8 @@ class FakeSlack:
             return {"ok": True, "channel": {"id": "D" + str(params.get("users"))}}
         if method == "files.getUploadURLExternal":
             file_id = f"F{self._next_id():04d}"
+            with self._lock:
+                self._file_names[file_id] = str(params.get("filename"))
             return {
                 "ok": True,
                 "upload_url": f"{self.base_url}/upload/{file_id}",
@@ -352,7 +394,34 @@ class FakeSlack:
         if method == "files.completeUploadExternal":
             files = params.get("files")
             listed = json.loads(files) if isinstance(files, str) else files or []
-            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in listed]}
+            shared = tuple(
+                {"id": f["id"], "name": self._file_names.get(f["id"]), "title": f.get("title")}
+                for f in listed
+            )
+            target = params.get("channel_id")
+            if target:
+                share = Message(
+                    str(target), self._next_ts(), params.get("initial_comment"), None, shared
+                )
+                with self._lock:
+                    self.messages.setdefault(str(target), []).append(share)
+            return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+        if method == "chat.update":
+            channel = str(params.get("channel"))
+            ts = str(params.get("ts"))
+            if self.message(channel, ts) is None:
+                return {"ok": False, "error": "message_not_found"}
+            blocks = params.get("blocks")
+            with self._lock:
+                self.edits.append(
+                    (
+                        channel,
+                        ts,
+                        params.get("text"),
+                        json.loads(blocks) if isinstance(blocks, str) else blocks,
+                    )
+                )
+            return {"ok": True, "channel": channel, "ts": ts}
         return {"ok": False, "error": "unknown_method"}
 
 
@@ -418,7 +487,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake._record(Call(method, url.path, params, headers, time.monotonic(), 404))
             self._send_text(404, "not found")
             return
-        if method == "chat.postMessage" and self._faulty_post(params, headers):
+        if method in ("chat.postMessage", "files.completeUploadExternal") and self._faulty_post(
+            method, params, headers
+        ):
             return
         answer = fake._answer(method, params)
         fake._record(Call(method, url.path, params, headers, time.monotonic(), 200))
@@ -426,29 +497,34 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fake.post_latency_s / 2)
         self._send(200, answer)
 
-    def _faulty_post(self, params: dict[str, Any], headers: dict[str, str]) -> bool:
+    def _faulty_post(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> bool:
         """Latency, the per-channel rate and random faults; True when the request was handled."""
         fake = self.owner
-        if fake.post_latency_s:  # half before the message exists, half after
+        if fake.post_latency_s and method == "chat.postMessage":  # half before, half after
             time.sleep(fake.post_latency_s / 2)
-        fault = fake._post_fault(str(params.get("channel")))
+        channel = (
+            params.get("channel") if method == "chat.postMessage" else params.get("channel_id")
+        )
+        fault = ("reset_after_post", 0) if fake._take_lost(method) else None
+        fault = fault or fake._post_fault(str(channel), method)
         if fault is None:
             return False
         kind, retry_after_s = fault
         path = urlsplit(self.path).path
         if kind in ("rate_limited", "server_error"):
             status = 429 if kind == "rate_limited" else 500
-            fake._record(Call("chat.postMessage", path, params, headers, time.monotonic(), status))
+            fake._record(Call(method, path, params, headers, time.monotonic(), status))
             extra = {"Retry-After": str(retry_after_s)} if status == 429 else {}
             error = "ratelimited" if status == 429 else "internal_error"
             self._send(status, {"ok": False, "error": error}, extra)
             return True
         # Posted, but the client never hears so.
-        fake._answer("chat.postMessage", params)
-        fake._record(Call("chat.postMessage", path, params, headers, time.monotonic(), 200))
+        fake._answer(method, params)
+        fake._record(Call(method, path, params, headers, time.monotonic(), 200))
         if kind == "stall_after_post":
-            assert fake.faults is not None
-            time.sleep(fake.faults.stall_s)
+            faults = fake.faults if method == "chat.postMessage" else fake.upload_faults
+            assert faults is not None
+            time.sleep(faults.stall_s)
         self.close_connection = True
         try:  # an RST, not a polite FIN: "connection reset by peer"
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

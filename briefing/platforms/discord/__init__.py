@@ -56,7 +56,9 @@ def run_discord(brief: Briefing, *, announce: Callable[[str], None] = print) -> 
     token = settings.discord_bot_token.get_secret_value()
     configure_api_url(settings.discord_api_url)
     client = make_client(brief)
-    timer = start_delivery(brief, DiscordPoster(token, api_url=settings.discord_api_url))
+    timer = start_delivery(
+        brief, DiscordPoster(token, api_url=settings.discord_api_url, command=settings.command_name)
+    )
     announce(
         f"China–Russia Brief is running (Discord): {settings.command_name} is served, "
         "digests and alerts are checked every minute. Ctrl-C to stop."

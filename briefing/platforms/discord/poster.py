@@ -32,7 +32,13 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from briefing.delivery.poster import ChannelRef, PostError, PostResult
+from briefing.delivery.poster import (
+    ChannelRef,
+    ChartOutcome,
+    PostError,
+    PostResult,
+    with_chart_note,
+)
 from briefing.render.discord_embeds import chart_filename, render_content, render_embeds
 from briefing.replies import Reply
 
@@ -50,8 +56,11 @@ ERROR_NAMES: dict[int, str] = {
     50001: "missing_access",
     50007: "cannot_message_user",
     50013: "missing_permissions",
+    40005: "entity_too_large",
 }
 PERMANENT_STATUSES = frozenset({401, 403, 404})
+# A message whose attachment is too large (HTTP 413, or JSON code 40005): sent again without it.
+TOO_LARGE_ERRORS = frozenset({"http_413", "http_413_entity_too_large", "http_400_entity_too_large"})
 
 RenderEmbeds = Callable[[Reply], list[dict[str, Any]]]
 
@@ -143,6 +152,7 @@ class DiscordPoster:
         *,
         api_url: str | None = None,
         render: RenderEmbeds = render_embeds,
+        command: str = "/brief",
         max_attempts: int = 4,
         max_wait_s: float = 30.0,
         timeout_s: float = 15.0,
@@ -152,6 +162,7 @@ class DiscordPoster:
         self._token = token
         self.base = api_base(api_url)
         self._render = render
+        self._command = command
         self._max_attempts = max(max_attempts, 1)
         self._max_wait_s = max_wait_s
         self._timeout_s = timeout_s
@@ -165,32 +176,59 @@ class DiscordPoster:
     def post(
         self, channel: ChannelRef, reply: Reply, *, delivery_id: str | None = None
     ) -> PostResult:
-        embeds = self._render(reply)
+        """The message with its chart attached: one call, so both land or neither.
+
+        A chart file that cannot be read, or that Discord refuses as too large, is left out and
+        the message says so (:attr:`ChartOutcome.FAILED`); the words are never held back.
+        """
+        chart_error: str | None = None
         files: list[tuple[str, bytes]] = []
-        attachments: list[dict[str, Any]] = []
         if reply.chart is not None:
-            name = chart_filename(reply.chart)
             try:
-                files.append((name, Path(reply.chart.path).read_bytes()))
-                attachments.append(
-                    {"id": 0, "filename": name, "description": reply.chart.alt_text[:1024]}
-                )
-            except OSError:
-                # Post the words without the picture rather than not at all.
+                files.append((chart_filename(reply.chart), Path(reply.chart.path).read_bytes()))
+            except OSError as exc:
                 log.warning("chart %s could not be read; posting without it", reply.chart.path)
-                for embed in embeds:
-                    embed.pop("image", None)
+                chart_error = f"chart_unreadable: {type(exc).__name__}"
+        try:
+            body = self._post_message(channel, reply, delivery_id, files, chart_error)
+        except PostError as exc:
+            if not (files and exc.code in TOO_LARGE_ERRORS):
+                raise
+            log.warning("Discord refused the chart of %s (%s)", delivery_id, exc.code)
+            chart_error = exc.code
+            # The same nonce: had the first request made a message, this returns it.
+            body = self._post_message(channel, reply, delivery_id, [], chart_error)
+        message_id = body.get("id") if isinstance(body, dict) else None
+        return PostResult(
+            message_id=str(message_id) if message_id is not None else None,
+            chart=ChartOutcome.FAILED if chart_error else ChartOutcome.WITH_MESSAGE,
+            chart_error=chart_error,
+        )
+
+    def _post_message(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        delivery_id: str | None,
+        files: list[tuple[str, bytes]],
+        chart_error: str | None,
+    ) -> Any:
+        if reply.chart is not None and not files:
+            reply = with_chart_note(reply, chart_error or "unavailable", self._command)
+        embeds = self._render(reply)
         payload: dict[str, Any] = {
             "embeds": embeds,
             "allowed_mentions": {"parse": []},
             "nonce": nonce_for(delivery_id),
             "enforce_nonce": True,
         }
-        if attachments:
-            payload["attachments"] = attachments
+        if files and reply.chart is not None:
+            payload["attachments"] = [
+                {"id": 0, "filename": files[0][0], "description": reply.chart.alt_text[:1024]}
+            ]
         path = f"/channels/{channel.channel_id}/messages"
         try:
-            body = self._request("POST", path, payload, files)
+            return self._request("POST", path, payload, files)
         except PostError as exc:
             log.warning(
                 "posting %s to %s/%s failed: %s (%s)",
@@ -201,8 +239,6 @@ class DiscordPoster:
                 "permanent" if exc.permanent else "transient",
             )
             raise
-        message_id = body.get("id") if isinstance(body, dict) else None
-        return PostResult(message_id=str(message_id) if message_id is not None else None)
 
     def notify_user(self, channel: ChannelRef, user_id: str, text: str) -> None:
         """A DM to the user (Discord has no private note in a channel outside an interaction)."""

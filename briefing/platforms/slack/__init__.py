@@ -58,6 +58,7 @@ def run_slack(
     from briefing.platforms.slack.oauth import build_oauth_bot, register_uninstall_listeners
     from briefing.platforms.slack.server import serve_http, serve_socket_mode
     from briefing.security.redact import install_redaction, secret_values
+    from briefing.security.replay import replay_guard_for
 
     settings = brief.settings
     install_redaction(secret_values(settings))
@@ -79,7 +80,15 @@ def run_slack(
     timer = start_delivery(brief, poster)
     try:
         if http:
-            serve_http(app, host, port, announce)
+            secret = settings.slack_signing_secret
+            serve_http(
+                app,
+                host,
+                port,
+                announce,
+                replay_guard=replay_guard_for(settings, brief.engine),
+                signing_secret=secret.get_secret_value() if secret else None,
+            )
         else:
             assert settings.slack_app_token is not None
             serve_socket_mode(app, settings.slack_app_token.get_secret_value(), announce)

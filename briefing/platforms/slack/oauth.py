@@ -8,7 +8,7 @@ the code for the workspace's bot token with ``oauth.v2.access`` and stores it).
 Stored tokens (bot, user, and their refresh tokens) are Fernet-encrypted in the database with
 TOKEN_ENCRYPTION_KEY (:mod:`briefing.security.crypto`), in slack_sdk's own installation tables
 (``slack_installations``, ``slack_bots``; token columns widened to TEXT for the ciphertext) and
-its state table (``slack_oauth_states``), created at start. With token rotation switched on for
+its state table (``slack_oauth_states``), which the migrations create. With token rotation on for
 the app, an access token within :data:`TOKEN_ROTATION_MINUTES` of expiry is refreshed with the
 stored refresh token before use: by bolt for commands, by :class:`WorkspaceTokens` for
 scheduled posts. ``app_uninstalled`` and ``tokens_revoked`` delete the workspace's credentials
@@ -221,7 +221,8 @@ def require_oauth_settings(settings: Settings) -> None:
 
 
 def setup_oauth(brief: Briefing, api_client: WebClient | None = None) -> SlackOAuth:
-    """Stores on the app's database (tables created here), the OAuth settings, token rotation.
+    """Stores on the app's database (tables from the migrations), the OAuth settings, token
+    rotation.
 
     ``api_client`` (token-less, SLACK_API_URL) makes oauth.v2.access and refresh calls.
     """
@@ -238,12 +239,11 @@ def setup_oauth(brief: Briefing, api_client: WebClient | None = None) -> SlackOA
     client_secret = settings.slack_client_secret.get_secret_value()
     if api_client is None:
         api_client = make_client(settings.model_copy(update={"slack_bot_token": None}))
+    # Their tables are part of the schema (briefing.migrations), created before this runs.
     installations = EncryptedInstallationStore(client_id, brief.engine, cipher)
-    installations.create_tables()  # type: ignore[no-untyped-call]
     states = SQLAlchemyOAuthStateStore(
         expiration_seconds=STATE_EXPIRATION_S, engine=brief.engine, logger=log
     )
-    states.create_tables()  # type: ignore[no-untyped-call]
     oauth_settings = OAuthSettings(
         client_id=client_id,
         client_secret=client_secret,

@@ -1,7 +1,16 @@
-"""Posting scheduled digests and alerts to Slack channels (the :class:`Poster` for Slack)."""
+"""Posting scheduled digests and alerts to Slack channels (the :class:`Poster` for Slack).
+
+A message first (``chat.postMessage``, carrying its delivery id in its metadata), then its chart
+(``files_upload_v2``, under a file name derived from the delivery id): two calls, which the
+delivery ledger records one after the other, so a crash between them posts the chart once and
+never the text twice. Either can be looked up in the channel's history when a call's answer was
+lost (:meth:`SlackPoster.find_delivery`, :meth:`SlackPoster.find_chart`). A chart given up is
+said in the message itself, by editing it (``chat.update``).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -10,7 +19,7 @@ from typing import Any, Protocol
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from briefing.delivery.poster import ChannelRef, PostError, PostResult
+from briefing.delivery.poster import ChannelRef, ChartOutcome, PostError, PostResult
 from briefing.platforms.slack.client import API_TIMEOUT_S, api_base_url, retry_after_s
 from briefing.replies import Chart, Reply
 from briefing.settings import Settings
@@ -30,6 +39,12 @@ PERMANENT_ERRORS = frozenset(
         "invalid_auth",
     }
 )
+# chat.update errors after which editing that message will never work.
+PERMANENT_UPDATE_ERRORS = PERMANENT_ERRORS | {
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
+}
 
 # Tells a later reader of the channel history which delivery a message was (dedupe after a
 # timeout: Slack has no idempotency key, a post can land even when the call failed).
@@ -79,6 +94,32 @@ def delivery_client(settings: Settings, *, timeout_s: int = API_TIMEOUT_S) -> We
     )
 
 
+def chart_file_name(delivery_id: str) -> str:
+    """``brief-chart-<16 hex digits>.png``: the file name of a delivery's chart, the same for
+    every attempt, so an upload whose answer was lost can be recognised in the channel."""
+    return f"brief-chart-{hashlib.sha256(delivery_id.encode()).hexdigest()[:16]}.png"
+
+
+def chart_in(message: dict[str, Any], file_name: str) -> str | None:
+    """The id of the file named ``file_name`` that ``message`` shares, if any."""
+    for shared in message.get("files") or []:
+        if isinstance(shared, dict) and shared.get("name") == file_name:
+            return str(shared.get("id")) if shared.get("id") else None
+    return None
+
+
+def delivery_message(render: RenderBlocks, reply: Reply, delivery_id: str | None) -> dict[str, Any]:
+    """The chat.postMessage / chat.update arguments of a delivery's message."""
+    blocks, fallback = render(reply)
+    message: dict[str, Any] = {"text": fallback, "blocks": blocks}
+    if delivery_id is not None:
+        message["metadata"] = {
+            "event_type": DELIVERY_EVENT_TYPE,
+            "event_payload": {"delivery_id": delivery_id},
+        }
+    return message
+
+
 def delivery_in(message: dict[str, Any]) -> str | None:
     """The delivery id a message carries in its metadata, if it is one of ours."""
     metadata = message.get("metadata") or {}
@@ -118,22 +159,12 @@ class SlackPoster:
     def post(
         self, channel: ChannelRef, reply: Reply, *, delivery_id: str | None = None
     ) -> PostResult:
-        blocks, fallback = self._render(reply)
-        extra: dict[str, Any] = {}
-        if delivery_id is not None:
-            extra["metadata"] = {
-                "event_type": DELIVERY_EVENT_TYPE,
-                "event_payload": {"delivery_id": delivery_id},
-            }
+        """The message; its chart, if any, is left to :meth:`post_chart` (a second call)."""
+        message = delivery_message(self._render, reply, delivery_id)
         client = self.client_of(channel)
         try:
             response = client.chat_postMessage(
-                channel=channel.channel_id,
-                text=fallback,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                **extra,
+                channel=channel.channel_id, unfurl_links=False, unfurl_media=False, **message
             )
         except (SlackApiError, SlackClientError, OSError) as exc:
             error = post_error(exc)
@@ -146,13 +177,60 @@ class SlackPoster:
             )
             raise error from exc
         message_ts = response.get("ts")
-        if reply.chart is not None:
-            try:
-                upload_chart(client, channel.channel_id, reply.chart)
-            except (SlackApiError, SlackClientError, OSError):
-                # The message itself landed; a missing chart must not make delivery post twice.
-                log.warning("chart upload to %s failed", channel.channel_id, exc_info=True)
-        return PostResult(message_id=str(message_ts) if message_ts else None)
+        return PostResult(
+            message_id=str(message_ts) if message_ts else None,
+            chart=ChartOutcome.SEPARATE if reply.chart is not None else ChartOutcome.WITH_MESSAGE,
+        )
+
+    def post_chart(
+        self, channel: ChannelRef, chart: Chart, *, delivery_id: str, message_id: str
+    ) -> str | None:
+        """Upload ``chart`` to the channel (files_upload_v2) under the delivery's file name."""
+        client = self.client_of(channel)
+        try:
+            data = chart.path.read_bytes()
+        except OSError as exc:
+            # No retry makes a missing file readable.
+            raise PostError(f"chart_unreadable: {type(exc).__name__}", permanent=True) from exc
+        try:
+            response = client.files_upload_v2(
+                channel=channel.channel_id,
+                content=data,
+                filename=chart_file_name(delivery_id),
+                title=chart.title,
+                alt_txt=chart.alt_text,
+            )
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            error = post_error(exc)
+            log.warning(
+                "uploading the chart of %s to %s failed: %s",
+                delivery_id,
+                channel.channel_id,
+                error.code,
+            )
+            raise error from exc
+        files = response.get("files") or [response.get("file") or {}]
+        file_id = files[0].get("id") if files and isinstance(files[0], dict) else None
+        return str(file_id) if file_id else None
+
+    def find_chart(self, channel: ChannelRef, delivery_id: str, since: datetime) -> str | None:
+        """The file id of ``delivery_id``'s chart shared in the channel after ``since``."""
+        name = chart_file_name(delivery_id)
+        return self._search_history(channel, since, lambda m: chart_in(m, name), what=name)
+
+    def note_chart_failed(
+        self, channel: ChannelRef, message_id: str, reply: Reply, *, delivery_id: str
+    ) -> None:
+        """Edit the delivery's message to ``reply`` (which says the chart is missing)."""
+        message = delivery_message(self._render, reply, delivery_id)
+        client = self.client_of(channel)
+        try:
+            client.chat_update(channel=channel.channel_id, ts=message_id, **message)
+        except (SlackApiError, SlackClientError, OSError) as exc:
+            error = post_error(exc)
+            if error.code in PERMANENT_UPDATE_ERRORS:
+                error = PostError(error.code, permanent=True)
+            raise error from exc
 
     def find_delivery(self, channel: ChannelRef, delivery_id: str, since: datetime) -> str | None:
         """The ts of our message carrying ``delivery_id`` posted after ``since``, or None.
@@ -161,6 +239,21 @@ class SlackPoster:
         groups:history for private channels). Without those scopes it logs and answers None,
         so delivery degrades to at-least-once rather than stopping.
         """
+
+        def ours(message: dict[str, Any]) -> str | None:
+            return str(message.get("ts")) if delivery_in(message) == delivery_id else None
+
+        return self._search_history(channel, since, ours, what=delivery_id)
+
+    def _search_history(
+        self,
+        channel: ChannelRef,
+        since: datetime,
+        match: Callable[[dict[str, Any]], str | None],
+        *,
+        what: str,
+    ) -> str | None:
+        """The first non-None ``match`` among the channel's messages after ``since``."""
         client = self.client_of(channel)
         cursor: str | None = None
         for _ in range(HISTORY_MAX_PAGES):
@@ -184,14 +277,15 @@ class SlackPoster:
                     return None
                 raise error from exc
             for message in response.get("messages") or []:
-                if delivery_in(message) == delivery_id:
-                    return str(message.get("ts"))
+                found = match(message)
+                if found is not None:
+                    return found
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None
         log.warning(
             "%s not found in the last %d pages of %s's history",
-            delivery_id,
+            what,
             HISTORY_MAX_PAGES,
             channel.channel_id,
         )

@@ -5,11 +5,14 @@ HTTP routes: ``POST /slack/events`` (slash commands and interactivity; bolt chec
 listener runs), ``GET /healthz`` (``ok``), ``GET /metrics`` (delivery metrics, Prometheus
 text format), anything else 404. In OAuth mode also ``GET /slack/install`` and
 ``GET /slack/oauth_redirect`` (bolt's OAuth flow). A signed request seen before is refused
-with 401 before bolt sees it (:class:`~briefing.security.replay.ReplayGuard`).
+with 401 before bolt sees it (:mod:`briefing.security.replay`; shared by every replica through
+Redis or the database). With the signing secret at hand the signature is checked first, so a
+forged request never reaches the shared store.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -17,11 +20,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from waitress import wasyncore
 from waitress.server import TcpWSGIServer, create_server
 
 from briefing.delivery.metrics import METRICS_PATH, metrics_app
-from briefing.security.replay import ReplayGuard
+from briefing.security.replay import Guard, ReplayGuard
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
@@ -49,10 +53,36 @@ def _plain(
     return [body]
 
 
-def make_wsgi_app(app: App, *, replay_guard: ReplayGuard | None = None) -> WSGIApplication:
-    """The WSGI application: bolt on /slack/events, a health check, 404 elsewhere."""
+def genuine(verifier: SignatureVerifier, environ: WSGIEnvironment) -> bool:
+    """Is the request signed with the signing secret (and recent)? The body is read and put
+    back for bolt, which checks it again."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        return verifier.is_valid(
+            body,
+            environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"),
+            environ.get("HTTP_X_SLACK_SIGNATURE"),
+        )
+    except (UnicodeDecodeError, ValueError):
+        return False
+
+
+def make_wsgi_app(
+    app: App, *, replay_guard: Guard | None = None, signing_secret: str | None = None
+) -> WSGIApplication:
+    """The WSGI application: bolt on /slack/events, a health check, 404 elsewhere.
+
+    ``replay_guard``: in memory unless given (:func:`~briefing.security.replay.replay_guard_for`
+    picks the shared one). ``signing_secret``: check signatures before the guard.
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
-    guard = replay_guard or ReplayGuard()
+    guard: Guard = replay_guard or ReplayGuard()
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
     flow = app.oauth_flow
     oauth_paths = (flow.install_path, flow.redirect_uri_path) if flow is not None else ()
 
@@ -65,6 +95,8 @@ def make_wsgi_app(app: App, *, replay_guard: ReplayGuard | None = None) -> WSGIA
             return _plain(start_response, "401 Unauthorized", b"invalid request")
         if not signature:
             return slack(environ, start_response)  # bolt answers 401
+        if verifier is not None and not genuine(verifier, environ):
+            return slack(environ, start_response)  # bolt answers 401; the guard is not asked
         if not guard.claim(signature):
             log.warning("refused a replayed Slack request (its signature was seen before)")
             return _plain(start_response, "401 Unauthorized", b"replayed request")
@@ -148,8 +180,17 @@ class HttpServer:
         self._server.task_dispatcher.shutdown(timeout=timeout_s)
 
 
-def serve_http(app: App, host: str, port: int, announce: Callable[[str], None]) -> None:
-    server = HttpServer(make_wsgi_app(app), host, port)
+def serve_http(
+    app: App,
+    host: str,
+    port: int,
+    announce: Callable[[str], None],
+    *,
+    replay_guard: Guard | None = None,
+    signing_secret: str | None = None,
+) -> None:
+    wsgi = make_wsgi_app(app, replay_guard=replay_guard, signing_secret=signing_secret)
+    server = HttpServer(wsgi, host, port)
     flow = app.oauth_flow
     installs = f"; installs start at {server.url}{flow.install_path}" if flow is not None else ""
     announce(
