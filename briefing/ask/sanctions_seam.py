@@ -19,6 +19,7 @@ from briefing.sanctions.model import Entry, Snapshot
 if TYPE_CHECKING:
     from briefing.core import Briefing
 
+
 @dataclass(frozen=True, slots=True)
 class HeldList:
     key: str
