@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -161,6 +161,19 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @model_validator(mode="after")
+    def _check_feeds(self) -> Settings:
+        from briefing.feeds.catalog import feed_table, split_names
+
+        table = feed_table(self)  # checks FEED_INTERVALS
+        known = {f.name for f in table}
+        unknown = [n for n in split_names(self.feeds) if n not in known]
+        if unknown:
+            raise ValueError(
+                f"FEEDS names {', '.join(unknown)}: not a feed (known: {', '.join(sorted(known))})"
+            )
+        return self
+
     @property
     def slack_oauth_enabled(self) -> bool:
         """Several workspaces install the app through OAuth (SLACK_CLIENT_ID and _SECRET set)."""
@@ -197,5 +210,5 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             name = ".".join(str(p) for p in error["loc"]).upper()
             message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{name}: {message}")
+            problems.append(f"{name}: {message}" if name else message)
         raise SettingsError(problems) from None
