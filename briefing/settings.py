@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # OpenSanctions datasets offered as feeds (opensanctions_<name>), and the export loaded.
     opensanctions_datasets: str = "sanctions"
     opensanctions_export: Literal["targets.simple.csv", "entities.ftm.json"] = "targets.simple.csv"
-    # A customs CSV in the documented layout (docs/data.md) at a URL the operator names.
+    # A customs CSV in the documented layout (docs/trade.md) at a URL the operator names.
     customs_csv_url: str | None = None
     # UN Comtrade through comtradeapicall (the `comtrade` extra); the feed needs the key.
     comtrade_api_key: SecretStr | None = None

@@ -174,7 +174,7 @@ def feed_table(settings: Settings) -> tuple[Feed, ...]:
             title="China customs CSV",
             kind=FeedKind.FILES,
             topic="trade",
-            fmt="customs CSV in the documented layout (docs/data.md)",
+            fmt="customs CSV in the documented layout (docs/trade.md)",
             resources=(Resource(customs, "customs.csv"),) if customs else (),
             every=timedelta(days=1),
             stale_after=timedelta(days=45),
