@@ -442,3 +442,36 @@ def test_a_customs_csv_at_the_operators_url(
     assert report.outcome is Outcome.NEW, report.message
     assert report.updates >= 1
     assert len(live.trade) > before
+
+
+def test_the_comtrade_feed_loads_the_apis_answer_once(
+    database_url: str, tmp_path: Path, server: FileServer, engine: Engine, sleeps: Sleeps
+) -> None:
+    from tests.test_trade_comtrade import api_frame
+
+    brief = Briefing.load(
+        feed_settings(database_url, tmp_path, server, comtrade_api_key=SecretStr("k")), engine
+    )
+    asked: list[tuple[str, list[int]]] = []
+
+    def answer(key: str, years: list[int]) -> object:
+        asked.append((key, years))
+        return api_frame()
+
+    (feed,) = find_feeds(brief.settings, ["comtrade"])
+    ctx = FetchContext(limits=Limits.of(brief.settings), sleep=sleeps, comtrade_frame=answer)
+
+    first = run_feed(brief, feed, ctx, NOW)
+    assert first.outcome is Outcome.NEW, first.message
+    assert asked == [("k", [2025, 2026])]
+    again = run_feed(brief, feed, ctx, NOW + timedelta(days=7))
+    assert again.outcome is Outcome.UNCHANGED, again.message
+
+
+def test_the_comtrade_feed_is_off_without_a_key(live: Briefing, sleeps: Sleeps) -> None:
+    (feed,) = find_feeds(live.settings, ["comtrade"])
+    assert feed.unavailable is not None
+    assert "COMTRADE_API_KEY" in feed.unavailable
+    report = fetch(live, "comtrade", sleeps)
+    assert report.outcome is Outcome.FAILED
+    assert "COMTRADE_API_KEY" in report.message

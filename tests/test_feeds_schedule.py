@@ -4,6 +4,7 @@ fetch`; and `bot.py run` against the file server posting one alert per subscribe
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -278,12 +279,29 @@ def test_bot_fetch_prints_what_happened_and_fails_on_a_refusal(
 SECRET = "feeds-test-signing-secret"
 
 
+@pytest.mark.parametrize(
+    "replicas",
+    [
+        1,
+        pytest.param(
+            2,
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    not os.environ.get("TEST_DATABASE_URL"),
+                    reason="several replicas need PostgreSQL: set TEST_DATABASE_URL",
+                ),
+            ],
+        ),
+    ],
+)
 def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
-    database_url: str, server: FileServer, tmp_path: Path, brief: Briefing
+    database_url: str, server: FileServer, tmp_path: Path, brief: Briefing, replicas: int
 ) -> None:
     """The whole path: `bot.py run` with its feeds pointed at the file server loads the list,
     posts the update alert once per subscribed channel when a newer version appears, and
-    `/brief sources` shows the feed's state."""
+    `/brief sources` shows the feed's state — with one process, and with two replicas sharing
+    PostgreSQL (only the leader fetches; every replica answers from the same state)."""
     subscribed_at = datetime.now(UTC) - timedelta(hours=1)
     store = SubscriptionStore(brief.engine)
     for channel in ("C1", "C2"):
@@ -309,30 +327,19 @@ def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
             FETCH_TICK_S="0.2",
             DELIVERY_TICK_S="0.5",
             DELIVERY_CHANNEL_INTERVAL_S="0",
+            DELIVERY_LEADER_RETRY_S="1",
         )
-        proc = _bot(
-            "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
-            env=env,
-            cwd=tmp_path,
-        )  # fmt: skip
-        lines: queue.Queue[str] = queue.Queue()
-        assert proc.stdout is not None
-        stdout = proc.stdout
-
-        def read_lines() -> None:
-            for line in stdout:
-                lines.put(line)
-
-        threading.Thread(target=read_lines, daemon=True).start()
+        procs: list[subprocess.Popen[str]] = []
+        urls: list[str] = []
         try:
-            try:
-                announced = lines.get(timeout=60)
-            except queue.Empty:
-                proc.kill()
-                pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
-            match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", announced)
-            assert match, announced
-            url = match.group(1)
+            for _ in range(replicas):
+                proc = _bot(
+                    "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
+                    env=env,
+                    cwd=tmp_path,
+                )  # fmt: skip
+                procs.append(proc)
+                urls.append(_announced_url(proc))
 
             def loaded(day: str) -> bool:
                 state = load_state(brief.engine, "ofac_sdn")
@@ -347,23 +354,50 @@ def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
             wait_for(lambda: len(server.requests_to("ofac/SDN.CSV")) >= seen + 3, "more runs")
             assert server.requests_to("ofac/SDN.CSV")[-1].status == 304
 
-            body = slash_body("sources", response_url=slack.response_url())
-            answer = signed_post(url, body, SECRET)
-            assert answer.status == 200
-            texts = "\n".join(iter_texts(json.loads(answer.body)["blocks"]))
-            assert "OFAC SDN list: data of 23 Feb 2024" in texts
-            assert "next run" in texts
+            for url in urls:
+                body = slash_body("sources", response_url=slack.response_url())
+                answer = signed_post(url, body, SECRET)
+                assert answer.status == 200
+                texts = "\n".join(iter_texts(json.loads(answer.body)["blocks"]))
+                assert "OFAC SDN list: data of 23 Feb 2024" in texts
+                assert "next run" in texts
         finally:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            for proc in procs:
+                proc.send_signal(signal.SIGINT)
+            for proc in procs:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
         delivered = slack.delivered()
         channels = sorted(m.channel for msgs in slack.messages.values() for m in msgs)
     assert channels == ["C1", "C2"]
     assert set(delivered.values()) == {1}
+    # One fetch per interval (1 s here), never two processes at once: no two requests for
+    # the list closer together than half the interval.
+    times = [r.at for r in server.requests_to("ofac/SDN.CSV")]
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.5
+
+
+def _announced_url(proc: subprocess.Popen[str]) -> str:
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    stdout = proc.stdout
+
+    def read_lines() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    threading.Thread(target=read_lines, daemon=True).start()
+    try:
+        announced = lines.get(timeout=60)
+    except queue.Empty:
+        proc.kill()
+        pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
+    match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", announced)
+    assert match, announced
+    return match.group(1)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:

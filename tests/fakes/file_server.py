@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,6 +40,7 @@ class Request:
     path: str
     headers: dict[str, str]
     status: int
+    at: float  # time.monotonic() on arrival
 
 
 @dataclass
@@ -125,7 +127,7 @@ class FileServer:
 
     def _record(self, path: str, headers: dict[str, str], status: int) -> None:
         with self._lock:
-            self.requests.append(Request(path, headers, status))
+            self.requests.append(Request(path, headers, status, time.monotonic()))
 
 
 class _Server(ThreadingHTTPServer):
