@@ -46,6 +46,7 @@ class Feed:
     upstream: str  # the publisher's page for people
     max_bytes: int = 300_000_000
     dataset: str | None = None  # OpenSanctions: the dataset's name
+    export: str | None = None  # OpenSanctions: the export loaded (targets.simple.csv, …)
     # Why the feed cannot run here (no key, no URL), or None when it can.
     unavailable: str | None = None
 
@@ -147,6 +148,7 @@ def feed_table(settings: Settings) -> tuple[Feed, ...]:
                 upstream=f"https://www.opensanctions.org/datasets/{dataset}/",
                 max_bytes=2_000_000_000,
                 dataset=dataset,
+                export=settings.opensanctions_export,
             )
         )
     feeds.append(

@@ -38,7 +38,15 @@ import httpx
 
 from briefing.core import Briefing
 from briefing.feeds.catalog import Feed, FeedKind, Resource
-from briefing.feeds.http import Downloaded, DownloadError, Limits, Validators, download, http_date
+from briefing.feeds.http import (
+    Downloaded,
+    DownloadError,
+    Limits,
+    Validators,
+    download,
+    http_date,
+    make_client,
+)
 from briefing.feeds.state import (
     FeedState,
     Finished,
@@ -127,7 +135,7 @@ def run_feed(
         return FetchReport(feed, None, f"{feed.title}: not due, or another process is fetching it")
     previous = load_state(brief.engine, feed.name)
     own_client = ctx.client is None
-    client = ctx.client or _client(ctx.limits)
+    client = ctx.client or make_client(ctx.limits)
     base = feed_dir(brief, feed)
     base.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="incoming-", dir=base))
@@ -149,7 +157,10 @@ def run_feed(
         except DownloadError as exc:
             outcome = Outcome.REFUSED if exc.refused else Outcome.FAILED
             report = FetchReport(feed, outcome, f"{feed.title}: {exc}")
-    except BaseException:
+        except Exception as exc:  # a bug or the disk: counted as a failure, logged in full
+            log.exception("fetching %s failed unexpectedly", feed.name)
+            report = FetchReport(feed, Outcome.FAILED, f"{feed.title}: {type(exc).__name__}: {exc}")
+    except BaseException:  # interrupted: the run is given back, not recorded
         release(brief.engine, feed.name)
         raise
     finally:
@@ -170,12 +181,6 @@ def run_feed(
         )
         log.warning("%s", report.message)
     return FetchReport(feed, report.outcome, report.message, report.results, done.tell, done.state)
-
-
-def _client(limits: Limits) -> httpx.Client:
-    from briefing.feeds.http import make_client
-
-    return make_client(limits)
 
 
 # What a successful run leaves to record (set by _run, stored by _finish_ok).
@@ -234,7 +239,14 @@ def _run(
     known = previous.validators if previous is not None else {}
     if feed.kind is FeedKind.OPENSANCTIONS:
         fetched = _fetch_opensanctions(
-            feed, ctx=ctx, client=client, previous=previous, work=work, current=current, known=known
+            feed,
+            ctx=ctx,
+            client=client,
+            previous=previous,
+            work=work,
+            current=current,
+            known=known,
+            now=now,
         )
     else:
         fetched = _fetch_files(
@@ -393,6 +405,7 @@ def _fetch_opensanctions(
     work: Path,
     current: Path,
     known: dict[str, Validators],
+    now: datetime,
 ) -> _Fetched | None:
     """Read the dataset's ``index.json`` (its version, its files), then fetch the export."""
     (index_resource,) = feed.resources
@@ -413,7 +426,7 @@ def _fetch_opensanctions(
         raise _RefusedError(f"{index_resource.url}: not a dataset index (JSON): {exc}") from None
     if not isinstance(meta, dict):
         raise _RefusedError(f"{index_resource.url}: not a dataset index (a JSON object)")
-    export = _export_of(feed)
+    export = feed.export or "targets.simple.csv"
     version = str(meta.get("version") or meta.get("updated_at") or "") or None
     day = _date_of(meta)
     if (
@@ -438,14 +451,10 @@ def _fetch_opensanctions(
         current=current,
         known=known,
         resources=resources,
-        now=datetime.now(UTC),
+        now=now,
         version=version,
         data_date=day,
     )
-
-
-def _export_of(feed: Feed) -> str:
-    return "entities.ftm.json" if "entities.ftm.json" in feed.fmt else "targets.simple.csv"
 
 
 def _local_export(feed: Feed, export: str) -> str:
