@@ -407,3 +407,78 @@ def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) 
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class RecordingPoster:
+    """Delivery's view of a platform, recording the private notes to admins."""
+
+    def __init__(self) -> None:
+        self.notes: list[tuple[str, str, str]] = []
+
+    def post(self, channel: ChannelRef, reply: object, delivery_id: str) -> object:
+        raise AssertionError("nothing is posted here")
+
+    def notify_user(self, channel: ChannelRef, user_id: str, text: str) -> None:
+        self.notes.append((channel.channel_id, user_id, text))
+
+
+def test_delivery_runs_the_feeds_of_feeds_and_tells_each_admin_once(
+    database_url: str, tmp_path: Path, server: FileServer, engine: Engine
+) -> None:
+    from briefing.delivery.digests import DeliveryService
+
+    brief = scheduled(database_url, tmp_path, server, engine)
+    store = SubscriptionStore(brief.engine)
+    for channel, admin in (("C1", "UA"), ("C2", "UA"), ("C3", "UB")):
+        store.subscribe(
+            ChannelRef("slack", TEAM_ID, channel),
+            at=datetime(2026, 1, 1, 8, 0).time(),
+            tz="UTC",
+            topics=frozenset({"sanctions"}),
+            by_user=admin,
+            now=NOW,
+        )
+    poster = RecordingPoster()
+    delivery = DeliveryService(brief, poster)  # type: ignore[arg-type]
+    assert delivery.fetcher is not None
+    assert [f.name for f in delivery.fetcher.feeds] == ["ofac_sdn"]
+    assert delivery.fetcher.leadership is delivery.leadership  # the planner's leader fetches
+
+    delivery.notify_admins("OFAC SDN list: the last 3 fetches failed")
+    assert sorted((user, channel) for channel, user, _ in poster.notes) == [
+        ("UA", "C1"),
+        ("UB", "C3"),
+    ]
+
+    quiet = Briefing.load(feed_settings(database_url, tmp_path, server, feeds="none"), engine)
+    assert DeliveryService(quiet, poster).fetcher is None  # type: ignore[arg-type]
+
+
+def test_retry_after_as_seconds_or_a_date() -> None:
+    from briefing.feeds.http import retry_after
+
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert retry_after("120", now) == 120.0
+    assert retry_after("Mon, 23 Nov 2026 09:01:30 GMT", now) == 90.0
+    assert retry_after("Mon, 23 Nov 2026 08:00:00 GMT", now) == 0.0
+    assert retry_after("soon", now) is None
+
+
+def test_a_retry_after_longer_than_the_cap_waits_the_cap(
+    database_url: str, tmp_path: Path, server: FileServer, engine: Engine
+) -> None:
+    from briefing.feeds.catalog import find_feeds
+    from briefing.feeds.fetch import run_feed
+
+    brief = Briefing.load(
+        feed_settings(database_url, tmp_path, server, fetch_retry_max_s=30), engine
+    )
+    server.put("ofac/SDN.CSV", SDN_OLD, FEB_20)
+    server.fail_next("ofac/SDN.CSV", Fault("status", 429, retry_after="3600"))
+    sleeps = Sleeps()
+    (feed,) = find_feeds(brief.settings, ["ofac_sdn"])
+    report = run_feed(
+        brief, feed, FetchContext(limits=Limits.of(brief.settings), sleep=sleeps), NOW
+    )
+    assert report.outcome is Outcome.NEW
+    assert sleeps == [30.0]
