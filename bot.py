@@ -4,6 +4,7 @@
     python bot.py say [--json] CMD...     run commands, print the replies
     python bot.py digest [--as-of DATE]   print the daily digest
     python bot.py ingest PATH...          load sanctions lists or trade files
+    python bot.py fetch [FEED...]         fetch the live data feeds now (docs/feeds.md)
     python bot.py run [--platform P]      start the bot with its scheduled digest
     python bot.py doctor [--json]         check the database, its schema and the delivery ledger
     python bot.py migrate                 upgrade the database schema now (every command does
@@ -170,6 +171,80 @@ def ingest(
 
 
 @app.command()
+def fetch(
+    feeds: Annotated[
+        list[str] | None,
+        typer.Argument(help="Feeds to fetch (default: those in FEEDS); see docs/feeds.md"),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Load even a list that shrank suspiciously, or unchanged bytes"
+        ),
+    ] = False,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="List every feed and its state; fetch nothing")
+    ] = False,
+) -> None:
+    """Fetch the live data feeds now: download, check, load what is new; say what happened.
+
+    Exit code 1 when any feed failed or was refused (the last good data keeps serving).
+    """
+    from rich.progress import Progress
+
+    from briefing.feeds.catalog import feed_table, find_feeds
+    from briefing.feeds.fetch import FetchContext, run_feed
+    from briefing.feeds.http import Limits
+    from briefing.feeds.state import Outcome
+
+    brief = _load()
+    if list_only:
+        from briefing.feeds.status import feed_lines
+
+        for line in feed_lines(brief, feed_table(brief.settings), datetime.now(UTC)):
+            typer.echo(line)
+        return
+    try:
+        chosen = find_feeds(brief.settings, list(feeds or []))
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not chosen:
+        typer.echo("No feed to fetch: FEEDS names none (see docs/feeds.md).")
+        return
+    reports = []
+    with Progress(transient=True) as bar:
+        tasks: dict[str, object] = {}
+
+        def progress(label: str, total: int | None, done: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(label, total=total)
+            bar.update(tasks[label], completed=done, total=total)  # type: ignore[arg-type]
+
+        overall = bar.add_task("Fetching", total=len(chosen))
+        for feed in chosen:
+            bar.update(overall, description=f"Fetching {feed.title}")
+            ctx = FetchContext(limits=Limits.of(brief.settings), progress=progress)
+            reports.append(run_feed(brief, feed, ctx, datetime.now(UTC), force=force))
+            bar.advance(overall)
+    failed = 0
+    for report in reports:
+        outcome = report.outcome.value if report.outcome else "busy"
+        typer.echo(f"{report.feed.name}: {outcome} — {report.message}")
+        if report.outcome in (Outcome.FAILED, Outcome.REFUSED, None):
+            failed += 1
+    new = sum(1 for r in reports if r.outcome is Outcome.NEW)
+    updates = sum(r.updates for r in reports)
+    typer.echo(
+        f"{len(reports)} feed{'s' if len(reports) != 1 else ''}: {new} with new data "
+        f"({updates} update{'s' if updates != 1 else ''} to announce), {failed} failed or refused."
+    )
+    if failed:
+        typer.echo("Where a feed failed, the last good data keeps serving.", err=True)
+        raise typer.Exit(1)
+
+
+@app.command()
 def run(
     platform: Annotated[str | None, typer.Option(help="console | slack | discord")] = None,
     http: Annotated[
@@ -195,7 +270,19 @@ def run(
         server = serve_metrics(metrics_port, host)
         typer.echo(f"Metrics at http://{host}:{server.server_port}/metrics")
     if chosen == "console":
-        run_console(brief)
+        from briefing.delivery.leader import LocalLeader
+        from briefing.feeds.catalog import scheduled_feeds
+        from briefing.feeds.service import FetchService
+
+        # One process prints the digest; it also fetches the feeds on their schedule.
+        feeds = scheduled_feeds(brief.settings)
+        fetcher = FetchService(brief, feeds, leadership=LocalLeader(), notify=typer.echo)
+        if feeds:
+            fetcher.start()
+        try:
+            run_console(brief)
+        finally:
+            fetcher.shutdown()
         return
     if chosen == "slack":
         from briefing.platforms.slack import run_slack

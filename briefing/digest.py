@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from briefing.core import Briefing
+from briefing.feeds.status import stale_line
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date
 from briefing.trade.charts import digest_chart
 from briefing.trade.model import TOTAL_CHAPTER, Flow, PeriodKind
@@ -93,7 +94,11 @@ def build_digest(
             newest = max(candidates, key=lambda f: (f.as_of, f.fact_id))
             key_lines.append(Line(newest.statement, newest.source))
 
-    sections = [
+    sections = []
+    stale = stale_line(brief, as_of, command)
+    if stale is not None:  # a feed's data is older than its cadence: one line, first
+        sections.append(Section(None, (Line(stale),)))
+    sections += [
         Section(f"Since {format_date(since)}", tuple(changes)),
         Section("Trade (China customs)", tuple(trade_lines)),
     ]

@@ -30,6 +30,9 @@ class IngestOptions:
     as_of: date | None = None
     force: bool = False
     today: date = field(default_factory=date.today)
+    # A list dated like one already loaded replaces it (a publisher's second release of the
+    # day, fetched by a feed); the shrink rule still holds.
+    replace_same_day: bool = False
     progress: ProgressCallback | None = None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +87,39 @@ class Settings(BaseSettings):
     # Uploads of a digest's chart tried before it is given up (and the message says so).
     delivery_chart_attempts: int = Field(default=3, ge=1, le=20)
 
+    # Live data (docs/feeds.md). The feeds `bot.py run` fetches on their schedule, by name,
+    # comma-separated ("none" for none); `bot.py fetch NAME` fetches any feed of the table.
+    feeds: str = "ofac_sdn,ofac_consolidated"
+    # Where the files come from: each a setting, so a mirror or a test server can stand in.
+    ofac_base_url: str = (
+        "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/"
+    )
+    opensanctions_base_url: str = "https://data.opensanctions.org/datasets/latest/"
+    # OpenSanctions datasets offered as feeds (opensanctions_<name>), and the export loaded.
+    opensanctions_datasets: str = "sanctions"
+    opensanctions_export: Literal["targets.simple.csv", "entities.ftm.json"] = "targets.simple.csv"
+    # A customs CSV in the documented layout (docs/trade.md) at a URL the operator names.
+    customs_csv_url: str | None = None
+    # UN Comtrade through comtradeapicall (the `comtrade` extra); the feed needs the key.
+    comtrade_api_key: SecretStr | None = None
+    # Per-feed intervals overriding the table's, e.g. "ofac_sdn=4h,customs=30m".
+    feed_intervals: str = ""
+    # Scheduled runs start up to this many seconds after they fall due (spreads the load).
+    fetch_jitter_s: float = Field(default=300.0, ge=0, le=86400)
+    # How often the fetcher looks for a feed that is due.
+    fetch_tick_s: float = Field(default=60.0, gt=0, le=3600)
+    # One HTTP read may stall this long; one file may take this long in all.
+    fetch_timeout_s: float = Field(default=60.0, gt=0, le=3600)
+    fetch_deadline_s: float = Field(default=1800.0, gt=0, le=86400)
+    # Tries per file on 429, 5xx and timeouts, the first wait (doubling, with jitter) and the cap.
+    fetch_attempts: int = Field(default=4, ge=1, le=20)
+    fetch_retry_base_s: float = Field(default=2.0, ge=0, le=600)
+    fetch_retry_max_s: float = Field(default=300.0, ge=0, le=3600)
+    # Failed runs in a row before the admins are told (once, and again on recovery).
+    fetch_failures_before_notice: int = Field(default=3, ge=1, le=100)
+    # Where fetched files are kept (the last good copy of each, for 304 answers).
+    feeds_dir: Path = PROJECT_ROOT / "var" / "feeds"
+
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, value: str) -> str:
@@ -128,6 +161,19 @@ class Settings(BaseSettings):
                 )
         return value
 
+    @model_validator(mode="after")
+    def _check_feeds(self) -> Settings:
+        from briefing.feeds.catalog import feed_table, split_names
+
+        table = feed_table(self)  # checks FEED_INTERVALS
+        known = {f.name for f in table}
+        unknown = [n for n in split_names(self.feeds) if n not in known]
+        if unknown:
+            raise ValueError(
+                f"FEEDS names {', '.join(unknown)}: not a feed (known: {', '.join(sorted(known))})"
+            )
+        return self
+
     @property
     def slack_oauth_enabled(self) -> bool:
         """Several workspaces install the app through OAuth (SLACK_CLIENT_ID and _SECRET set)."""
@@ -164,5 +210,5 @@ def load_settings(**overrides: object) -> Settings:
         for error in exc.errors():
             name = ".".join(str(p) for p in error["loc"]).upper()
             message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(f"{name}: {message}")
+            problems.append(f"{name}: {message}" if name else message)
         raise SettingsError(problems) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from briefing.core import Context
+from briefing.feeds.status import describe, shown_feeds
 from briefing.replies import Line, Reply, Section, format_date
 
 
@@ -35,11 +36,17 @@ def handle(text: str, ctx: Context) -> Reply:
                 f"Events: {len(events)} dated events, {events[0].date_label} to {events[-1].date_label}."
             )
         )
+    zone = brief.settings.tz
+    feeds = tuple(
+        Line(describe(feed, state, scheduled, zone))
+        for feed, state, scheduled in shown_feeds(brief)
+    )
     files = ", ".join(str(p) for p in brief.datapack.files)
     return Reply(
         title="What China–Russia Brief knows",
         sections=(
             Section("Data", tuple(lines) or (Line("No data is loaded."),)),
+            *((Section("Live data (fetched on a schedule)", feeds),) if feeds else ()),
             Section(
                 None,
                 (

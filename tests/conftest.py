@@ -17,6 +17,10 @@ from briefing.core import Briefing, Caller, Context
 from briefing.db import make_engine, upgrade_schema
 from briefing.settings import PROJECT_ROOT, Settings, load_settings
 
+# No test fetches a real feed: the bots the tests start (in this process or as subprocesses,
+# which inherit the environment) schedule none unless a test names its own, on 127.0.0.1.
+os.environ["FEEDS"] = "none"
+
 # Every real file a test reads lives inside the repository, each folder with its provenance.
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 OFAC_SNAPSHOTS = PROJECT_ROOT / "data" / "sanctions" / "ofac"

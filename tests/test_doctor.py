@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time as time_module
@@ -127,7 +128,7 @@ def test_pending_migrations_are_reported_and_the_ledger_left_alone(
     found = diagnose(old_engine, brief.settings, NOW)
     assert not found.healthy
     text = found.render()
-    assert "1 migration(s) pending: 0002" in text
+    assert re.search(r"\b\d+ migration\(s\) pending: 0002 ", text), text
     assert "not checked until the schema is current" in text
 
 

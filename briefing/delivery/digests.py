@@ -23,6 +23,7 @@ import os
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -41,6 +42,10 @@ from briefing.delivery.planner import (
 from briefing.delivery.poster import Poster
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.timer import make_scheduler
+
+if TYPE_CHECKING:
+    from briefing.feeds.service import FetchService
+
 from briefing.delivery.worker import (
     DeliveryReport,
     Outcome,
@@ -168,6 +173,37 @@ class DeliveryService:
         if isinstance(self.leadership, PostgresLeader):
             self.leadership.retry_s = min(settings.delivery_leader_retry_s, 5.0)
         self._plan_lock = threading.Lock()
+        self.fetcher = self._fetcher()
+
+    def _fetcher(self) -> FetchService | None:
+        """The scheduled fetch of the live data feeds (FEEDS), run while this process leads."""
+        from briefing.feeds.catalog import scheduled_feeds
+        from briefing.feeds.service import FetchService
+
+        feeds = scheduled_feeds(self.brief.settings)
+        if not feeds:
+            return None
+        return FetchService(
+            self.brief,
+            feeds,
+            leadership=self.leadership,
+            notify=self.notify_admins,
+            on_new_data=self.plan_soon,
+            scheduler=self.scheduler,
+        )
+
+    def notify_admins(self, text: str) -> None:
+        """A private note to each admin who set up a subscription (once per workspace)."""
+        told: set[tuple[str, str, str]] = set()
+        for sub in SubscriptionStore(self.brief.engine).active():
+            key = (sub.channel.platform, sub.channel.workspace_id, sub.created_by)
+            if key in told:
+                continue
+            told.add(key)
+            try:
+                self.worker.poster.notify_user(sub.channel, sub.created_by, text)
+            except Exception:
+                log.warning("could not tell %s: %s", sub.created_by, text, exc_info=True)
 
     def start(self) -> DeliveryService:
         metrics.watch_ledger(self.brief.engine)
@@ -181,6 +217,8 @@ class DeliveryService:
             max_instances=1,
             replace_existing=True,
         )
+        if self.fetcher is not None:
+            self.fetcher.start()
         self.scheduler.start()
         self.worker.start()
         self.leadership.start()

@@ -180,7 +180,7 @@ def _store_one(
     replaced = ""
     for snap in existing:
         if snap.list_date == parsed.list_date:
-            if not options.force:
+            if not (options.force or options.replace_same_day):
                 raise IngestError(
                     f"{path}: a different {source.title} dated {day} is already loaded; pass "
                     "--as-of with this file's own date, or --force to replace that list"

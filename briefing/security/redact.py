@@ -36,6 +36,7 @@ def secret_values(settings: Settings) -> list[str]:
         settings.slack_client_secret,
         settings.token_encryption_key,
         settings.discord_bot_token,
+        settings.comtrade_api_key,
     ):
         if secret is not None:
             raw = secret.get_secret_value()
