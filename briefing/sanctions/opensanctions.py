@@ -32,6 +32,7 @@ import pandas as pd
 from briefing.ingest import IngestError
 from briefing.sanctions.files import date_in_name, is_date_like, read_text, row_of
 from briefing.sanctions.model import Entry
+from briefing.sanctions.store import EntryRows, combine, entry_frame, row_hashes
 from briefing.sanctions.topic import (
     place_in_text,
     place_of_country,
@@ -349,7 +350,7 @@ def sanction_label(text: str) -> str:
     return first if len(first) <= 60 else first[:57].rstrip() + "…"
 
 
-def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanctionsList:
+def _read_simple(path: Path) -> tuple[bytes, pd.DataFrame]:
     raw, text = read_text(path, SIMPLE_WHAT, utf8_only=True)
     header = next(csv.reader([text.split("\n", 1)[0]]))
     missing = [c for c in SIMPLE_REQUIRED if c not in header]
@@ -364,6 +365,7 @@ def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanction
         )
     except pd.errors.ParserError as exc:
         raise IngestError(f"{path}: not {SIMPLE_WHAT}: {exc}") from None
+    del text
     if frame.empty:
         raise IngestError(f"{path}: a header and no rows; {SIMPLE_WHAT} always has rows")
     blank = (frame[list(SIMPLE_REQUIRED)] == "").to_numpy().any(axis=1)
@@ -380,28 +382,96 @@ def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanction
     for column in SIMPLE_KNOWN:
         if column not in frame.columns:
             frame[column] = ""
-    total = len(frame)
-    if progress:
-        progress(total, 0)
+    used = [*SIMPLE_KNOWN, *(["program_ids"] if "program_ids" in frame.columns else [])]
+    return raw, frame[used]
+
+
+def _newest_date(frame: pd.DataFrame) -> date | None:
+    """The newest ``last_change`` or ``first_seen`` date of the file."""
+    stamps = pd.concat([frame["last_change"].str[:10], frame["first_seen"].str[:10]])
+    for text in sorted(set(stamps[stamps.str.match(r"\d{4}-\d{2}-\d{2}$")]), reverse=True):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            continue
+    return None
+
+
+def _simple_entries(
+    frame: pd.DataFrame, progress: ProgressFn | None = None, total: int | None = None
+) -> list[Entry]:
     entries: list[Entry] = []
-    newest: date | None = None
     columns = [frame[c].tolist() for c in SIMPLE_KNOWN]
     program_ids = frame["program_ids"].tolist() if "program_ids" in frame.columns else None
     for i, values in enumerate(zip(*columns, strict=True)):
         record = dict(zip(SIMPLE_KNOWN, values, strict=True))
-        entry = _simple_entry(record, split_multi(program_ids[i]) if program_ids else [])
-        entries.append(entry)
-        for stamp in _dates((record["last_change"], record["first_seen"])):
-            newest = stamp if newest is None or stamp > newest else newest
+        entries.append(_simple_entry(record, split_multi(program_ids[i]) if program_ids else []))
         if progress and (i + 1) % 5000 == 0:
-            progress(total, i + 1)
+            progress(total or len(frame), i + 1)
+    return entries
+
+
+def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanctionsList:
+    raw, frame = _read_simple(path)
+    total = len(frame)
+    if progress:
+        progress(total, 0)
+    entries = _simple_entries(frame, progress)
     if progress:
         progress(total, total)
     return OpenSanctionsList(
         entries=entries,
         content_hash=hashlib.sha256(b"targets.simple\0" + raw).hexdigest(),
         dataset=dataset_name(path),
-        file_date=newest,
+        file_date=_newest_date(frame),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRows:
+    """A validated OpenSanctions file, its entries ready to be stored."""
+
+    rows: EntryRows
+    content_hash: str
+    dataset: str
+    file_date: date | None
+
+
+# Changes with the reader's output: an entry read by another version is derived again.
+_SIMPLE_READER_VERSION = "opensanctions-simple-csv/1"
+
+
+def parse_simple_rows(path: Path, progress: ProgressFn | None = None) -> ParsedRows:
+    """``targets.simple.csv`` read and validated; each entry fingerprinted on its CSV row and
+    derived only when it is stored or compared."""
+    raw, frame = _read_simple(path)
+    content_hash = hashlib.sha256(b"targets.simple\0" + raw).hexdigest()
+    del raw
+    tag = row_hashes(pd.DataFrame({"reader": [_SIMPLE_READER_VERSION]}))[0]
+    fingerprints = [combine(tag, h) for h in row_hashes(frame)]
+
+    def derive(positions: Sequence[int]) -> pd.DataFrame:
+        at = list(positions)
+        out = entry_frame(_simple_entries(frame.iloc[at], progress, len(at)))
+        out["fingerprint"] = pd.Series([fingerprints[i] for i in at], dtype=object)
+        return out
+
+    return ParsedRows(
+        rows=EntryRows(frame["id"].tolist(), fingerprints, derive),
+        content_hash=content_hash,
+        dataset=dataset_name(path),
+        file_date=_newest_date(frame),
+    )
+
+
+def parse_ftm_rows(path: Path, progress: ProgressFn | None = None) -> ParsedRows:
+    """An FtM entities file read and validated; its entries fingerprinted as derived."""
+    parsed = parse_ftm(path, progress)
+    return ParsedRows(
+        rows=EntryRows.from_frame(entry_frame(parsed.entries), "opensanctions-ftm/1"),
+        content_hash=parsed.content_hash,
+        dataset=parsed.dataset,
+        file_date=parsed.file_date,
     )
 
 
@@ -503,10 +573,13 @@ def file_date(path: Path, parsed: OpenSanctionsList) -> tuple[date | None, str]:
 
 __all__ = [
     "OpenSanctionsList",
+    "ParsedRows",
     "file_date",
     "looks_like_ftm",
     "looks_like_simple",
     "parse_ftm",
+    "parse_ftm_rows",
     "parse_simple",
+    "parse_simple_rows",
     "row_of",
 ]

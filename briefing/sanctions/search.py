@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from briefing.sanctions.diff import ListDiff, diff_lists
+from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
 from briefing.sanctions.screen import Hit, NameIndex, Party, Tier
-from briefing.sanctions.store import in_force, list_snapshots, load_entries
+from briefing.sanctions.store import in_force, list_snapshots, load_entries, load_frame
 
 if TYPE_CHECKING:
     from briefing.core import Briefing
@@ -184,9 +184,9 @@ class SanctionsData:
             found = self._diffs.get(key)
             if found is None:
                 with self._engine.connect() as conn:
-                    old = load_entries(conn, base.snapshot_id)
-                    new = load_entries(conn, current.snapshot_id)
-                found = diff_lists(current.source, base.list_date, old, new, current.list_date)
+                    old = load_frame(conn, base.snapshot_id)
+                    new = load_frame(conn, current.snapshot_id)
+                found = diff_frames(current.source, base.list_date, old, new, current.list_date)
                 self._diffs[key] = found
         return found
 
