@@ -32,6 +32,7 @@ from briefing.sanctions.model import (
 from briefing.sanctions.store import (
     copy_entries,
     delete_snapshot,
+    insert_frame,
     insert_snapshot,
     list_snapshots,
     load_frame,
@@ -275,13 +276,11 @@ def _store_against(
     prints = dict(zip(known["entity_key"].tolist(), known["fingerprint"].tolist(), strict=True))
     seen = dict(zip(known["entity_key"].tolist(), known["first_seen"].tolist(), strict=True))
     del known
-    same: list[str] = []
-    fresh_at: list[int] = []
-    for at, (key, fingerprint) in enumerate(zip(rows.keys, rows.fingerprints, strict=True)):
-        if prints.get(key) == fingerprint:
-            same.append(key)
-        else:
-            fresh_at.append(at)
+    fresh_at = [
+        at
+        for at, (key, fingerprint) in enumerate(zip(rows.keys, rows.fingerprints, strict=True))
+        if prints.get(key) != fingerprint
+    ]
     fresh = rows.frame(fresh_at)
     # A designation's first sighting carries over; an addition is first seen on this list's
     # date (a list that dates its entries keeps its own dates).
@@ -291,12 +290,13 @@ def _store_against(
         for key, own in zip(fresh["entity_key"].tolist(), fresh["first_seen"].tolist(), strict=True)
     ]
     fresh = fresh.assign(first_seen=pd.Series(carried, dtype=object, index=fresh.index))
-    snapshot_id = insert_snapshot(conn, parsed, fresh, progress, count=len(rows))
-    copy_entries(conn, previous.snapshot_id, snapshot_id, same)
     # The previous versions of the entries that changed or went.
     new_keys = set(rows.keys)
     compared = [k for k in fresh["entity_key"].tolist() if k in prints]
     compared += [k for k in prints if k not in new_keys]
+    snapshot_id = insert_snapshot(conn, parsed, fresh.iloc[:0], progress, count=len(rows))
+    copy_entries(conn, previous.snapshot_id, snapshot_id, compared)
+    insert_frame(conn, snapshot_id, fresh, progress)
     before = load_frame(conn, previous.snapshot_id, keys=compared)
     return diff_frames(parsed.source, previous.list_date, before, fresh, parsed.list_date)
 

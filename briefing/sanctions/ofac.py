@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from briefing.ingest import IngestError
-from briefing.sanctions.files import read_text
+from briefing.sanctions.files import read_checked
 from briefing.sanctions.model import Entry
 from briefing.sanctions.store import (
     ENTRY_COLUMNS,
@@ -164,12 +164,13 @@ def group_files(paths: Sequence[Path]) -> tuple[list[OfacFiles], list[Path]]:
 def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
     consolidated = path.name.lower().startswith("cons_")
     columns, what = (_CONS_ROLES if consolidated else _ROLES)[role]
-    raw, text = read_text(path, what)
+    raw, body, encoding = read_checked(path, what)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(body),
+            encoding=encoding,
             header=None,
-            dtype=str,
+            dtype=object,  # plain Python str cells
             keep_default_na=False,
             na_filter=False,
             engine="c",
@@ -203,9 +204,9 @@ def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
             f"{path}, row {row + 1}: column {column} is empty — OFAC writes -0- for empty "
             "fields, so the row is cut short or not in OFAC's layout"
         )
-    not_number = ~frame["ent_num"].str.fullmatch(r"\d+")
-    if not_number.any():
-        row = int(not_number.to_numpy().argmax())
+    keys = frame["ent_num"].tolist()
+    if not all(map(str.isdecimal, keys)):
+        row = next(at for at, key in enumerate(keys) if not key.isdecimal())
         raise IngestError(
             f"{path}, row {row + 1}: ent_num {frame['ent_num'].iloc[row][:30]!r} is not a "
             f"number; this is not {what}"
@@ -269,9 +270,9 @@ def parse_rows(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[En
     digest = hashlib.sha256()
     raw, sdn = _read(files.sdn, "sdn")
     digest.update(b"sdn\0" + raw)
-    duplicated = sdn["ent_num"].duplicated()
-    if duplicated.any():
-        row = int(duplicated.to_numpy().argmax())
+    keys = sdn["ent_num"].tolist()
+    if len(set(keys)) != len(keys):
+        row = int(sdn["ent_num"].duplicated().to_numpy().argmax())
         raise IngestError(
             f"{files.sdn}, row {row + 1}: ent_num {sdn['ent_num'].iloc[row]} appears twice"
         )
@@ -313,7 +314,6 @@ def parse_rows(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[En
         ):
             addresses[ent_num].append((", ".join(v for v in (address, city) if v), country))
 
-    keys = sdn["ent_num"].tolist()
     fingerprints = [
         combine(tag, own, *(c.get(key, 0) for c in companions))
         for key, own in zip(keys, row_hashes(sdn), strict=True)

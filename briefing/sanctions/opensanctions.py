@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from briefing.ingest import IngestError
-from briefing.sanctions.files import date_in_name, is_date_like, read_text, row_of
+from briefing.sanctions.files import date_in_name, is_date_like, read_checked, row_of
 from briefing.sanctions.model import Entry
 from briefing.sanctions.store import EntryRows, combine, entry_frame, row_hashes
 from briefing.sanctions.topic import (
@@ -351,8 +351,8 @@ def sanction_label(text: str) -> str:
 
 
 def _read_simple(path: Path) -> tuple[bytes, pd.DataFrame]:
-    raw, text = read_text(path, SIMPLE_WHAT, utf8_only=True)
-    header = next(csv.reader([text.split("\n", 1)[0]]))
+    raw, body, encoding = read_checked(path, SIMPLE_WHAT, utf8_only=True)
+    header = next(csv.reader([body.split(b"\n", 1)[0].decode(encoding)]))
     missing = [c for c in SIMPLE_REQUIRED if c not in header]
     if missing:
         raise IngestError(
@@ -361,11 +361,16 @@ def _read_simple(path: Path) -> tuple[bytes, pd.DataFrame]:
         )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, engine="c"
+            io.BytesIO(body),
+            encoding=encoding,
+            dtype=object,  # plain Python str cells
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
         )
     except pd.errors.ParserError as exc:
         raise IngestError(f"{path}: not {SIMPLE_WHAT}: {exc}") from None
-    del text
+    del body
     if frame.empty:
         raise IngestError(f"{path}: a header and no rows; {SIMPLE_WHAT} always has rows")
     blank = (frame[list(SIMPLE_REQUIRED)] == "").to_numpy().any(axis=1)

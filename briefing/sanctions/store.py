@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from hashlib import blake2b
 from typing import Any
 
 import pandas as pd
@@ -57,10 +58,13 @@ def combine(*hashes: int) -> int:
 
 
 def row_hashes(frame: pd.DataFrame) -> list[int]:
-    """A 64-bit hash of each row of ``frame`` (every column, in order)."""
-    if frame.empty:
-        return []
-    return [int(h) for h in pd.util.hash_pandas_object(frame, index=False).to_numpy()]
+    """A 64-bit hash of each row of ``frame`` (every cell as text, in column order), the same
+    in every process (BLAKE2b)."""
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [
+        int.from_bytes(blake2b("\x1f".join(map(str, cells)).encode(), digest_size=8).digest())
+        for cells in zip(*columns, strict=True)
+    ]
 
 
 class EntryRows:
@@ -86,7 +90,7 @@ class EntryRows:
         """Entries already derived: fingerprinted on their stored columns."""
         tag = row_hashes(pd.DataFrame({"reader": [reader]}))[0]
         columns = [c for c in ENTRY_COLUMNS if c != "fingerprint"]
-        prints = [combine(tag, h) for h in row_hashes(frame[columns].astype(str))]
+        prints = [combine(tag, h) for h in row_hashes(frame[columns])]
         frame = frame.assign(fingerprint=pd.Series(prints, dtype=object, index=frame.index))
 
         def derive(positions: Sequence[int]) -> pd.DataFrame:
@@ -365,19 +369,27 @@ def insert_frame(
         progress(total, total)
 
 
-def copy_entries(conn: Connection, source_id: int, target_id: int, keys: Sequence[str]) -> None:
-    """Copy the entries of ``keys`` from one snapshot to another, inside the database."""
+def copy_entries(
+    conn: Connection, source_id: int, target_id: int, except_keys: Sequence[str]
+) -> None:
+    """Copy a snapshot's entries to another but those of ``except_keys``, inside the database
+    (one ``INSERT ... SELECT``, then the few left out are deleted again)."""
     mark = _placeholder(conn)
     names = ", ".join(ENTRY_COLUMNS)
+    table = entries_table.name
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        for start in range(0, len(keys), _KEYS_PER_STATEMENT):
-            chunk = list(keys[start : start + _KEYS_PER_STATEMENT])
+        cursor.execute(
+            f"INSERT INTO {table} (snapshot_id, {names}) "
+            f"SELECT {mark}, {names} FROM {table} WHERE snapshot_id = {mark}",
+            [target_id, source_id],
+        )
+        for start in range(0, len(except_keys), _KEYS_PER_STATEMENT):
+            chunk = list(except_keys[start : start + _KEYS_PER_STATEMENT])
             cursor.execute(
-                f"INSERT INTO {entries_table.name} (snapshot_id, {names}) "
-                f"SELECT {mark}, {names} FROM {entries_table.name} "
-                f"WHERE snapshot_id = {mark} AND entity_key IN ({', '.join([mark] * len(chunk))})",
-                [target_id, source_id, *chunk],
+                f"DELETE FROM {table} WHERE snapshot_id = {mark} "
+                f"AND entity_key IN ({', '.join([mark] * len(chunk))})",
+                [target_id, *chunk],
             )
     finally:
         cursor.close()
