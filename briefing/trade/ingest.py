@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from briefing.core import Briefing
+from briefing.generation import current_generation
 from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
 from briefing.trade.index import TradeIndex
 from briefing.trade.ingest_files import (
@@ -129,6 +130,9 @@ def _stored(figure: ParsedFigure, revision: int) -> StoredFigure:
 
 
 def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    # The in-memory index is the database's state when no other process ingested since.
+    built_on = brief.generation
+    index_current = current_generation(brief.engine) == built_on
     files = read_files(paths, options)
     incoming = _merge(files)
     datasets = {key[0] for key in incoming}
@@ -174,6 +178,8 @@ def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestRe
             *(n.observation() for n, _ in revised),
         ]
     )
+    if index_current:
+        brief.prepare_trade(built_on, after)
     updates = updates_for(after, new_periods, new, revised)
     as_of = max(f.published_on for f in incoming.values())
     summary = " · ".join(parsed.describe() for parsed in files)
