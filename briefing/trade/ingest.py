@@ -9,8 +9,8 @@ kept (``trade_figure_history``); a new period produces an update, a changed figu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
@@ -105,11 +105,15 @@ def _derive_comtrade_totals(
             or incoming[(COMTRADE_DATASET, period, Flow.IMPORTS, chapter)]
         )
         key: FigureKey = (COMTRADE_DATASET, period, Flow.TOTAL, chapter)
-        incoming[key] = replace(
-            sample,
+        incoming[key] = ParsedFigure(
+            dataset=sample.dataset,
+            period=sample.period,
             flow=Flow.TOTAL,
+            hs_chapter=sample.hs_chapter,
             value_usd_bn=exports[0] + imports[0],
             published_on=max(exports[1], imports[1]),
+            source_title=sample.source_title,
+            source_url=sample.source_url,
             origin="exports + imports",
         )
 
@@ -201,6 +205,7 @@ def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestRe
     )
 
 
+@lru_cache(maxsize=4096)
 def _order_p(period: Period) -> tuple[int, int]:
     return (period.end_ordinal(), -period.months)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -90,11 +91,17 @@ class StoredFigure:
             period=self.period,
             flow=self.flow,
             value_usd_bn=self.value_usd_bn,
-            source=Source(self.source_title, self.source_url, self.published_on),
+            source=_source(self.source_title, self.source_url, self.published_on),
             published_on=self.published_on,
             hs_chapter=self.hs_chapter,
             dataset=self.dataset,
         )
+
+
+@lru_cache(maxsize=4096)
+def _source(title: str, url: str | None, published_on: date) -> Source:
+    """One :class:`Source` per outlet and date, shared by its figures."""
+    return Source(title, url, published_on)
 
 
 def _stored(row: dict[str, object], periods: dict[str, Period] | None = None) -> StoredFigure:
@@ -168,7 +175,7 @@ def write_figures(
         return (
             f.dataset,
             f.period.key,
-            f.flow.value,
+            str(f.flow),
             f.hs_chapter,
             f.revision,
             f.value_usd_bn,
