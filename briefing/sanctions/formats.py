@@ -45,6 +45,7 @@ FTM_FORMAT = "OpenSanctions FtM entities (JSON lines)"
 SIMPLE_FORMAT = "OpenSanctions targets.simple.csv"
 # A list with fewer than this share of the previous list's entries is refused without --force.
 SHRINK_LIMIT = 0.5
+_CHUNK = 100_000  # entries derived and stored at a time
 
 
 def claim_ofac(paths: Sequence[Path]) -> list[Path]:
@@ -225,7 +226,14 @@ def _store_one(
         if update is not None:
             updates.append(update)
     else:
-        insert_snapshot(conn, parsed, rows.frame(), store_progress)
+        # Derived and stored a chunk at a time: a million-entry list never sits in memory
+        # twice over.
+        snapshot_id = insert_snapshot(conn, parsed, rows.frame([]), count=count)
+        for start in range(0, count, _CHUNK):
+            chunk = range(start, min(start + _CHUNK, count))
+            insert_frame(conn, snapshot_id, rows.frame(chunk))
+            if store_progress:
+                store_progress(count, chunk.stop)
     # A list older than one already loaded (a backfill) is the new baseline of the next one.
     following = later[0] if later else None
     if following is not None and following.entries_kept:

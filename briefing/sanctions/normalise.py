@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
@@ -59,7 +60,11 @@ _VARIANT_RE_2 = re.compile("|".join(_VARIANTS_2))
 
 def fold(text: str) -> str:
     """Lower case, Cyrillic → Latin, no accents, words separated by single spaces."""
-    lowered = text.lower().translate(_TRANSLIT).replace("&", " and ")
+    lowered = text.lower()
+    if lowered.isascii():  # the common case: no Cyrillic, no accents; joiners by hand
+        lowered = lowered.replace("&", " and ").replace(".", "").replace("'", "").replace("`", "")
+        return _NON_WORD.sub(" ", lowered).strip()
+    lowered = lowered.translate(_TRANSLIT).replace("&", " and ")
     if not lowered.isascii():
         decomposed = unicodedata.normalize("NFKD", lowered)
         lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -132,7 +137,12 @@ def _remove_org_types(text: str) -> str:
     return removed if removed.strip() else text
 
 
+_PHRASE_STARTS = frozenset(phrase[0] for phrase in _PHRASES)
+
+
 def _canonical(words: list[str]) -> list[str]:
+    if _PHRASE_STARTS.isdisjoint(words):
+        return [_SHORT_FORMS.get(w, w) for w in words]
     out: list[str] = []
     at = 0
     while at < len(words):
@@ -148,6 +158,8 @@ def _canonical(words: list[str]) -> list[str]:
 
 
 def _unglue(word: str) -> str:
+    if not (word.startswith(_GLUED_FORMS) or word.endswith(_GLUED_FORMS)):
+        return word
     for form in _GLUED_FORMS:
         if len(word) >= len(form) + 4 and word != form:
             if word.startswith(form):
@@ -157,6 +169,7 @@ def _unglue(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=262_144)
 def spell(word: str) -> str:
     """One spelling for the usual transliteration variants of a word (Zhuravleva/Zjuravleva,
     Yuri/Iurii, Sergei/Sergej/Sergey)."""

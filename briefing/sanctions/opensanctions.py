@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,16 @@ import pandas as pd
 from briefing.ingest import IngestError
 from briefing.sanctions.files import date_in_name, is_date_like, read_checked, row_of
 from briefing.sanctions.model import Entry
-from briefing.sanctions.store import EntryRows, combine, entry_frame, row_hashes
+from briefing.sanctions.store import (
+    ENTRY_COLUMNS,
+    EntryRows,
+    combine,
+    entry_frame,
+    object_frame,
+    row_hashes,
+)
 from briefing.sanctions.topic import (
+    is_russia_programme,
     place_in_text,
     place_of_country,
     russia_programmes,
@@ -452,20 +461,178 @@ def parse_simple_rows(path: Path, progress: ProgressFn | None = None) -> ParsedR
     raw, frame = _read_simple(path)
     content_hash = hashlib.sha256(b"targets.simple\0" + raw).hexdigest()
     del raw
+    file_date = _newest_date(frame)
+    # Only what an entry is derived from: last_seen and last_change move every day.
+    frame = frame[[c for c in frame.columns if c not in ("last_seen", "last_change")]]
     tag = row_hashes(pd.DataFrame({"reader": [_SIMPLE_READER_VERSION]}))[0]
     fingerprints = [combine(tag, h) for h in row_hashes(frame)]
+    keys = frame["id"].tolist()
+    program_ids = "program_ids" in frame.columns
 
     def derive(positions: Sequence[int]) -> pd.DataFrame:
         at = list(positions)
-        out = entry_frame(_simple_entries(frame.iloc[at], progress, len(at)))
-        out["fingerprint"] = pd.Series([fingerprints[i] for i in at], dtype=object)
-        return out
+        picked = frame.iloc[at]
+        cells = [picked[c].tolist() for c in _SIMPLE_DERIVED]
+        ids = picked["program_ids"].tolist() if program_ids else [""] * len(at)
+        rows = [
+            (*_simple_row(values), fingerprints[i])
+            for i, *values in zip(at, *cells, ids, strict=True)
+        ]
+        return object_frame(rows, ENTRY_COLUMNS)
 
     return ParsedRows(
-        rows=EntryRows(frame["id"].tolist(), fingerprints, derive),
+        rows=EntryRows(keys, fingerprints, derive),
         content_hash=content_hash,
         dataset=dataset_name(path),
-        file_date=_newest_date(frame),
+        file_date=file_date,
+    )
+
+
+_SIMPLE_DERIVED = (
+    "id",
+    "schema",
+    "name",
+    "aliases",
+    "birth_date",
+    "countries",
+    "addresses",
+    "identifiers",
+    "sanctions",
+    "dataset",
+    "first_seen",
+)
+
+
+def _simple_sanctions(cell: str, program_ids: str) -> tuple[str, str, str, str | None]:
+    """Programmes, their Russia-related subset (both newline-joined), the remarks and the
+    earliest listing date of a ``sanctions`` cell (and ``program_ids``), as stored.
+
+    Each value (``program - reason - status - start - end``) is read part by part, and the
+    parts, which repeat across a list, are looked at once each.
+    """
+    sanctions = split_multi(cell)
+    labels: list[str] = []
+    russia: set[str] = set()
+    listed: list[str] = []
+    for value in sanctions:
+        parts = value.split(" - ")
+        label = _label_part(parts[0])
+        labels.append(label)
+        # The patterns never span " - ": the whole value names Russia iff a part does.
+        named = is_russia_programme(value) if len(parts) == 1 else any(map(_russia_part, parts))
+        if named or is_russia_programme(label):
+            russia.add(label)
+        listed.extend(day for day in map(_part_day, parts[1:]) if day)
+    for code in split_multi(program_ids):
+        labels.append(code)
+        if is_russia_programme(code):
+            russia.add(code)
+    # Codes (RUSSIA-EO14024, UKR) first, then titles, each in the file's order.
+    ordered = sorted(
+        dict.fromkeys(label for label in labels if label),
+        key=lambda label: not _CODE_LIKE.fullmatch(label),
+    )
+    return (
+        "\n".join(ordered),
+        "\n".join(p for p in ordered if p in russia),
+        "; ".join(sanctions),
+        min(listed) if listed else None,
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _label_part(first: str) -> str:
+    return sanction_label(first)
+
+
+@lru_cache(maxsize=65_536)
+def _russia_part(part: str) -> bool:
+    return is_russia_programme(part)
+
+
+@lru_cache(maxsize=65_536)
+def _part_day(part: str) -> str | None:
+    found = _dates([part])
+    return found[0].isoformat() if found else None
+
+
+@lru_cache(maxsize=16_384)
+def _simple_countries(cell: str) -> tuple[str, tuple[str, str] | None]:
+    countries = [c.upper() for c in split_multi(cell)]
+    link = None
+    for code in countries:
+        place = place_of_country(code)
+        if place:
+            link = (place, f"country {place}")
+            break
+    return "\n".join(dict.fromkeys(countries)), link
+
+
+@lru_cache(maxsize=16_384)
+def _simple_list(cell: str) -> str:
+    return ", ".join(split_multi(cell))
+
+
+@lru_cache(maxsize=65_536)
+def _simple_day(cell: str) -> str | None:
+    found = _dates([cell])
+    return found[0].isoformat() if found else None
+
+
+def _simple_row(values: Sequence[str]) -> tuple[object, ...]:
+    """One targets.simple.csv row as a row of the stored columns (as :func:`_simple_entry`
+    reads it), without the fingerprint; ``values`` are the cells of :data:`_SIMPLE_DERIVED`
+    and ``program_ids``."""
+    (
+        key,
+        schema,
+        name_cell,
+        aliases_cell,
+        birth,
+        countries_cell,
+        addresses_cell,
+        identifiers_cell,
+        sanctions_cell,
+        dataset,
+        first_seen,
+        program_ids,
+    ) = values
+    programmes, russia, remarks, listed = _simple_sanctions(sanctions_cell, program_ids)
+    countries, link = _simple_countries(countries_cell)
+    addresses = [" ".join(a.split()) for a in split_multi(addresses_cell)]
+    if link is None:
+        for address in addresses:
+            place = place_in_text(address)
+            if place:
+                link = (place, f"address in {place} ({address[:60]})")
+                break
+    name = " ".join(name_cell.split())
+    aliases = [a for a in dict.fromkeys(split_multi(aliases_cell)) if a != name][:60]
+    details = "; ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("DOB", _simple_list(birth) if birth else ""),
+            ("Identifiers", ", ".join(split_multi(identifiers_cell))),
+            ("Datasets", _simple_list(dataset) if dataset else ""),
+        )
+        if value
+    )
+    return (
+        key,
+        name,
+        _TYPE_BY_SCHEMA.get(schema, "entity"),
+        programmes,
+        russia,
+        countries,
+        link is not None,
+        link[0] if link else None,
+        link[1] if link else None,
+        "\n".join(aliases),
+        "\n".join(addresses[:20]),
+        remarks,
+        details,
+        listed,
+        _simple_day(first_seen) if first_seen else None,
     )
 
 
