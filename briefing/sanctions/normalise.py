@@ -178,6 +178,16 @@ def spell(word: str) -> str:
     return _VARIANT_RE_2.sub(lambda m: _VARIANTS_2[m.group(0)], word)
 
 
+# Every match of _LEGAL_PHRASES holds one of these: a cheap first test.
+_LEGAL_PHRASE_KEYS = ("joint stock company", "limited liability", "obshchestvo", "tovaristvo")
+
+
+@lru_cache(maxsize=262_144)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    """The folded words of one whitespace-separated piece of a name, fillers left out."""
+    return tuple(w for w in fold(chunk).split() if w not in _NAME_FILLERS)
+
+
 def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
     """The words a name is matched on: folded, transliterated, legal form removed (for
     organisations), abbreviations brought to one form, spelling variants merged.
@@ -185,12 +195,15 @@ def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
     ``name_tokens("CADY TECH HK LIMITED") == name_tokens("Cady Technology Hong Kong Ltd.")``.
     """
     lowered = text.lower()
-    if organisation:
-        from rigour.names import remove_obj_prefixes
+    if not organisation:
+        # Word by word (folding never joins or moves words), each word folded once per process.
+        words = [w for chunk in lowered.split() for w in _chunk_words(chunk)]
+        return tuple(spell(w) for w in _canonical(words))
+    from rigour.names import remove_obj_prefixes
 
-        lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
+    lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
     folded = fold(lowered)
-    if organisation:
+    if any(key in folded for key in _LEGAL_PHRASE_KEYS):
         folded = _LEGAL_PHRASES.sub(" ", folded)
     words = [w for w in folded.split() if w not in _NAME_FILLERS]
     if organisation:

@@ -138,8 +138,12 @@ def _forms_of(party_no: int, party: Party) -> list[_Form]:
         if not words or words in seen:
             continue
         seen.add(words)
+        positions = _FAMILY_POSITIONS.setdefault(positions, positions)  # a few shared sets
         forms.append(_Form(party_no, text, at == 0, party.person, words, positions))
     return forms
+
+
+_FAMILY_POSITIONS: dict[frozenset[int], frozenset[int]] = {}
 
 
 # Big cities and regions of the countries this brief follows; countries come from rigour.
@@ -222,7 +226,8 @@ class NameIndex:
                 postings[word].append(form_no)
         self._vocabulary = list(postings)
         self._word_no = {w: i for i, w in enumerate(self._vocabulary)}
-        self._postings = [np.array(postings[w], dtype=np.int64) for w in self._vocabulary]
+        self._postings = [np.array(postings[w], dtype=np.int32) for w in self._vocabulary]
+        del postings
         total = max(len(self._forms), 1)
         counts = np.array([len(p) for p in self._postings], dtype=np.float64)
         self._common_df = max(40.0, _COMMON_SHARE * total)
