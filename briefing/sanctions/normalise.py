@@ -199,18 +199,19 @@ def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
         # Word by word (folding never joins or moves words), each word folded once per process.
         words = [w for chunk in lowered.split() for w in _chunk_words(chunk)]
         return tuple(spell(w) for w in _canonical(words))
+    return _organisation_tokens(lowered)
+
+
+@lru_cache(maxsize=65_536)
+def _organisation_tokens(lowered: str) -> tuple[str, ...]:
     from rigour.names import remove_obj_prefixes
 
     lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
     folded = fold(lowered)
     if any(key in folded for key in _LEGAL_PHRASE_KEYS):
         folded = _LEGAL_PHRASES.sub(" ", folded)
-    words = [w for w in folded.split() if w not in _NAME_FILLERS]
-    if organisation:
-        words = [_unglue(w) for w in words]
+    words = [_unglue(w) for w in folded.split() if w not in _NAME_FILLERS]
     words = _canonical(words)
-    if organisation:
-        # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
-        core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
-        words = core or words
-    return tuple(spell(w) for w in words)
+    # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
+    core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
+    return tuple(spell(w) for w in core or words)

@@ -122,7 +122,13 @@ class _Form:
 def _forms_of(party_no: int, party: Party) -> list[_Form]:
     forms: list[_Form] = []
     seen: set[tuple[str, ...]] = set()
+    seen_text: set[str] = set()
     for at, text in enumerate(party.names):
+        # Names are matched lower-cased: an alias that differs only in case adds nothing.
+        lowered = text.lower()
+        if lowered in seen_text:
+            continue
+        seen_text.add(lowered)
         if party.person:
             family_text, comma, given_text = text.partition(",")
             family = name_tokens(family_text, organisation=False)

@@ -33,7 +33,7 @@ from briefing.sanctions.store import (
     in_force,
     list_snapshots,
     load_entries,
-    load_entries_by_key,
+    load_entry,
     load_frame,
 )
 
@@ -84,10 +84,13 @@ INDEX_COLUMNS = ("entity_key", "name", "entity_type", "aliases", "remarks", "det
 _ENTRY_CACHE = 4096  # entries read back for replies, kept per index
 
 
+_DIGIT_WORD = re.compile(r"\S*[0-9]\S*")
+
+
 def _identifier_words(text: str) -> str:
     """The words of ``text`` that hold a digit, lower-cased: a query identifier (no spaces,
-    at least one digit) can only be found inside one of them."""
-    return " ".join(w for w in text.lower().split() if any(c.isdigit() for c in w))
+    at least one digit 0-9) can only be found inside one of them."""
+    return " ".join(_DIGIT_WORD.findall(text.lower()))
 
 
 class SanctionsIndex:
@@ -203,7 +206,7 @@ class SanctionsIndex:
         assert self._engine is not None
         key = self._keys[list_no][entry_no]
         with self._engine.connect() as conn:
-            found = load_entries_by_key(conn, snap.snapshot_id, [key])[key]
+            found = load_entry(conn, snap.snapshot_id, key)
         with self._cache_lock:
             self._cache[party] = found
             if len(self._cache) > _ENTRY_CACHE:

@@ -286,6 +286,24 @@ def load_entries(conn: Connection, snapshot_id: int) -> list[Entry]:
     return frame_entries(load_frame(conn, snapshot_id))
 
 
+def load_entry(conn: Connection, snapshot_id: int, key: str) -> Entry:
+    """One stored entry (one plain cursor read)."""
+    mark = _placeholder(conn)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM {entries_table.name} "
+            f"WHERE snapshot_id = {mark} AND entity_key = {mark}",
+            [snapshot_id, key],
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        raise LookupError(f"entry {key!r} of snapshot {snapshot_id} is not stored")
+    return row_entry(dict(zip(ENTRY_COLUMNS, row, strict=True)))
+
+
 def load_entries_by_key(
     conn: Connection, snapshot_id: int, keys: Sequence[str]
 ) -> dict[str, Entry]:
