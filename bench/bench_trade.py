@@ -143,7 +143,8 @@ def bench_ingest(tmp: Path, database_url: str | None = None) -> None:
     label = "SQLite"
     for run in range(2):
         folder = tmp / f"run{run}"
-        with _database(database_url, str(folder.mkdir() or folder)) as url:
+        folder.mkdir()
+        with _database(database_url, str(folder)) as url:
             label = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
             settings = load_settings(database_url=url, chart_dir=tmp / "charts", _env_file=None)
             brief = Briefing.load(settings)

@@ -173,9 +173,9 @@ def diff_frames(
         after = frame_entries(picked)
         old_names = {f"{c}_old": c for c in ENTRY_COLUMNS if c != "entity_key"}
         before = frame_entries(picked[["entity_key", *old_names]].rename(columns=old_names))
-        for was, now, flags in zip(before, after, differs[rows], strict=True):
+        for old_entry, new_entry, flags in zip(before, after, differs[rows].tolist(), strict=True):
             fields = tuple(name for name, flag in zip(COMPARED_FIELDS, flags, strict=True) if flag)
-            changed.append(Change(was, now, fields))
+            changed.append(Change(old_entry, new_entry, fields))
     return ListDiff(source, previous_date, list_date, added, removed, tuple(changed))
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, lru_cache
@@ -222,7 +222,7 @@ class _ByLength:
 class NameIndex:
     """Every name and alias of a sequence of parties, ready for :meth:`screen`."""
 
-    def __init__(self, parties: Sequence[Party]) -> None:
+    def __init__(self, parties: Iterable[Party]) -> None:
         self._forms: list[_Form] = []
         for party_no, party in enumerate(parties):
             self._forms.extend(_forms_of(party_no, party))

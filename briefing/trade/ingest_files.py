@@ -427,12 +427,12 @@ def _comtrade_frame_fast(
     if (considered & ~is_total & ~is_chapter & ~is_digits).any():
         return None  # a cmdCode that is neither TOTAL nor an HS code
     periods: dict[tuple[str, str], Period] = {}
-    for key in set(zip(freq[take].tolist(), period_text[take].tolist(), strict=True)):
-        f, text = key
+    for cells in set(zip(freq[take].tolist(), period_text[take].tolist(), strict=True)):
+        f, text = cells
         if f == "A" and len(text) == 4 and text.isdecimal():
-            periods[key] = Period.year_of(int(text))
+            periods[cells] = Period.year_of(int(text))
         elif f == "M" and len(text) == 6 and text.isdecimal() and 1 <= int(text[4:]) <= 12:
-            periods[key] = Period.month_of(int(text[:4]), int(text[4:]))
+            periods[cells] = Period.month_of(int(text[:4]), int(text[4:]))
         else:
             return None  # not A/M, or a period that does not read
     try:
@@ -460,11 +460,11 @@ def _comtrade_frame_fast(
         if year[at] and year[at] != str(period.year):
             return None
         flow = _COMTRADE_FLOWS[flow_code[at]]
-        chapter = TOTAL_CHAPTER if is_total[at] else cmd[at]
-        key = (period, flow, chapter)
-        if key in seen:
+        chapter: str = TOTAL_CHAPTER if is_total[at] else str(cmd[at])
+        figure_key = (period, flow, chapter)
+        if figure_key in seen:
             return None
-        seen.add(key)
+        seen.add(figure_key)
         figures.append(
             ParsedFigure(
                 dataset=COMTRADE_DATASET,
