@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, RowMapping, delete, select, update
 
+from briefing.db import copy_rows
 from briefing.sanctions.model import Entry, ListSource, ParsedList, Snapshot
 from briefing.sanctions.tables import entries_table, snapshots_table
 
@@ -364,12 +365,10 @@ def insert_frame(
     rows = list(zip(*columns, strict=True))
     driver = conn.connection.driver_connection
     if _is_postgresql(conn):
-        copy_sql = f"COPY {entries_table.name} ({', '.join(names)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
-            for done, row in enumerate(rows, start=1):
-                copy.write_row(row)
-                if progress and done % _BATCH == 0:
-                    progress(total, done)
+        for start in range(0, total, _BATCH):
+            copy_rows(driver, entries_table.name, names, rows[start : start + _BATCH])
+            if progress:
+                progress(total, min(start + _BATCH, total))
     else:
         sql = (
             f"INSERT INTO {entries_table.name} ({', '.join(names)}) "
