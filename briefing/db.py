@@ -98,20 +98,27 @@ _COPY_NULL = "\\N"
 
 def _copy_text(values: Sequence[Any]) -> list[str]:
     """One column's values in ``COPY``'s text format (``\\N`` for NULL; backslash, tab and
-    line breaks escaped)."""
+    line breaks escaped); a value that repeats (a date, a timestamp) is formatted once."""
     out: list[str] = []
+    formatted: dict[Any, str] = {}
     for value in values:
         if value is None:
             out.append(_COPY_NULL)
         elif isinstance(value, str):
-            out.append(
-                value.replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-            )
+            if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+                out.append(
+                    value.replace("\\", "\\\\")
+                    .replace("\t", "\\t")
+                    .replace("\n", "\\n")
+                    .replace("\r", "\\r")
+                )
+            else:
+                out.append(value)
         else:
-            out.append(str(value))
+            text = formatted.get(value)
+            if text is None:
+                text = formatted[value] = str(value)
+            out.append(text)
     return out
 
 

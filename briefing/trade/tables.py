@@ -189,7 +189,19 @@ def write_figures(
     new_rows = [values(f) for f in new]
     revised_rows = [values(f) for f in revised]
     bulk_insert(conn, trade_figure_history, _WRITTEN, [*new_rows, *revised_rows])
-    bulk_insert(conn, trade_figures, _WRITTEN, new_rows)
+    if new:
+        # The new figures' current rows are their first history rows, copied in the database.
+        history = trade_figure_history.c
+        conn.execute(
+            trade_figures.insert().from_select(
+                list(_WRITTEN),
+                select(*(history[name] for name in _WRITTEN)).where(
+                    history.ingested_at == ingested_at,
+                    history.revision == 1,
+                    history.dataset.in_(sorted({f.dataset for f in new})),
+                ),
+            )
+        )
     if revised:
         # A revision replaces the current row: delete it, insert the new one.
         table = trade_figures.c
