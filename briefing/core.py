@@ -32,6 +32,8 @@ class Briefing:
     # The data generation the indexes were built from, and when it was last compared.
     _generation: int = field(default=-1, init=False, repr=False)
     _checked_at: float = field(default=0.0, init=False, repr=False)
+    # A trade index an ingest built of what it committed, and the generation it built on.
+    _prepared_trade: tuple[int, TradeIndex] | None = field(default=None, init=False, repr=False)
 
     @property
     def facts(self) -> tuple[Fact, ...]:
@@ -53,10 +55,22 @@ class Briefing:
 
     def refresh(self) -> None:
         """Rebuild the in-memory indexes from the data pack and the database."""
+        prepared, self._prepared_trade = self._prepared_trade, None
         self._generation = current_generation(self.engine)
         self._checked_at = time.monotonic()
         self._sanctions_index = None
+        if prepared is not None and prepared[0] + 1 == self._generation:
+            # This process's own ingest is the only change since the index it built on: the
+            # index it built of what it committed is the database's state.
+            self.trade = prepared[1]
+            return
         self.trade = TradeIndex((*self.datapack.trade, *load_trade_observations(self.engine)))
+
+    def prepare_trade(self, built_on: int, index: TradeIndex) -> None:
+        """Offer the next :meth:`refresh` an index an ingest built of the trade data as it
+        committed it, on top of generation ``built_on``; taken only when that ingest's bump is
+        the one change since."""
+        self._prepared_trade = (built_on, index)
 
     @property
     def generation(self) -> int:

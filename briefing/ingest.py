@@ -15,7 +15,7 @@ from pathlib import Path
 
 from briefing.core import Briefing
 from briefing.generation import bump_generation
-from briefing.updates import Update, record_update
+from briefing.updates import Update, record_updates
 
 # total units (or None when unknown), units done so far
 ProgressCallback = Callable[[str, int | None, int], None]
@@ -90,8 +90,7 @@ def ingest(
     try:
         for fmt, taken in groups:
             result = fmt.load(brief, taken, options)
-            for update in result.updates:
-                record_update(brief.engine, update, now)
+            record_updates(brief.engine, result.updates, now)
             results.append(result)
     except IngestError as exc:
         if not results:

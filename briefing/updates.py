@@ -7,10 +7,11 @@ An update is written once per detected change with a deterministic id, feeds the
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Engine, String, Table, Text, select
+from sqlalchemy import Column, Connection, Date, DateTime, Engine, String, Table, Text, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from briefing.db import metadata
@@ -61,6 +62,21 @@ def _line_from_dict(raw: dict[str, str | None]) -> Line:
 
 def record_update(engine: Engine, update: Update, detected_at: datetime) -> bool:
     """Store ``update`` unless one with its id exists; True when it was new."""
+    return record_updates(engine, [update], detected_at) == 1
+
+
+def record_updates(engine: Engine, updates: Sequence[Update], detected_at: datetime) -> int:
+    """Store each of ``updates`` whose id is new, in one transaction; how many were new."""
+    if not updates:
+        return 0
+    stored = 0
+    with engine.begin() as conn:
+        for update in updates:
+            stored += _record(conn, update, detected_at)
+    return stored
+
+
+def _record(conn: Connection, update: Update, detected_at: datetime) -> bool:
     values = {
         "update_id": update.update_id,
         "topic": update.topic,
@@ -70,11 +86,10 @@ def record_update(engine: Engine, update: Update, detected_at: datetime) -> bool
         # Stored in UTC: SQLite keeps no offset, and readers compare against UTC times.
         "detected_at": detected_at.astimezone(UTC),
     }
-    dialect = engine.dialect.name
+    dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(updates_table).values(**values).on_conflict_do_nothing()
-    with engine.begin() as conn:
-        result = conn.execute(stmt)
+    result = conn.execute(stmt)
     return bool(result.rowcount)
 
 

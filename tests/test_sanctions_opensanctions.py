@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions import opensanctions
 from briefing.sanctions.search import sanctions
+from briefing.sanctions.store import frame_entries
 from handlers import dispatch
 from tests.conftest import EU_FSD_CODES, OPENSANCTIONS_FTM
 
@@ -100,6 +102,36 @@ def test_simple_csv_reads_by_header_and_splits_multi_values() -> None:
     # A quoted alias holding ';'-free text with embedded quotes survives the split.
     assert 'Limited Liability Company "CST"' in cst.aliases
     assert "ООО ЦСТ" in cst.aliases
+
+
+def test_simple_csv_stored_rows_read_as_the_entries_the_reader_gives(tmp_path: Path) -> None:
+    """The bulk path (rows derived column-wise for storage) and the reader agree entry for
+    entry, the file's date and dataset too."""
+    for path in (SIMPLE_0220, SIMPLE_0223):
+        whole = opensanctions.parse_simple(path)
+        rows = opensanctions.parse_simple_rows(path)
+        stored = frame_entries(rows.rows.frame())
+        assert stored == whole.entries
+        assert rows.rows.keys == [e.entity_key for e in whole.entries]
+        assert (rows.file_date, rows.dataset) == (whole.file_date, whole.dataset)
+        # A row's fingerprint ignores last_seen (it moves every day), not what it is read from.
+        with path.open(encoding="utf-8", newline="") as handle:
+            records = list(csv.DictReader(handle))
+        moved = tmp_path / path.name
+        with moved.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(records[0]), quoting=csv.QUOTE_ALL)
+            writer.writeheader()
+            for record in records:
+                writer.writerow({**record, "last_seen": "2024-03-01T06:00:00"})
+        assert opensanctions.parse_simple_rows(moved).rows.fingerprints == rows.rows.fingerprints
+        records[0]["name"] += " Renamed"
+        with moved.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(records[0]), quoting=csv.QUOTE_ALL)
+            writer.writeheader()
+            writer.writerows(records)
+        changed = opensanctions.parse_simple_rows(moved).rows.fingerprints
+        assert changed[0] != rows.rows.fingerprints[0]
+        assert changed[1:] == rows.rows.fingerprints[1:]
 
 
 def test_simple_csv_pair_diffs_added_removed_changed(brief: Briefing) -> None:

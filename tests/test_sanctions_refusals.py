@@ -153,6 +153,32 @@ def test_one_ingest_is_one_transaction(brief: Briefing, tmp_path: Path) -> None:
     assert counts(brief) == (0, 0)
 
 
+@pytest.mark.parametrize("where", ["insert_frame", "copy_entries", "diff_frames", "prune"])
+def test_a_crash_at_any_write_of_the_next_list_leaves_the_last_one_serving(
+    baseline: Briefing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """The next list's new rows, its unchanged rows copied in the database, the diff and the
+    pruning are one transaction: a crash at any of them leaves nothing of the new list."""
+    from briefing.sanctions import formats
+
+    folder = tmp_path / "next"
+    folder.mkdir()
+    lines = (WATCHMAN / "sdn.csv").read_bytes().split(b"\r\n")
+    # One entry renamed: one row derived and written anew, the others copied.
+    lines[0] = lines[0].replace(b"LOGAN MOREY", b"LOGAN-MOREY", 1)
+    (folder / "sdn.csv").write_bytes(b"\r\n".join(lines))
+    for name in ("add.csv", "alt.csv", "sdn_comments.csv"):
+        shutil.copy(WATCHMAN / name, folder / name)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"the process died in {where}")
+
+    monkeypatch.setattr(formats, where, crash)
+    with pytest.raises(RuntimeError, match=where):
+        load(baseline, folder / "sdn.csv", as_of=date(2024, 2, 2))
+    still_serving(baseline)
+
+
 def test_a_different_list_for_a_loaded_date_needs_force(baseline: Briefing, tmp_path: Path) -> None:
     lines = (WATCHMAN / "sdn.csv").read_bytes().split(b"\r\n")
     other = tmp_path / "sdn.csv"

@@ -2,7 +2,8 @@
 
 Designations are matched on the list's own key (OFAC ``ent_num``, OpenSanctions ``id``): a key
 only in the new list was added, only in the old one removed, in both with any compared field
-different changed. The topic filter (:mod:`briefing.sanctions.topic`) decides what is itemised;
+different changed. The comparison runs on frames of the stored columns (a key join, one vector
+comparison per field); entries are built for the added, removed and changed rows only. The topic filter (:mod:`briefing.sanctions.topic`) decides what is itemised;
 the rest is counted.
 """
 
@@ -13,8 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import pandas as pd
+
 from briefing.replies import Line, format_date
 from briefing.sanctions.model import COMPARED_FIELDS, Entry, ListSource
+from briefing.sanctions.store import ENTRY_COLUMNS, entry_frame, frame_entries
 from briefing.updates import Update
 
 TOPIC = "sanctions"
@@ -117,6 +122,20 @@ class ListDiff:
         )
 
 
+# The stored column behind each compared field, in COMPARED_FIELDS order.
+COMPARED_COLUMNS = (
+    "name",
+    "entity_type",
+    "programmes",
+    "countries",
+    "aliases",
+    "addresses",
+    "remarks",
+    "details",
+    "listed_on",
+)
+
+
 def diff_lists(
     source: ListSource,
     previous_date: date,
@@ -124,23 +143,39 @@ def diff_lists(
     new: Sequence[Entry],
     list_date: date,
 ) -> ListDiff:
-    before = {e.entity_key: e for e in old}
-    after = {e.entity_key: e for e in new}
-    added = tuple(e for key, e in after.items() if key not in before)
-    removed = tuple(e for key, e in before.items() if key not in after)
-    changed = []
-    for key, now in after.items():
-        was = before.get(key)
-        if was is None:
-            continue
-        old_values, new_values = was.comparable(), now.comparable()
-        if old_values != new_values:
-            fields = tuple(
-                name
-                for name, a, b in zip(COMPARED_FIELDS, old_values, new_values, strict=True)
-                if a != b
-            )
-            changed.append(Change(was, now, fields))
+    return diff_frames(source, previous_date, entry_frame(old), entry_frame(new), list_date)
+
+
+def diff_frames(
+    source: ListSource,
+    previous_date: date,
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    list_date: date,
+) -> ListDiff:
+    """The diff of two frames of stored entry columns (see
+    :data:`~briefing.sanctions.store.ENTRY_COLUMNS`), joined on ``entity_key``: additions in
+    the new list's order, removals in the old one's, changes in the new one's."""
+    in_old = new["entity_key"].isin(old["entity_key"]).to_numpy()
+    in_new = old["entity_key"].isin(new["entity_key"]).to_numpy()
+    added = tuple(frame_entries(new[~in_old]))
+    removed = tuple(frame_entries(old[~in_new]))
+    both = new[in_old].merge(old, on="entity_key", how="left", suffixes=("", "_old"))
+    differs = np.zeros((len(both), len(COMPARED_COLUMNS)), dtype=bool)
+    for at, column in enumerate(COMPARED_COLUMNS):
+        now = both[column].to_numpy(dtype=object)
+        was = both[f"{column}_old"].to_numpy(dtype=object)
+        differs[:, at] = now != was
+    rows = np.nonzero(differs.any(axis=1))[0]
+    changed: list[Change] = []
+    if len(rows):
+        picked = both.iloc[rows]
+        after = frame_entries(picked)
+        old_names = {f"{c}_old": c for c in ENTRY_COLUMNS if c != "entity_key"}
+        before = frame_entries(picked[["entity_key", *old_names]].rename(columns=old_names))
+        for old_entry, new_entry, flags in zip(before, after, differs[rows].tolist(), strict=True):
+            fields = tuple(name for name, flag in zip(COMPARED_FIELDS, flags, strict=True) if flag)
+            changed.append(Change(old_entry, new_entry, fields))
     return ListDiff(source, previous_date, list_date, added, removed, tuple(changed))
 
 

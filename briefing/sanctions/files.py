@@ -28,6 +28,14 @@ def read_text(path: Path, what: str, *, utf8_only: bool = False) -> tuple[bytes,
     Refuses empty files, UTF-16/32 files, binary data, and files that end mid-row (no line
     break after the last row: a cut-off download). OFAC's trailing Ctrl-Z is dropped.
     """
+    raw, body, encoding = read_checked(path, what, utf8_only=utf8_only)
+    return raw, body.decode(encoding)
+
+
+def read_checked(path: Path, what: str, *, utf8_only: bool = False) -> tuple[bytes, bytes, str]:
+    """The file's bytes (for the content hash), its body as checked by :func:`read_text` (no
+    byte-order mark, no trailing Ctrl-Z) and the body's encoding (``utf-8`` or ``latin-1``),
+    for a parser that reads bytes itself."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -51,16 +59,18 @@ def read_text(path: Path, what: str, *, utf8_only: bool = False) -> tuple[bytes,
             "(no line break after it); the download looks truncated"
         )
     body = body.removeprefix(b"\xef\xbb\xbf")
+    if body.isascii():
+        return raw, body, "utf-8"
     try:
-        text = body.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError as exc:
         if utf8_only:
             raise IngestError(
                 f"{path}, row {row_of(body, exc.start)}: not valid UTF-8 text; {what} is UTF-8"
             ) from None
         # OFAC's legacy files are latin-1 (in practice ASCII).
-        text = body.decode("latin-1")
-    return raw, text
+        return raw, body, "latin-1"
+    return raw, body, "utf-8"
 
 
 def date_in_name(path: Path) -> date | None:

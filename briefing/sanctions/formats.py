@@ -13,20 +13,29 @@ from dataclasses import replace as dataclass_replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Connection
 
 from briefing.core import Briefing
 from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
 from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions
-from briefing.sanctions.diff import ListDiff, diff_lists, diff_update
+from briefing.sanctions.diff import ListDiff, diff_frames, diff_update
 from briefing.sanctions.files import date_in_name
-from briefing.sanctions.model import OFAC_CONS, OFAC_SDN, ParsedList, opensanctions_source
+from briefing.sanctions.model import (
+    OFAC_CONS,
+    OFAC_SDN,
+    ParsedList,
+    Snapshot,
+    opensanctions_source,
+)
 from briefing.sanctions.store import (
+    copy_entries,
     delete_snapshot,
+    insert_frame,
     insert_snapshot,
     list_snapshots,
-    load_entries,
+    load_frame,
     prune,
 )
 from briefing.updates import Update
@@ -36,6 +45,7 @@ FTM_FORMAT = "OpenSanctions FtM entities (JSON lines)"
 SIMPLE_FORMAT = "OpenSanctions targets.simple.csv"
 # A list with fewer than this share of the previous list's entries is refused without --force.
 SHRINK_LIMIT = 0.5
+_CHUNK = 100_000  # entries derived and stored at a time
 
 
 def claim_ofac(paths: Sequence[Path]) -> list[Path]:
@@ -89,19 +99,21 @@ def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> Ing
         )
     parsed = []
     for group in groups:
-        entries, digest = ofac.parse(group, _progress(options, f"OFAC {group.sdn.name}"))
+        rows, digest = ofac.parse_rows(group, _progress(options, f"OFAC {group.sdn.name}"))
         list_date, basis = _date(options, group.sdn)
         source = OFAC_CONS if group.consolidated else OFAC_SDN
-        parsed.append(ParsedList(source, list_date, basis, tuple(entries), digest, group.paths))
+        parsed.append(ParsedList(source, list_date, basis, rows, digest, group.paths))
     return store_lists(brief, OFAC_FORMAT, parsed, options)
 
 
 def load_ftm(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
-    return _load_opensanctions(brief, FTM_FORMAT, paths, options, opensanctions.parse_ftm)
+    return _load_opensanctions(brief, FTM_FORMAT, paths, options, opensanctions.parse_ftm_rows)
 
 
 def load_simple(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
-    return _load_opensanctions(brief, SIMPLE_FORMAT, paths, options, opensanctions.parse_simple)
+    return _load_opensanctions(
+        brief, SIMPLE_FORMAT, paths, options, opensanctions.parse_simple_rows
+    )
 
 
 def _load_opensanctions(
@@ -109,9 +121,7 @@ def _load_opensanctions(
     fmt: str,
     paths: list[Path],
     options: IngestOptions,
-    parse: Callable[
-        [Path, Callable[[int | None, int], None] | None], opensanctions.OpenSanctionsList
-    ],
+    parse: Callable[[Path, Callable[[int | None, int], None] | None], opensanctions.ParsedRows],
 ) -> IngestResult:
     if options.as_of is not None and len(paths) > 1:
         raise IngestError(
@@ -126,7 +136,7 @@ def _load_opensanctions(
                 opensanctions_source(result.dataset),
                 list_date,
                 basis,
-                tuple(result.entries),
+                result.rows,
                 result.content_hash,
                 (path,),
             )
@@ -192,7 +202,8 @@ def _store_one(
     later = [s for s in existing if s.list_date > parsed.list_date]
     previous = earlier[-1] if earlier else None
 
-    count = len(parsed.entries)
+    rows = parsed.rows
+    count = len(rows)
     if previous is not None and count < previous.entry_count * SHRINK_LIMIT and not options.force:
         raise IngestError(
             f"{path}: {count:,} entries where the list of {format_date(previous.list_date)} "
@@ -201,23 +212,11 @@ def _store_one(
             "shrank"
         )
 
-    entries = parsed.entries
-    old = (
-        load_entries(conn, previous.snapshot_id)
-        if previous is not None and previous.entries_kept
-        else None
-    )
-    first_seen: dict[str, date | None] | None = None
-    if old is not None:
-        # A designation's first sighting carries over; an addition is first seen today.
-        seen = {e.entity_key: e.first_seen for e in old}
-        first_seen = {e.entity_key: seen.get(e.entity_key, parsed.list_date) for e in entries}
-    insert_snapshot(conn, parsed, entries, first_seen, _progress(options, f"Storing {label}"))
-
+    store_progress = _progress(options, f"Storing {label}")
     updates: list[Update] = []
     diff: ListDiff | None = None
-    if old is not None and previous is not None:
-        diff = diff_lists(source, previous.list_date, old, entries, parsed.list_date)
+    if previous is not None and previous.entries_kept:
+        diff = _store_against(conn, parsed, previous, store_progress)
         update = diff_update(diff, command)
         if update is not None and replaced:
             # The replaced list's update stays on record; the corrected one gets its own id.
@@ -226,11 +225,22 @@ def _store_one(
             )
         if update is not None:
             updates.append(update)
+    else:
+        # Derived and stored a chunk at a time: a million-entry list never sits in memory
+        # twice over.
+        snapshot_id = insert_snapshot(conn, parsed, rows.frame([]), count=count)
+        for start in range(0, count, _CHUNK):
+            chunk = range(start, min(start + _CHUNK, count))
+            insert_frame(conn, snapshot_id, rows.frame(chunk))
+            if store_progress:
+                store_progress(count, chunk.stop)
     # A list older than one already loaded (a backfill) is the new baseline of the next one.
     following = later[0] if later else None
     if following is not None and following.entries_kept:
-        next_entries = load_entries(conn, following.snapshot_id)
-        next_diff = diff_lists(source, parsed.list_date, entries, next_entries, following.list_date)
+        next_frame = load_frame(conn, following.snapshot_id)
+        next_diff = diff_frames(
+            source, parsed.list_date, rows.frame(), next_frame, following.list_date
+        )
         update = diff_update(next_diff, command)
         if update is not None:
             updates.append(update)
@@ -255,6 +265,48 @@ def _store_one(
     else:
         text = f"{label}: loaded {where} — the first {source.short} list, kept as the baseline"
     return _Stored(text + replaced, count, tuple(updates))
+
+
+def _store_against(
+    conn: Connection,
+    parsed: ParsedList,
+    previous: Snapshot,
+    progress: Callable[[int | None, int], None] | None,
+) -> ListDiff:
+    """Store a list that follows ``previous`` and return what changed.
+
+    Entries whose fingerprint the previous list holds are unchanged: they are copied inside the
+    database. The others are derived, stored and compared field by field with their previous
+    version (a frame join on the key); removed entries are read back for the update.
+    """
+    rows = parsed.rows
+    known = load_frame(conn, previous.snapshot_id, ("entity_key", "fingerprint", "first_seen"))
+    prints = dict(zip(known["entity_key"].tolist(), known["fingerprint"].tolist(), strict=True))
+    seen = dict(zip(known["entity_key"].tolist(), known["first_seen"].tolist(), strict=True))
+    del known
+    fresh_at = [
+        at
+        for at, (key, fingerprint) in enumerate(zip(rows.keys, rows.fingerprints, strict=True))
+        if prints.get(key) != fingerprint
+    ]
+    fresh = rows.frame(fresh_at)
+    # A designation's first sighting carries over; an addition is first seen on this list's
+    # date (a list that dates its entries keeps its own dates).
+    today = parsed.list_date.isoformat()
+    carried = [
+        own if own is not None else seen.get(key, today)
+        for key, own in zip(fresh["entity_key"].tolist(), fresh["first_seen"].tolist(), strict=True)
+    ]
+    fresh = fresh.assign(first_seen=pd.Series(carried, dtype=object, index=fresh.index))
+    # The previous versions of the entries that changed or went.
+    new_keys = set(rows.keys)
+    compared = [k for k in fresh["entity_key"].tolist() if k in prints]
+    compared += [k for k in prints if k not in new_keys]
+    snapshot_id = insert_snapshot(conn, parsed, fresh.iloc[:0], progress, count=len(rows))
+    copy_entries(conn, previous.snapshot_id, snapshot_id, compared)
+    insert_frame(conn, snapshot_id, fresh, progress)
+    before = load_frame(conn, previous.snapshot_id, keys=compared)
+    return diff_frames(parsed.source, previous.list_date, before, fresh, parsed.list_date)
 
 
 OFAC = Format(OFAC_FORMAT, claim_ofac, load_ofac)

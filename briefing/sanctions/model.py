@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefing.replies import Source
+
+if TYPE_CHECKING:
+    from briefing.sanctions.store import EntryRows
 
 OFAC_SDN_KEY = "ofac-sdn"
 OFAC_CONS_KEY = "ofac-cons"
@@ -132,12 +136,14 @@ COMPARED_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class ParsedList:
-    """A validated list read from one or more files, ready to be stored."""
+    """A validated list read from one or more files, ready to be stored: its entries' keys and
+    fingerprints, their stored columns derived on demand
+    (:class:`~briefing.sanctions.store.EntryRows`)."""
 
     source: ListSource
     list_date: date
     date_basis: str  # "--as-of", "file name", "file contents" or "today"
-    entries: tuple[Entry, ...]
+    rows: EntryRows
     content_hash: str
     files: tuple[Path, ...]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
@@ -59,7 +60,11 @@ _VARIANT_RE_2 = re.compile("|".join(_VARIANTS_2))
 
 def fold(text: str) -> str:
     """Lower case, Cyrillic → Latin, no accents, words separated by single spaces."""
-    lowered = text.lower().translate(_TRANSLIT).replace("&", " and ")
+    lowered = text.lower()
+    if lowered.isascii():  # the common case: no Cyrillic, no accents; joiners by hand
+        lowered = lowered.replace("&", " and ").replace(".", "").replace("'", "").replace("`", "")
+        return _NON_WORD.sub(" ", lowered).strip()
+    lowered = lowered.translate(_TRANSLIT).replace("&", " and ")
     if not lowered.isascii():
         decomposed = unicodedata.normalize("NFKD", lowered)
         lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
@@ -132,7 +137,12 @@ def _remove_org_types(text: str) -> str:
     return removed if removed.strip() else text
 
 
+_PHRASE_STARTS = frozenset(phrase[0] for phrase in _PHRASES)
+
+
 def _canonical(words: list[str]) -> list[str]:
+    if _PHRASE_STARTS.isdisjoint(words):
+        return [_SHORT_FORMS.get(w, w) for w in words]
     out: list[str] = []
     at = 0
     while at < len(words):
@@ -148,6 +158,8 @@ def _canonical(words: list[str]) -> list[str]:
 
 
 def _unglue(word: str) -> str:
+    if not (word.startswith(_GLUED_FORMS) or word.endswith(_GLUED_FORMS)):
+        return word
     for form in _GLUED_FORMS:
         if len(word) >= len(form) + 4 and word != form:
             if word.startswith(form):
@@ -157,12 +169,23 @@ def _unglue(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=262_144)
 def spell(word: str) -> str:
     """One spelling for the usual transliteration variants of a word (Zhuravleva/Zjuravleva,
     Yuri/Iurii, Sergei/Sergej/Sergey)."""
     word = _WORD_END.sub("ey", word)
     word = _VARIANT_RE_1.sub(lambda m: _VARIANTS_1[m.group(0)], word)
     return _VARIANT_RE_2.sub(lambda m: _VARIANTS_2[m.group(0)], word)
+
+
+# Every match of _LEGAL_PHRASES holds one of these: a cheap first test.
+_LEGAL_PHRASE_KEYS = ("joint stock company", "limited liability", "obshchestvo", "tovaristvo")
+
+
+@lru_cache(maxsize=262_144)
+def _chunk_words(chunk: str) -> tuple[str, ...]:
+    """The folded words of one whitespace-separated piece of a name, fillers left out."""
+    return tuple(w for w in fold(chunk).split() if w not in _NAME_FILLERS)
 
 
 def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
@@ -172,19 +195,23 @@ def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
     ``name_tokens("CADY TECH HK LIMITED") == name_tokens("Cady Technology Hong Kong Ltd.")``.
     """
     lowered = text.lower()
-    if organisation:
-        from rigour.names import remove_obj_prefixes
+    if not organisation:
+        # Word by word (folding never joins or moves words), each word folded once per process.
+        words = [w for chunk in lowered.split() for w in _chunk_words(chunk)]
+        return tuple(spell(w) for w in _canonical(words))
+    return _organisation_tokens(lowered)
 
-        lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
+
+@lru_cache(maxsize=65_536)
+def _organisation_tokens(lowered: str) -> tuple[str, ...]:
+    from rigour.names import remove_obj_prefixes
+
+    lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
     folded = fold(lowered)
-    if organisation:
+    if any(key in folded for key in _LEGAL_PHRASE_KEYS):
         folded = _LEGAL_PHRASES.sub(" ", folded)
-    words = [w for w in folded.split() if w not in _NAME_FILLERS]
-    if organisation:
-        words = [_unglue(w) for w in words]
+    words = [_unglue(w) for w in folded.split() if w not in _NAME_FILLERS]
     words = _canonical(words)
-    if organisation:
-        # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
-        core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
-        words = core or words
-    return tuple(spell(w) for w in words)
+    # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
+    core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
+    return tuple(spell(w) for w in core or words)

@@ -17,13 +17,22 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from briefing.ingest import IngestError
-from briefing.sanctions.files import read_text
+from briefing.sanctions.files import read_checked
 from briefing.sanctions.model import Entry
+from briefing.sanctions.store import (
+    ENTRY_COLUMNS,
+    EntryRows,
+    combine,
+    frame_entries,
+    object_frame,
+    row_hashes,
+)
 from briefing.sanctions.topic import link_from_remarks, place_of_country, russia_programmes
 
 SDN_COLUMNS = (
@@ -155,12 +164,13 @@ def group_files(paths: Sequence[Path]) -> tuple[list[OfacFiles], list[Path]]:
 def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
     consolidated = path.name.lower().startswith("cons_")
     columns, what = (_CONS_ROLES if consolidated else _ROLES)[role]
-    raw, text = read_text(path, what)
+    raw, body, encoding = read_checked(path, what)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(body),
+            encoding=encoding,
             header=None,
-            dtype=str,
+            dtype=object,  # plain Python str cells
             keep_default_na=False,
             na_filter=False,
             engine="c",
@@ -194,9 +204,9 @@ def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
             f"{path}, row {row + 1}: column {column} is empty — OFAC writes -0- for empty "
             "fields, so the row is cut short or not in OFAC's layout"
         )
-    not_number = ~frame["ent_num"].str.fullmatch(r"\d+")
-    if not_number.any():
-        row = int(not_number.to_numpy().argmax())
+    keys = frame["ent_num"].tolist()
+    if not all(map(str.isdecimal, keys)):
+        row = next(at for at, key in enumerate(keys) if not key.isdecimal())
         raise IngestError(
             f"{path}, row {row + 1}: ent_num {frame['ent_num'].iloc[row][:30]!r} is not a "
             f"number; this is not {what}"
@@ -221,12 +231,48 @@ def _countries_in_remarks(remarks: str) -> list[str]:
 
 def parse(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[list[Entry], str]:
     """Read and validate one list; returns its entries and the hash of its files' bytes."""
+    rows, digest = parse_rows(files, progress)
+    return frame_entries(rows.frame()), digest
+
+
+def _clean(values: list[str]) -> list[str]:
+    """OFAC cells as text: stripped, ``-0-`` empty."""
+    out = []
+    for text in values:
+        stripped = text.strip()
+        out.append("" if stripped == _NULL else stripped)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _programmes(text: str) -> tuple[str, str]:
+    """The programmes cell as stored (newline-joined) and its Russia-related subset."""
+    programmes = tuple(p.strip() for p in text.split("] [") if p.strip())
+    return "\n".join(programmes), "\n".join(russia_programmes((p, p) for p in programmes))
+
+
+# Changes with the reader's output: an entry read by another version is derived again.
+_READER_VERSION = "ofac-legacy-csv/1"
+
+
+def _by_key(frame: pd.DataFrame) -> dict[str, int]:
+    """The rows of a companion file, hashed in order and combined per ``ent_num``."""
+    out: dict[str, int] = {}
+    for key, value in zip(frame["ent_num"].tolist(), row_hashes(frame), strict=True):
+        out[key] = combine(out.get(key, 0), value)
+    return out
+
+
+def parse_rows(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[EntryRows, str]:
+    """Read and validate one list; returns its entries — keys and fingerprints (of the sdn row
+    and its companion rows), the stored columns derived on demand — and the hash of its files'
+    bytes."""
     digest = hashlib.sha256()
     raw, sdn = _read(files.sdn, "sdn")
     digest.update(b"sdn\0" + raw)
-    duplicated = sdn["ent_num"].duplicated()
-    if duplicated.any():
-        row = int(duplicated.to_numpy().argmax())
+    keys = sdn["ent_num"].tolist()
+    if len(set(keys)) != len(keys):
+        row = int(sdn["ent_num"].duplicated().to_numpy().argmax())
         raise IngestError(
             f"{files.sdn}, row {row + 1}: ent_num {sdn['ent_num'].iloc[row]} appears twice"
         )
@@ -234,109 +280,127 @@ def parse(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[list[En
     if progress:
         progress(total, 0)
 
+    tag = row_hashes(pd.DataFrame({"reader": [_READER_VERSION]}))[0]
+    companions: list[dict[str, int]] = []
     comments: dict[str, str] = {}
     aliases: dict[str, list[str]] = defaultdict(list)
     addresses: dict[str, list[tuple[str, str]]] = defaultdict(list)
     if files.comments is not None:
         raw, frame = _read(files.comments, "sdn_comments")
         digest.update(b"sdn_comments\0" + raw)
+        companions.append(_by_key(frame))
         # The overflow continues the remarks mid-word: join without a separator.
         joined = frame.groupby("ent_num", sort=False)["remarks_extended"].agg("".join)
         comments = {str(k): str(v) for k, v in joined.items() if _value(str(v))}
     if files.alt is not None:
         raw, frame = _read(files.alt, "alt")
         digest.update(b"alt\0" + raw)
-        for ent_num, alt_name in zip(frame["ent_num"], frame["alt_name"], strict=True):
-            if _value(alt_name):
-                aliases[ent_num].append(_value(alt_name))
+        companions.append(_by_key(frame))
+        for ent_num, alt_name in zip(
+            frame["ent_num"], _clean(frame["alt_name"].tolist()), strict=True
+        ):
+            if alt_name:
+                aliases[ent_num].append(alt_name)
     if files.add is not None:
         raw, frame = _read(files.add, "add")
         digest.update(b"add\0" + raw)
+        companions.append(_by_key(frame))
         for ent_num, address, city, country in zip(
-            frame["ent_num"],
-            frame["address"],
-            frame["city_state_postal"],
-            frame["country"],
+            frame["ent_num"].tolist(),
+            _clean(frame["address"].tolist()),
+            _clean(frame["city_state_postal"].tolist()),
+            _clean(frame["country"].tolist()),
             strict=True,
         ):
-            addresses[ent_num].append(
-                (", ".join(v for v in (_value(address), _value(city)) if v), _value(country))
-            )
+            addresses[ent_num].append((", ".join(v for v in (address, city) if v), country))
 
-    entries: list[Entry] = []
-    columns = [sdn[c].tolist() for c in SDN_COLUMNS]
-    for i, values in enumerate(zip(*columns, strict=True)):
-        entries.append(_entry(values, comments, aliases, addresses))
-        if progress and (i + 1) % 2000 == 0:
-            progress(total, i + 1)
+    fingerprints = [
+        combine(tag, own, *(c.get(key, 0) for c in companions))
+        for key, own in zip(keys, row_hashes(sdn), strict=True)
+    ]
+
+    def derive(positions: Sequence[int]) -> pd.DataFrame:
+        picked = sdn.iloc[list(positions)]
+        columns = [_clean(picked[c].tolist()) for c in SDN_COLUMNS[1:]]
+        rows = []
+        for i, values in enumerate(zip(picked["ent_num"].tolist(), *columns, strict=True)):
+            rows.append(_row(values, comments, aliases, addresses))
+            if progress and (i + 1) % 5000 == 0:
+                progress(len(picked), i + 1)
+        frame = object_frame(rows, ENTRY_COLUMNS)
+        at = list(positions)
+        frame["fingerprint"] = pd.Series([fingerprints[i] for i in at], dtype=object)
+        return frame
+
     if progress:
         progress(total, total)
-    return entries, digest.hexdigest()
+    return EntryRows(keys, fingerprints, derive), digest.hexdigest()
 
 
-def _entry(
+_VESSEL_LABELS = ("Title", "Call sign", "Vessel type", "Tonnage", "GRT", "Flag", "Owner")
+
+
+def _row(
     row: tuple[str, ...],
     comments: dict[str, str],
     aliases_by_key: dict[str, list[str]],
     addresses_by_key: dict[str, list[tuple[str, str]]],
-) -> Entry:
+) -> tuple[object, ...]:
+    """One SDN row (cells cleaned) as a row of the stored columns."""
     ent_num, name, sdn_type, program, *vessel, remarks = row
-    name = _value(name)
-    remarks = _value(remarks)
     if ent_num in comments:
         remarks = remarks + comments[ent_num].strip()
-    programmes = tuple(p.strip() for p in _value(program).split("] [") if p.strip())
+    programmes, russia = _programmes(program)
     alias_list = aliases_by_key.get(ent_num, [])
     if "k.a." in remarks:
         alias_list = alias_list + [_value(a) for a in _AKA.findall(remarks)]
-    aliases = tuple(a for a in dict.fromkeys(alias_list) if a and a != name)
-    address_rows = addresses_by_key.get(ent_num, [])
-    addresses = tuple(
-        dict.fromkeys(", ".join(v for v in (line, country) if v) for line, country in address_rows)
-    )
-    addresses = tuple(a for a in addresses if a)
-    title, call_sign, vess_type, tonnage, grt, vess_flag, vess_owner = (_value(v) for v in vessel)
-    countries = [c for _, c in address_rows if c]
-    countries += _countries_in_remarks(remarks)
-    if vess_flag:
-        countries.append(vess_flag)
-
+    aliases = [a for a in dict.fromkeys(alias_list) if a and a != name] if alias_list else []
+    address_rows = addresses_by_key.get(ent_num, ())
+    address_texts: list[str] = []
+    countries: list[str] = []
     link: tuple[str, str] | None = None
     for line, country in address_rows:
-        place = place_of_country(country)
-        if place:
-            where = line.split(", ")[-1] if line else ""
-            link = (place, f"address in {place}" + (f" ({where})" if where else ""))
-            break
-    if link is None:
+        text = f"{line}, {country}" if line and country else line or country
+        if text:
+            address_texts.append(text)
+        if country:
+            countries.append(country)
+            if link is None:
+                place = place_of_country(country)
+                if place:
+                    where = line.split(", ")[-1] if line else ""
+                    link = (place, f"address in {place}" + (f" ({where})" if where else ""))
+    if remarks and ("ationality" in remarks or "itizen" in remarks or ")" in remarks):
+        countries += _countries_in_remarks(remarks)
+    vess_flag = vessel[5]
+    if vess_flag:
+        countries.append(vess_flag)
+    if link is None and remarks:
         link = link_from_remarks(remarks)
     if link is None and vess_flag and place_of_country(vess_flag):
         link = (place_of_country(vess_flag) or vess_flag, f"vessel flag {vess_flag}")
-
-    details = "; ".join(
-        f"{label} {value}"
-        for label, value in (
-            ("Title", title),
-            ("Call sign", call_sign),
-            ("Vessel type", vess_type),
-            ("Tonnage", tonnage),
-            ("GRT", grt),
-            ("Flag", vess_flag),
-            ("Owner", vess_owner),
+    details = (
+        "; ".join(
+            f"{label} {value}" for label, value in zip(_VESSEL_LABELS, vessel, strict=True) if value
         )
-        if value
+        if any(vessel)
+        else ""
     )
-    return Entry(
-        entity_key=ent_num,
-        name=name,
-        entity_type=_value(sdn_type) or "entity",
-        programmes=programmes,
-        russia_programmes=russia_programmes((p, p) for p in programmes),
-        countries=tuple(dict.fromkeys(countries)),
-        aliases=aliases,
-        addresses=addresses,
-        remarks=remarks,
-        details=details,
-        link_place=link[0] if link else None,
-        link_reason=link[1] if link else None,
+    return (
+        ent_num,
+        name,
+        sdn_type or "entity",
+        programmes,
+        russia,
+        "\n".join(dict.fromkeys(countries)),
+        link is not None,
+        link[0] if link else None,
+        link[1] if link else None,
+        "\n".join(aliases),
+        "\n".join(dict.fromkeys(address_texts)),
+        remarks,
+        details,
+        None,
+        None,
+        None,
     )

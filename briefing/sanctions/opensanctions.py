@@ -24,15 +24,25 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from briefing.ingest import IngestError
-from briefing.sanctions.files import date_in_name, is_date_like, read_text, row_of
+from briefing.sanctions.files import date_in_name, is_date_like, read_checked, row_of
 from briefing.sanctions.model import Entry
+from briefing.sanctions.store import (
+    ENTRY_COLUMNS,
+    EntryRows,
+    combine,
+    entry_frame,
+    object_frame,
+    row_hashes,
+)
 from briefing.sanctions.topic import (
+    is_russia_programme,
     place_in_text,
     place_of_country,
     russia_programmes,
@@ -349,9 +359,9 @@ def sanction_label(text: str) -> str:
     return first if len(first) <= 60 else first[:57].rstrip() + "…"
 
 
-def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanctionsList:
-    raw, text = read_text(path, SIMPLE_WHAT, utf8_only=True)
-    header = next(csv.reader([text.split("\n", 1)[0]]))
+def _read_simple(path: Path) -> tuple[bytes, pd.DataFrame]:
+    raw, body, encoding = read_checked(path, SIMPLE_WHAT, utf8_only=True)
+    header = next(csv.reader([body.split(b"\n", 1)[0].decode(encoding)]))
     missing = [c for c in SIMPLE_REQUIRED if c not in header]
     if missing:
         raise IngestError(
@@ -360,10 +370,16 @@ def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanction
         )
     try:
         frame = pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, engine="c"
+            io.BytesIO(body),
+            encoding=encoding,
+            dtype=object,  # plain Python str cells
+            keep_default_na=False,
+            na_filter=False,
+            engine="c",
         )
     except pd.errors.ParserError as exc:
         raise IngestError(f"{path}: not {SIMPLE_WHAT}: {exc}") from None
+    del body
     if frame.empty:
         raise IngestError(f"{path}: a header and no rows; {SIMPLE_WHAT} always has rows")
     blank = (frame[list(SIMPLE_REQUIRED)] == "").to_numpy().any(axis=1)
@@ -380,28 +396,254 @@ def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanction
     for column in SIMPLE_KNOWN:
         if column not in frame.columns:
             frame[column] = ""
-    total = len(frame)
-    if progress:
-        progress(total, 0)
+    used = [*SIMPLE_KNOWN, *(["program_ids"] if "program_ids" in frame.columns else [])]
+    return raw, frame[used]
+
+
+def _newest_date(frame: pd.DataFrame) -> date | None:
+    """The newest ``last_change`` or ``first_seen`` date of the file."""
+    stamps = pd.concat([frame["last_change"].str[:10], frame["first_seen"].str[:10]])
+    for text in sorted(set(stamps[stamps.str.match(r"\d{4}-\d{2}-\d{2}$")]), reverse=True):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            continue
+    return None
+
+
+def _simple_entries(
+    frame: pd.DataFrame, progress: ProgressFn | None = None, total: int | None = None
+) -> list[Entry]:
     entries: list[Entry] = []
-    newest: date | None = None
     columns = [frame[c].tolist() for c in SIMPLE_KNOWN]
     program_ids = frame["program_ids"].tolist() if "program_ids" in frame.columns else None
     for i, values in enumerate(zip(*columns, strict=True)):
         record = dict(zip(SIMPLE_KNOWN, values, strict=True))
-        entry = _simple_entry(record, split_multi(program_ids[i]) if program_ids else [])
-        entries.append(entry)
-        for stamp in _dates((record["last_change"], record["first_seen"])):
-            newest = stamp if newest is None or stamp > newest else newest
+        entries.append(_simple_entry(record, split_multi(program_ids[i]) if program_ids else []))
         if progress and (i + 1) % 5000 == 0:
-            progress(total, i + 1)
+            progress(total or len(frame), i + 1)
+    return entries
+
+
+def parse_simple(path: Path, progress: ProgressFn | None = None) -> OpenSanctionsList:
+    raw, frame = _read_simple(path)
+    total = len(frame)
+    if progress:
+        progress(total, 0)
+    entries = _simple_entries(frame, progress)
     if progress:
         progress(total, total)
     return OpenSanctionsList(
         entries=entries,
         content_hash=hashlib.sha256(b"targets.simple\0" + raw).hexdigest(),
         dataset=dataset_name(path),
-        file_date=newest,
+        file_date=_newest_date(frame),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedRows:
+    """A validated OpenSanctions file, its entries ready to be stored."""
+
+    rows: EntryRows
+    content_hash: str
+    dataset: str
+    file_date: date | None
+
+
+# Changes with the reader's output: an entry read by another version is derived again.
+_SIMPLE_READER_VERSION = "opensanctions-simple-csv/1"
+
+
+def parse_simple_rows(path: Path, progress: ProgressFn | None = None) -> ParsedRows:
+    """``targets.simple.csv`` read and validated; each entry fingerprinted on its CSV row and
+    derived only when it is stored or compared."""
+    raw, frame = _read_simple(path)
+    content_hash = hashlib.sha256(b"targets.simple\0" + raw).hexdigest()
+    del raw
+    file_date = _newest_date(frame)
+    # Only what an entry is derived from: last_seen and last_change move every day.
+    frame = frame[[c for c in frame.columns if c not in ("last_seen", "last_change")]]
+    tag = row_hashes(pd.DataFrame({"reader": [_SIMPLE_READER_VERSION]}))[0]
+    fingerprints = [combine(tag, h) for h in row_hashes(frame)]
+    keys = frame["id"].tolist()
+    program_ids = "program_ids" in frame.columns
+
+    def derive(positions: Sequence[int]) -> pd.DataFrame:
+        at = list(positions)
+        picked = frame.iloc[at]
+        cells = [picked[c].tolist() for c in _SIMPLE_DERIVED]
+        ids = picked["program_ids"].tolist() if program_ids else [""] * len(at)
+        rows = [
+            (*_simple_row(values), fingerprints[i])
+            for i, *values in zip(at, *cells, ids, strict=True)
+        ]
+        return object_frame(rows, ENTRY_COLUMNS)
+
+    return ParsedRows(
+        rows=EntryRows(keys, fingerprints, derive),
+        content_hash=content_hash,
+        dataset=dataset_name(path),
+        file_date=file_date,
+    )
+
+
+_SIMPLE_DERIVED = (
+    "id",
+    "schema",
+    "name",
+    "aliases",
+    "birth_date",
+    "countries",
+    "addresses",
+    "identifiers",
+    "sanctions",
+    "dataset",
+    "first_seen",
+)
+
+
+def _simple_sanctions(cell: str, program_ids: str) -> tuple[str, str, str, str | None]:
+    """Programmes, their Russia-related subset (both newline-joined), the remarks and the
+    earliest listing date of a ``sanctions`` cell (and ``program_ids``), as stored.
+
+    Each value (``program - reason - status - start - end``) is read part by part, and the
+    parts, which repeat across a list, are looked at once each.
+    """
+    sanctions = split_multi(cell)
+    labels: list[str] = []
+    russia: set[str] = set()
+    listed: list[str] = []
+    for value in sanctions:
+        parts = value.split(" - ")
+        label = _label_part(parts[0])
+        labels.append(label)
+        # The patterns never span " - ": the whole value names Russia iff a part does.
+        named = is_russia_programme(value) if len(parts) == 1 else any(map(_russia_part, parts))
+        if named or is_russia_programme(label):
+            russia.add(label)
+        listed.extend(day for day in map(_part_day, parts[1:]) if day)
+    for code in split_multi(program_ids):
+        labels.append(code)
+        if is_russia_programme(code):
+            russia.add(code)
+    # Codes (RUSSIA-EO14024, UKR) first, then titles, each in the file's order.
+    ordered = sorted(
+        dict.fromkeys(label for label in labels if label),
+        key=lambda label: not _CODE_LIKE.fullmatch(label),
+    )
+    return (
+        "\n".join(ordered),
+        "\n".join(p for p in ordered if p in russia),
+        "; ".join(sanctions),
+        min(listed) if listed else None,
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _label_part(first: str) -> str:
+    return sanction_label(first)
+
+
+@lru_cache(maxsize=65_536)
+def _russia_part(part: str) -> bool:
+    return is_russia_programme(part)
+
+
+@lru_cache(maxsize=65_536)
+def _part_day(part: str) -> str | None:
+    found = _dates([part])
+    return found[0].isoformat() if found else None
+
+
+@lru_cache(maxsize=16_384)
+def _simple_countries(cell: str) -> tuple[str, tuple[str, str] | None]:
+    countries = [c.upper() for c in split_multi(cell)]
+    link = None
+    for code in countries:
+        place = place_of_country(code)
+        if place:
+            link = (place, f"country {place}")
+            break
+    return "\n".join(dict.fromkeys(countries)), link
+
+
+@lru_cache(maxsize=16_384)
+def _simple_list(cell: str) -> str:
+    return ", ".join(split_multi(cell))
+
+
+@lru_cache(maxsize=65_536)
+def _simple_day(cell: str) -> str | None:
+    found = _dates([cell])
+    return found[0].isoformat() if found else None
+
+
+def _simple_row(values: Sequence[str]) -> tuple[object, ...]:
+    """One targets.simple.csv row as a row of the stored columns (as :func:`_simple_entry`
+    reads it), without the fingerprint; ``values`` are the cells of :data:`_SIMPLE_DERIVED`
+    and ``program_ids``."""
+    (
+        key,
+        schema,
+        name_cell,
+        aliases_cell,
+        birth,
+        countries_cell,
+        addresses_cell,
+        identifiers_cell,
+        sanctions_cell,
+        dataset,
+        first_seen,
+        program_ids,
+    ) = values
+    programmes, russia, remarks, listed = _simple_sanctions(sanctions_cell, program_ids)
+    countries, link = _simple_countries(countries_cell)
+    addresses = [" ".join(a.split()) for a in split_multi(addresses_cell)]
+    if link is None:
+        for address in addresses:
+            place = place_in_text(address)
+            if place:
+                link = (place, f"address in {place} ({address[:60]})")
+                break
+    name = " ".join(name_cell.split())
+    aliases = [a for a in dict.fromkeys(split_multi(aliases_cell)) if a != name][:60]
+    details = "; ".join(
+        f"{label} {value}"
+        for label, value in (
+            ("DOB", _simple_list(birth) if birth else ""),
+            ("Identifiers", ", ".join(split_multi(identifiers_cell))),
+            ("Datasets", _simple_list(dataset) if dataset else ""),
+        )
+        if value
+    )
+    return (
+        key,
+        name,
+        _TYPE_BY_SCHEMA.get(schema, "entity"),
+        programmes,
+        russia,
+        countries,
+        link is not None,
+        link[0] if link else None,
+        link[1] if link else None,
+        "\n".join(aliases),
+        "\n".join(addresses[:20]),
+        remarks,
+        details,
+        listed,
+        _simple_day(first_seen) if first_seen else None,
+    )
+
+
+def parse_ftm_rows(path: Path, progress: ProgressFn | None = None) -> ParsedRows:
+    """An FtM entities file read and validated; its entries fingerprinted as derived."""
+    parsed = parse_ftm(path, progress)
+    return ParsedRows(
+        rows=EntryRows.from_frame(entry_frame(parsed.entries), "opensanctions-ftm/1"),
+        content_hash=parsed.content_hash,
+        dataset=parsed.dataset,
+        file_date=parsed.file_date,
     )
 
 
@@ -503,10 +745,13 @@ def file_date(path: Path, parsed: OpenSanctionsList) -> tuple[date | None, str]:
 
 __all__ = [
     "OpenSanctionsList",
+    "ParsedRows",
     "file_date",
     "looks_like_ftm",
     "looks_like_simple",
     "parse_ftm",
+    "parse_ftm_rows",
     "parse_simple",
+    "parse_simple_rows",
     "row_of",
 ]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache, lru_cache
@@ -122,7 +122,13 @@ class _Form:
 def _forms_of(party_no: int, party: Party) -> list[_Form]:
     forms: list[_Form] = []
     seen: set[tuple[str, ...]] = set()
+    seen_text: set[str] = set()
     for at, text in enumerate(party.names):
+        # Names are matched lower-cased: an alias that differs only in case adds nothing.
+        lowered = text.lower()
+        if lowered in seen_text:
+            continue
+        seen_text.add(lowered)
         if party.person:
             family_text, comma, given_text = text.partition(",")
             family = name_tokens(family_text, organisation=False)
@@ -138,8 +144,12 @@ def _forms_of(party_no: int, party: Party) -> list[_Form]:
         if not words or words in seen:
             continue
         seen.add(words)
+        positions = _FAMILY_POSITIONS.setdefault(positions, positions)  # a few shared sets
         forms.append(_Form(party_no, text, at == 0, party.person, words, positions))
     return forms
+
+
+_FAMILY_POSITIONS: dict[frozenset[int], frozenset[int]] = {}
 
 
 # Big cities and regions of the countries this brief follows; countries come from rigour.
@@ -212,7 +222,7 @@ class _ByLength:
 class NameIndex:
     """Every name and alias of a sequence of parties, ready for :meth:`screen`."""
 
-    def __init__(self, parties: Sequence[Party]) -> None:
+    def __init__(self, parties: Iterable[Party]) -> None:
         self._forms: list[_Form] = []
         for party_no, party in enumerate(parties):
             self._forms.extend(_forms_of(party_no, party))
@@ -222,7 +232,8 @@ class NameIndex:
                 postings[word].append(form_no)
         self._vocabulary = list(postings)
         self._word_no = {w: i for i, w in enumerate(self._vocabulary)}
-        self._postings = [np.array(postings[w], dtype=np.int64) for w in self._vocabulary]
+        self._postings = [np.array(postings[w], dtype=np.int32) for w in self._vocabulary]
+        del postings
         total = max(len(self._forms), 1)
         counts = np.array([len(p) for p in self._postings], dtype=np.float64)
         self._common_df = max(40.0, _COMMON_SHARE * total)

@@ -15,18 +15,27 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
 
-from briefing.sanctions.diff import ListDiff, diff_lists
+from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
 from briefing.sanctions.screen import Hit, NameIndex, Party, Tier
-from briefing.sanctions.store import in_force, list_snapshots, load_entries
+from briefing.sanctions.store import (
+    in_force,
+    list_snapshots,
+    load_entries,
+    load_entry,
+    load_frame,
+)
 
 if TYPE_CHECKING:
     from briefing.core import Briefing
@@ -70,35 +79,139 @@ class Match:
         return identifiers(self.entry.remarks, self.entry.details)
 
 
-class SanctionsIndex:
-    """Names and aliases of the lists in force, ready for screening."""
+# The columns the index is built from; the rest of an entry is read when a reply shows it.
+INDEX_COLUMNS = ("entity_key", "name", "entity_type", "aliases", "remarks", "details")
+_ENTRY_CACHE = 4096  # entries read back for replies, kept per index
 
-    def __init__(self, lists: Sequence[tuple[Snapshot, Sequence[Entry]]]) -> None:
-        self.lists = tuple((snap, tuple(entries)) for snap, entries in lists)
-        self._owners: list[tuple[int, int]] = []
-        parties: list[Party] = []
-        for list_no, (_, entries) in enumerate(self.lists):
-            for entry_no, entry in enumerate(entries):
-                self._owners.append((list_no, entry_no))
-                parties.append(
-                    Party((entry.name, *entry.aliases), entry.entity_type.lower() in PERSON_TYPES)
+
+_DIGIT_WORD = re.compile(r"\S*[0-9]\S*")
+
+
+def _identifier_words(text: str) -> str:
+    """The words of ``text`` that hold a digit, lower-cased: a query identifier (no spaces,
+    at least one digit 0-9) can only be found inside one of them."""
+    return " ".join(_DIGIT_WORD.findall(text.lower()))
+
+
+class SanctionsIndex:
+    """Names and aliases of the lists in force, ready for screening.
+
+    Built from entries in memory, or (:meth:`from_database`) from the few columns screening
+    needs, the full entries of the hits read from the database when a reply shows them: a
+    million-entry list is indexed without a million entries in memory.
+    """
+
+    def __init__(
+        self,
+        lists: Sequence[tuple[Snapshot, Sequence[Entry]]],
+        *,
+        _rows: Sequence[tuple[Snapshot, pd.DataFrame]] | None = None,
+        _engine: Engine | None = None,
+    ) -> None:
+        self._engine = _engine
+        self._lists: tuple[tuple[Snapshot, tuple[Entry, ...]], ...] | None = None
+        self._snapshots: tuple[Snapshot, ...]
+        self._keys: list[list[str]] = []
+        if _rows is None:
+            self._lists = tuple((snap, tuple(entries)) for snap, entries in lists)
+            self._snapshots = tuple(snap for snap, _ in self._lists)
+            self._keys = [[e.entity_key for e in entries] for _, entries in self._lists]
+            parties = (
+                Party((e.name, *e.aliases), e.entity_type.lower() in PERSON_TYPES)
+                for _, entries in self._lists
+                for e in entries
+            )
+            texts = [
+                _identifier_words(f"{e.remarks} {e.details}")
+                for _, entries in self._lists
+                for e in entries
+            ]
+        else:
+            self._snapshots = tuple(snap for snap, _ in _rows)
+            self._keys = [frame["entity_key"].tolist() for _, frame in _rows]
+            parties = (
+                Party(
+                    (name, *(aliases.split("\n") if aliases else ())),
+                    kind.lower() in PERSON_TYPES,
                 )
+                for _, frame in _rows
+                for name, kind, aliases in zip(
+                    frame["name"].tolist(),
+                    frame["entity_type"].tolist(),
+                    frame["aliases"].tolist(),
+                    strict=True,
+                )
+            )
+            texts = [
+                _identifier_words(f"{remarks} {details}")
+                for _, frame in _rows
+                for remarks, details in zip(
+                    frame["remarks"].tolist(), frame["details"].tolist(), strict=True
+                )
+            ]
+        sizes = [len(keys) for keys in self._keys]
+        # Party number → (list, entry) as two compact arrays.
+        self._list_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        self._entry_of = np.concatenate(
+            [np.arange(n, dtype=np.int32) for n in sizes] or [np.zeros(0, dtype=np.int32)]
+        )
         self.names = NameIndex(parties)
-        # Remarks and details of every entry in one string, for identifier look-ups.
-        texts = [f"{e.remarks} {e.details}".lower() for _, e in self.entries()]
+        # The identifier-bearing words of every entry in one string, for identifier look-ups.
         lengths = [len(t) + 1 for t in texts]
         starts = np.asarray(np.cumsum([0, *lengths[:-1]]) if texts else [], dtype=np.int64)
         self._haystack = ("\0".join(texts), starts)
+        self._cache: OrderedDict[int, Entry] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    @classmethod
+    def from_database(cls, engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
+        """The index of ``snapshots``, read from the database column-wise."""
+        with engine.connect() as conn:
+            rows = [(s, load_frame(conn, s.snapshot_id, INDEX_COLUMNS)) for s in snapshots]
+        return cls((), _rows=rows, _engine=engine)
 
     def __len__(self) -> int:
-        return sum(len(entries) for _, entries in self.lists)
+        return sum(len(keys) for keys in self._keys)
 
     @property
     def snapshots(self) -> tuple[Snapshot, ...]:
-        return tuple(snap for snap, _ in self.lists)
+        return self._snapshots
+
+    @property
+    def lists(self) -> tuple[tuple[Snapshot, tuple[Entry, ...]], ...]:
+        """Every entry of every list (read from the database on first use when the index was
+        built from it)."""
+        if self._lists is None:
+            assert self._engine is not None
+            with self._engine.connect() as conn:
+                self._lists = tuple(
+                    (snap, tuple(load_entries(conn, snap.snapshot_id))) for snap in self._snapshots
+                )
+        return self._lists
 
     def entries(self) -> list[tuple[Snapshot, Entry]]:
         return [(snap, e) for snap, entries in self.lists for e in entries]
+
+    def entry(self, party: int) -> tuple[Snapshot, Entry]:
+        """The list and full entry of the party numbered ``party``."""
+        list_no, entry_no = int(self._list_of[party]), int(self._entry_of[party])
+        snap = self._snapshots[list_no]
+        if self._lists is not None:
+            return snap, self._lists[list_no][1][entry_no]
+        with self._cache_lock:
+            found = self._cache.get(party)
+            if found is not None:
+                self._cache.move_to_end(party)
+                return snap, found
+        assert self._engine is not None
+        key = self._keys[list_no][entry_no]
+        with self._engine.connect() as conn:
+            found = load_entry(conn, snap.snapshot_id, key)
+        with self._cache_lock:
+            self._cache[party] = found
+            if len(self._cache) > _ENTRY_CACHE:
+                self._cache.popitem(last=False)
+        return snap, found
 
     def screen(
         self, query: str, *, person: bool | None = None, include_possible: bool = True
@@ -107,10 +220,9 @@ class SanctionsIndex:
         matches (unless ``include_possible`` is false), best first."""
         out: dict[int, Match] = {}
         for party, token in self._identifier_hits(query).items():
-            list_no, entry_no = self._owners[party]
-            snap, entries = self.lists[list_no]
+            snap, entry = self.entry(party)
             out[party] = Match(
-                entries[entry_no],
+                entry,
                 snap,
                 100.0,
                 f"identifier {token}",
@@ -130,9 +242,8 @@ class SanctionsIndex:
         return self.screen(query)[:limit]
 
     def _match(self, hit: Hit) -> Match:
-        list_no, entry_no = self._owners[hit.party]
-        snap, entries = self.lists[list_no]
-        return Match(entries[entry_no], snap, hit.score, hit.name, hit.tier, hit.explain())
+        snap, entry = self.entry(hit.party)
+        return Match(entry, snap, hit.score, hit.name, hit.tier, hit.explain())
 
     def _identifier_hits(self, query: str) -> dict[int, str]:
         """Entries whose remarks or details hold an identifier from the query (a USCC, IMO,
@@ -169,9 +280,7 @@ class SanctionsData:
         with self._lock:
             found = self._indexes.get(key)
             if found is None:
-                with self._engine.connect() as conn:
-                    lists = [(s, load_entries(conn, s.snapshot_id)) for s in chosen]
-                found = SanctionsIndex(lists)
+                found = SanctionsIndex.from_database(self._engine, chosen)
                 if len(self._indexes) >= 4:
                     self._indexes.pop(next(iter(self._indexes)))
                 self._indexes[key] = found
@@ -184,9 +293,9 @@ class SanctionsData:
             found = self._diffs.get(key)
             if found is None:
                 with self._engine.connect() as conn:
-                    old = load_entries(conn, base.snapshot_id)
-                    new = load_entries(conn, current.snapshot_id)
-                found = diff_lists(current.source, base.list_date, old, new, current.list_date)
+                    old = load_frame(conn, base.snapshot_id)
+                    new = load_frame(conn, current.snapshot_id)
+                found = diff_frames(current.source, base.list_date, old, new, current.list_date)
                 self._diffs[key] = found
         return found
 

@@ -1,20 +1,110 @@
-"""Reading and writing snapshots and their entries (SQLAlchemy Core, bulk inserts)."""
+"""Reading and writing snapshots and their entries.
+
+Entries move in bulk, as pandas frames of the stored columns (list-valued fields newline-joined,
+dates as ISO text): the DB-API's ``executemany`` in large batches on SQLite, ``COPY`` on
+PostgreSQL, and one plain cursor read back. The diff (:mod:`briefing.sanctions.diff`) compares
+two such frames by key; :class:`~briefing.sanctions.model.Entry` objects are built only for
+the rows a reply shows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from hashlib import blake2b
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Connection, RowMapping, delete, select, update
 
+from briefing.db import copy_rows
 from briefing.sanctions.model import Entry, ListSource, ParsedList, Snapshot
 from briefing.sanctions.tables import entries_table, snapshots_table
 
 # Entries are kept for the newest few lists of each source (enough to diff and to search);
 # older snapshots keep their metadata row (date, count, hash) so re-ingests stay no-ops.
 KEEP_ENTRIES_PER_SOURCE = 3
-_BATCH = 5000
+_BATCH = 50_000
+
+# The stored columns of an entry, in the order of a frame (snapshot_id is added on insert).
+ENTRY_COLUMNS = (
+    "entity_key",
+    "name",
+    "entity_type",
+    "programmes",
+    "russia_programmes",
+    "countries",
+    "china_link",
+    "link_place",
+    "link_reason",
+    "aliases",
+    "addresses",
+    "remarks",
+    "details",
+    "listed_on",
+    "first_seen",
+    "fingerprint",
+)
+_DATE_COLUMNS = ("listed_on", "first_seen")
+_MASK = (1 << 64) - 1
+_KEYS_PER_STATEMENT = 900  # under SQLite's limit of bound parameters
+
+
+def combine(*hashes: int) -> int:
+    """Hashes combined in order, as a signed 64-bit integer (what a BIGINT column holds)."""
+    value = 0
+    for h in hashes:
+        value = ((value * 1_000_003) ^ h) & _MASK
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def row_hashes(frame: pd.DataFrame) -> list[int]:
+    """A 64-bit hash of each row of ``frame`` (every cell as text, in column order), the same
+    in every process (BLAKE2b)."""
+    columns = [frame[c].tolist() for c in frame.columns]
+    return [
+        int.from_bytes(blake2b("\x1f".join(map(str, cells)).encode(), digest_size=8).digest())
+        for cells in zip(*columns, strict=True)
+    ]
+
+
+class EntryRows:
+    """A parsed list's entries before they are stored: their keys, a fingerprint each, and the
+    stored columns of any of them, derived on demand.
+
+    A reader that can derive entries lazily (OFAC, targets.simple.csv) fingerprints its source
+    rows and derives only the entries whose fingerprint the previous list does not hold.
+    """
+
+    def __init__(
+        self,
+        keys: list[str],
+        fingerprints: list[int],
+        derive: Callable[[Sequence[int]], pd.DataFrame],
+    ) -> None:
+        self.keys = keys
+        self.fingerprints = fingerprints
+        self._derive = derive
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, reader: str) -> EntryRows:
+        """Entries already derived: fingerprinted on their stored columns."""
+        tag = row_hashes(pd.DataFrame({"reader": [reader]}))[0]
+        columns = [c for c in ENTRY_COLUMNS if c != "fingerprint"]
+        prints = [combine(tag, h) for h in row_hashes(frame[columns])]
+        frame = frame.assign(fingerprint=pd.Series(prints, dtype=object, index=frame.index))
+
+        def derive(positions: Sequence[int]) -> pd.DataFrame:
+            return frame.iloc[list(positions)].reset_index(drop=True)
+
+        return cls(frame["entity_key"].tolist(), prints, derive)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def frame(self, positions: Sequence[int] | None = None) -> pd.DataFrame:
+        """The stored columns of the entries at ``positions`` (all when None), in order."""
+        return self._derive(range(len(self.keys)) if positions is None else positions)
 
 
 def _join(values: Iterable[str]) -> str:
@@ -26,32 +116,55 @@ def _split(text: str | None) -> tuple[str, ...]:
     return tuple(text.split("\n")) if text else ()
 
 
-def _entry_row(
-    snapshot_id: int, entry: Entry, first_seen: Mapping[str, date | None] | None = None
-) -> dict[str, Any]:
-    return {
-        "snapshot_id": snapshot_id,
-        "entity_key": entry.entity_key,
-        "name": entry.name,
-        "entity_type": entry.entity_type,
-        "programmes": _join(entry.programmes),
-        "russia_programmes": _join(entry.russia_programmes),
-        "countries": _join(entry.countries),
-        "china_link": entry.china_link,
-        "link_place": entry.link_place,
-        "link_reason": entry.link_reason,
-        "aliases": _join(entry.aliases),
-        "addresses": _join(entry.addresses),
-        "remarks": entry.remarks,
-        "details": entry.details,
-        "listed_on": entry.listed_on,
-        "first_seen": entry.first_seen
-        if entry.first_seen is not None or first_seen is None
-        else first_seen.get(entry.entity_key),
-    }
+def _iso(value: date | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
 
 
-def _row_entry(row: RowMapping | Mapping[str, Any]) -> Entry:
+def _day(value: str | date | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def entry_frame(entries: Iterable[Entry]) -> pd.DataFrame:
+    """Entries as a frame of the stored columns."""
+    rows = [
+        (
+            e.entity_key,
+            e.name,
+            e.entity_type,
+            _join(e.programmes),
+            _join(e.russia_programmes),
+            _join(e.countries),
+            e.link_place is not None,
+            e.link_place,
+            e.link_reason,
+            _join(e.aliases),
+            _join(e.addresses),
+            e.remarks,
+            e.details,
+            _iso(e.listed_on),
+            _iso(e.first_seen),
+            None,
+        )
+        for e in entries
+    ]
+    return object_frame(rows, ENTRY_COLUMNS)
+
+
+def object_frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    """Rows as a frame of plain Python objects (``None`` stays ``None``, text stays ``str``:
+    no inferred string or float dtype, so values compare and read back as they were)."""
+    values = list(zip(*rows, strict=True)) if rows else [() for _ in columns]
+    return pd.DataFrame(
+        {name: pd.Series(list(v), dtype=object) for name, v in zip(columns, values, strict=True)}
+    )
+
+
+def row_entry(row: Mapping[str, Any]) -> Entry:
+    """One stored row (a mapping of :data:`ENTRY_COLUMNS`) as an :class:`Entry`."""
     return Entry(
         entity_key=row["entity_key"],
         name=row["name"],
@@ -65,9 +178,18 @@ def _row_entry(row: RowMapping | Mapping[str, Any]) -> Entry:
         details=row["details"],
         link_place=row["link_place"],
         link_reason=row["link_reason"],
-        listed_on=row["listed_on"],
-        first_seen=row["first_seen"],
+        listed_on=_day(row["listed_on"]),
+        first_seen=_day(row["first_seen"]),
     )
+
+
+def frame_entries(frame: pd.DataFrame) -> list[Entry]:
+    """Every row of a frame of the stored columns as an :class:`Entry`, in order."""
+    columns = [frame[c].tolist() for c in ENTRY_COLUMNS]
+    return [
+        row_entry(dict(zip(ENTRY_COLUMNS, values, strict=True)))
+        for values in zip(*columns, strict=True)
+    ]
 
 
 def _snapshot(row: RowMapping) -> Snapshot:
@@ -110,28 +232,97 @@ def in_force(snapshots: Sequence[Snapshot], as_of: date) -> list[Snapshot]:
     )
 
 
+def _is_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _placeholder(conn: Connection) -> str:
+    return "%s" if _is_postgresql(conn) else "?"
+
+
+def load_frame(
+    conn: Connection,
+    snapshot_id: int,
+    columns: Sequence[str] = ENTRY_COLUMNS,
+    keys: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """A snapshot's entries (or those of ``keys``) as a frame of ``columns``, by entity key.
+
+    One plain DB-API cursor read: no per-row objects beyond the driver's tuples.
+    """
+    mark = _placeholder(conn)
+    sql = f"SELECT {', '.join(columns)} FROM {entries_table.name} WHERE snapshot_id = {mark}"
+    params: list[object] = [snapshot_id]
+    rows: list[tuple[Any, ...]] = []
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if keys is None:
+            cursor.execute(sql + " ORDER BY entity_key", params)
+            rows = cursor.fetchall()
+        else:
+            wanted = sorted(set(keys))
+            for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
+                chunk = wanted[start : start + _KEYS_PER_STATEMENT]
+                cursor.execute(
+                    sql + f" AND entity_key IN ({', '.join([mark] * len(chunk))})",
+                    [*params, *chunk],
+                )
+                rows.extend(cursor.fetchall())
+            rows.sort(key=lambda r: r[list(columns).index("entity_key")])
+    finally:
+        cursor.close()
+    frame = object_frame(rows, columns)
+    for column in _DATE_COLUMNS:
+        if column in frame.columns and _is_postgresql(conn):
+            frame[column] = pd.Series([_iso(v) for v in frame[column].tolist()], dtype=object)
+    if "china_link" in frame.columns:
+        frame["china_link"] = pd.Series(
+            [bool(v) for v in frame["china_link"].tolist()], dtype=object
+        )
+    return frame
+
+
 def load_entries(conn: Connection, snapshot_id: int) -> list[Entry]:
-    stmt = (
-        select(entries_table)
-        .where(entries_table.c.snapshot_id == snapshot_id)
-        .order_by(entries_table.c.entity_key)
-    )
-    return [_row_entry(row) for row in conn.execute(stmt).mappings()]
+    """A snapshot's entries, by entity key."""
+    return frame_entries(load_frame(conn, snapshot_id))
+
+
+def load_entry(conn: Connection, snapshot_id: int, key: str) -> Entry:
+    """One stored entry (one plain cursor read)."""
+    mark = _placeholder(conn)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM {entries_table.name} "
+            f"WHERE snapshot_id = {mark} AND entity_key = {mark}",
+            [snapshot_id, key],
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None:
+        raise LookupError(f"entry {key!r} of snapshot {snapshot_id} is not stored")
+    return row_entry(dict(zip(ENTRY_COLUMNS, row, strict=True)))
+
+
+def load_entries_by_key(
+    conn: Connection, snapshot_id: int, keys: Sequence[str]
+) -> dict[str, Entry]:
+    """The entries of ``keys`` in a snapshot (those it holds)."""
+    entries = frame_entries(load_frame(conn, snapshot_id, keys=keys))
+    return {e.entity_key: e for e in entries}
 
 
 def insert_snapshot(
     conn: Connection,
     parsed: ParsedList,
-    entries: Sequence[Entry],
-    first_seen: Mapping[str, date | None] | None = None,
+    frame: pd.DataFrame,
     progress: Callable[[int | None, int], None] | None = None,
+    count: int | None = None,
 ) -> int:
-    """Store a list and its entries; returns the snapshot id.
-
-    ``first_seen`` supplies the date an entry was first seen when the entry has none (OFAC's
-    files carry no dates: it is carried over from the previous list, or is this list's date
-    for an addition).
-    """
+    """Store a list's metadata and the entries of ``frame`` (of :data:`ENTRY_COLUMNS`);
+    returns the snapshot id. ``count`` is the list's size when ``frame`` holds only the
+    entries not copied from the previous list (:func:`copy_entries`)."""
     result = conn.execute(
         snapshots_table.insert().values(
             source_key=parsed.source.key,
@@ -140,7 +331,7 @@ def insert_snapshot(
             source_url=parsed.source.url,
             list_date=parsed.list_date,
             date_basis=parsed.date_basis,
-            entry_count=len(entries),
+            entry_count=len(frame) if count is None else count,
             content_hash=parsed.content_hash,
             files=", ".join(p.name for p in parsed.files),
             entries_kept=True,
@@ -149,13 +340,76 @@ def insert_snapshot(
     key = result.inserted_primary_key
     assert key is not None
     snapshot_id = int(key[0])
-    total = len(entries)
-    for start in range(0, total, _BATCH):
-        rows = [_entry_row(snapshot_id, e, first_seen) for e in entries[start : start + _BATCH]]
-        conn.execute(entries_table.insert(), rows)
-        if progress:
-            progress(total, min(start + _BATCH, total))
+    insert_frame(conn, snapshot_id, frame, progress)
     return snapshot_id
+
+
+def insert_frame(
+    conn: Connection,
+    snapshot_id: int,
+    frame: pd.DataFrame,
+    progress: Callable[[int | None, int], None] | None = None,
+) -> None:
+    """Bulk-insert entry rows: ``COPY`` on PostgreSQL, ``executemany`` in large batches on
+    SQLite, inside the caller's transaction."""
+    total = len(frame)
+    names = ("snapshot_id", *ENTRY_COLUMNS)
+    columns: list[list[Any]] = [[snapshot_id] * total]
+    for name in ENTRY_COLUMNS:
+        values = frame[name].tolist()
+        if name in _DATE_COLUMNS and _is_postgresql(conn):
+            values = [_day(v) for v in values]
+        elif name == "china_link":
+            values = [bool(v) for v in values]
+        columns.append(values)
+    rows = list(zip(*columns, strict=True))
+    driver = conn.connection.driver_connection
+    if _is_postgresql(conn):
+        for start in range(0, total, _BATCH):
+            copy_rows(driver, entries_table.name, names, rows[start : start + _BATCH])
+            if progress:
+                progress(total, min(start + _BATCH, total))
+    else:
+        sql = (
+            f"INSERT INTO {entries_table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join('?' * len(names))})"
+        )
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, total, _BATCH):
+                cursor.executemany(sql, rows[start : start + _BATCH])
+                if progress:
+                    progress(total, min(start + _BATCH, total))
+        finally:
+            cursor.close()
+    if progress:
+        progress(total, total)
+
+
+def copy_entries(
+    conn: Connection, source_id: int, target_id: int, except_keys: Sequence[str]
+) -> None:
+    """Copy a snapshot's entries to another but those of ``except_keys``, inside the database
+    (one ``INSERT ... SELECT``, then the few left out are deleted again)."""
+    mark = _placeholder(conn)
+    names = ", ".join(ENTRY_COLUMNS)
+    table = entries_table.name
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"INSERT INTO {table} (snapshot_id, {names}) "
+            f"SELECT {mark}, {names} FROM {table} WHERE snapshot_id = {mark}",
+            [target_id, source_id],
+        )
+        for start in range(0, len(except_keys), _KEYS_PER_STATEMENT):
+            chunk = list(except_keys[start : start + _KEYS_PER_STATEMENT])
+            cursor.execute(
+                f"DELETE FROM {table} WHERE snapshot_id = {mark} "
+                f"AND entity_key IN ({', '.join([mark] * len(chunk))})",
+                [target_id, *chunk],
+            )
+    finally:
+        cursor.close()
 
 
 def delete_snapshot(conn: Connection, snapshot_id: int) -> None:

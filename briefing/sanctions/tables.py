@@ -2,12 +2,14 @@
 
 List-valued fields (programmes, aliases, addresses, countries) are stored newline-joined: the
 values never contain line breaks (the parsers fold them) and a plain text column is portable
-across SQLite and PostgreSQL and cheap to bulk-insert.
+across SQLite and PostgreSQL and cheap to bulk-insert. ``fingerprint`` hashes the source rows
+an entry came from, so the next list's unchanged entries are copied inside the database.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -68,6 +70,9 @@ entries_table = Table(
     Column("details", Text, nullable=False),
     Column("listed_on", Date),
     Column("first_seen", Date),
+    # A hash of the source rows the entry was read from (and of the reader's version): an
+    # entry whose fingerprint is unchanged in the next list is copied, not read again.
+    Column("fingerprint", BigInteger),
 )
 
 Index(

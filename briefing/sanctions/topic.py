@@ -51,6 +51,8 @@ _CHINA_WORDS = re.compile(
     r"\bChina\b|\bHong\s*Kong\b|\bP\.?R\.?C\b\.?|People'?s Republic of China|\bUSCC\b",
     re.IGNORECASE,
 )
+# Every text the place patterns match holds one of these (lower case): a cheap first test.
+_CHEAP_PLACE_WORDS = ("china", "hong", "prc", "p.rc", "pr.c", "p.r.c", "uscc")
 _CHEAP_WORDS = ("china", "hong", "prc", "p.r.c", "uscc", "republic of china")
 _HONG_KONG = re.compile(r"\bHong\s*Kong\b", re.IGNORECASE)
 _USCC = re.compile(r"\(USCCC?\)\s*([0-9A-Z]{15,20})")
@@ -91,7 +93,8 @@ def place_of_country(value: str) -> str | None:
 
 def place_in_text(text: str) -> str | None:
     """China or Hong Kong when ``text`` (an address, a note) names one of them."""
-    if "taiwan" in text.lower():
+    lowered = text.lower()
+    if "taiwan" in lowered or not any(word in lowered for word in _CHEAP_PLACE_WORDS):
         return None
     if _HONG_KONG.search(text):
         return HONG_KONG

@@ -9,13 +9,14 @@ kept (``trade_figure_history``); a new period produces an update, a changed figu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
 from briefing.core import Briefing
+from briefing.generation import current_generation
 from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
 from briefing.trade.index import TradeIndex
 from briefing.trade.ingest_files import (
@@ -104,11 +105,15 @@ def _derive_comtrade_totals(
             or incoming[(COMTRADE_DATASET, period, Flow.IMPORTS, chapter)]
         )
         key: FigureKey = (COMTRADE_DATASET, period, Flow.TOTAL, chapter)
-        incoming[key] = replace(
-            sample,
+        incoming[key] = ParsedFigure(
+            dataset=sample.dataset,
+            period=sample.period,
             flow=Flow.TOTAL,
+            hs_chapter=sample.hs_chapter,
             value_usd_bn=exports[0] + imports[0],
             published_on=max(exports[1], imports[1]),
+            source_title=sample.source_title,
+            source_url=sample.source_url,
             origin="exports + imports",
         )
 
@@ -129,6 +134,9 @@ def _stored(figure: ParsedFigure, revision: int) -> StoredFigure:
 
 
 def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    # The in-memory index is the database's state when no other process ingested since.
+    built_on = brief.generation
+    index_current = current_generation(brief.engine) == built_on
     files = read_files(paths, options)
     incoming = _merge(files)
     datasets = {key[0] for key in incoming}
@@ -174,6 +182,8 @@ def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestRe
             *(n.observation() for n, _ in revised),
         ]
     )
+    if index_current:
+        brief.prepare_trade(built_on, after)
     updates = updates_for(after, new_periods, new, revised)
     as_of = max(f.published_on for f in incoming.values())
     summary = " · ".join(parsed.describe() for parsed in files)
@@ -195,6 +205,7 @@ def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestRe
     )
 
 
+@lru_cache(maxsize=4096)
 def _order_p(period: Period) -> tuple[int, int]:
     return (period.end_ordinal(), -period.months)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -24,10 +25,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     select,
 )
 
-from briefing.db import metadata
+from briefing.db import bulk_insert, metadata
 from briefing.replies import Source
 from briefing.trade.model import Flow, Period, TradeObservation
 
@@ -89,11 +91,17 @@ class StoredFigure:
             period=self.period,
             flow=self.flow,
             value_usd_bn=self.value_usd_bn,
-            source=Source(self.source_title, self.source_url, self.published_on),
+            source=_source(self.source_title, self.source_url, self.published_on),
             published_on=self.published_on,
             hs_chapter=self.hs_chapter,
             dataset=self.dataset,
         )
+
+
+@lru_cache(maxsize=4096)
+def _source(title: str, url: str | None, published_on: date) -> Source:
+    """One :class:`Source` per outlet and date, shared by its figures."""
+    return Source(title, url, published_on)
 
 
 def _stored(row: dict[str, object], periods: dict[str, Period] | None = None) -> StoredFigure:
@@ -137,58 +145,119 @@ def known_periods(conn: Connection, datasets: Iterable[str]) -> set[tuple[str, P
     return {(str(d), Period.parse(str(p))) for d, p in conn.execute(stmt)}
 
 
+_WRITTEN = (
+    "dataset",
+    "period",
+    "flow",
+    "hs_chapter",
+    "revision",
+    "value_usd_bn",
+    "published_on",
+    "source_title",
+    "source_url",
+    "origin",
+    "ingested_at",
+)
+
+
 def write_figures(
     conn: Connection,
     new: list[StoredFigure],
     revised: list[StoredFigure],
     ingested_at: datetime,
 ) -> None:
-    """Insert ``new`` figures, replace the current value of ``revised`` ones, log both."""
+    """Insert ``new`` figures, replace the current value of ``revised`` ones, log both (bulk:
+    ``COPY`` on PostgreSQL, ``executemany`` on SQLite)."""
     if not new and not revised:
         return
 
-    def values(f: StoredFigure) -> dict[str, object]:
-        return {
-            "dataset": f.dataset,
-            "period": f.period.key,
-            "flow": f.flow.value,
-            "hs_chapter": f.hs_chapter,
-            "revision": f.revision,
-            "value_usd_bn": f.value_usd_bn,
-            "published_on": f.published_on,
-            "source_title": f.source_title,
-            "source_url": f.source_url,
-            "origin": f.origin,
-            "ingested_at": ingested_at,
-        }
+    def values(f: StoredFigure) -> tuple[object, ...]:
+        return (
+            f.dataset,
+            f.period.key,
+            str(f.flow),
+            f.hs_chapter,
+            f.revision,
+            f.value_usd_bn,
+            f.published_on,
+            f.source_title,
+            f.source_url,
+            f.origin,
+            ingested_at,
+        )
 
-    everything = [values(f) for f in (*new, *revised)]
-    conn.execute(trade_figure_history.insert(), everything)
+    new_rows = [values(f) for f in new]
+    revised_rows = [values(f) for f in revised]
+    bulk_insert(conn, trade_figure_history, _WRITTEN, [*new_rows, *revised_rows])
     if new:
-        conn.execute(trade_figures.insert(), [values(f) for f in new])
-    for figure in revised:
+        # The new figures' current rows are their first history rows, copied in the database.
+        history = trade_figure_history.c
+        conn.execute(
+            trade_figures.insert().from_select(
+                list(_WRITTEN),
+                select(*(history[name] for name in _WRITTEN)).where(
+                    history.ingested_at == ingested_at,
+                    history.revision == 1,
+                    history.dataset.in_(sorted({f.dataset for f in new})),
+                ),
+            )
+        )
+    if revised:
+        # A revision replaces the current row: delete it, insert the new one.
         table = trade_figures.c
         conn.execute(
-            trade_figures.update()
-            .where(
-                table.dataset == figure.dataset,
-                table.period == figure.period.key,
-                table.flow == figure.flow.value,
-                table.hs_chapter == figure.hs_chapter,
-            )
-            .values(values(figure))
+            trade_figures.delete().where(
+                table.dataset == bindparam("d"),
+                table.period == bindparam("p"),
+                table.flow == bindparam("f"),
+                table.hs_chapter == bindparam("h"),
+            ),
+            [{"d": r[0], "p": r[1], "f": r[2], "h": r[3]} for r in revised_rows],
         )
+        bulk_insert(conn, trade_figures, _WRITTEN, revised_rows)
 
 
 def load_observations(engine: Engine) -> list[TradeObservation]:
-    """Every ingested figure version, oldest revision first, for the in-memory index."""
-    stmt = select(trade_figure_history).order_by(
-        trade_figure_history.c.dataset,
-        trade_figure_history.c.period,
-        trade_figure_history.c.flow,
-        trade_figure_history.c.hs_chapter,
-        trade_figure_history.c.revision,
+    """Every ingested figure version, oldest revision first, for the in-memory index (one
+    plain cursor read; periods, flows and sources shared between rows)."""
+    columns = (
+        "dataset, period, flow, hs_chapter, value_usd_bn, published_on, source_title, source_url"
     )
+    order = "dataset, period, flow, hs_chapter, revision"
     periods: dict[str, Period] = {}  # a few hundred distinct periods across many rows
+    days: dict[object, date] = {}
+    sources: dict[tuple[str, str | None, date], Source] = {}
+    flows = {flow.value: flow for flow in Flow}
+    out: list[TradeObservation] = []
     with engine.connect() as conn:
-        return [_stored(dict(row), periods).observation() for row in conn.execute(stmt).mappings()]
+        driver: Any = conn.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(f"SELECT {columns} FROM {trade_figure_history.name} ORDER BY {order}")
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    for dataset, key, flow, chapter, value, published, title, url in rows:
+        period = periods.get(key)
+        if period is None:
+            period = periods[key] = Period.parse(key)
+        day = days.get(published)
+        if day is None:
+            day = days[published] = (
+                published if isinstance(published, date) else date.fromisoformat(published)
+            )
+        source = sources.get((title, url, day))
+        if source is None:
+            source = sources[(title, url, day)] = Source(title, url, day)
+        out.append(
+            TradeObservation(
+                period=period,
+                flow=flows[flow],
+                value_usd_bn=float(value),
+                source=source,
+                published_on=day,
+                hs_chapter=chapter,
+                dataset=dataset,
+            )
+        )
+    return out
