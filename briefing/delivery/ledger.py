@@ -82,6 +82,8 @@ KIND_ALERT = "alert"
 # Rows per INSERT statement: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 400
 ANALYZE_AFTER = 1000
+# A batched claim looks at this many times its size of due rows to spread over workspaces.
+CLAIM_WINDOW = 4
 
 
 class DeliveryStatus(StrEnum):
@@ -151,10 +153,12 @@ deliveries = Table(
     Column("chart_id", String(100), nullable=True),  # Slack file id, "attached" on Discord
     Column("chart_attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("chart_error", Text, nullable=True),
-    # Claims walk the open rows in this order and stop at the first free one: no sort.
+    # Claims walk the open rows in this order and stop once they have enough: no sort. Channel
+    # ids (Slack's and Discord's alike) interleave workspaces, so a batch spreads over them.
     Index(
         "ix_deliveries_open",
         "next_attempt_at",
+        "channel_id",
         "delivery_id",
         postgresql_where=text("status IN ('pending', 'sending')"),
         sqlite_where=text("status IN ('pending', 'sending')"),
@@ -558,11 +562,14 @@ class Ledger:
         lease: timedelta,
         *,
         limit: int = 1,
+        per_workspace: int | None = None,
         skip_workspaces: Iterable[tuple[str, str]] = (),
         kinds: Iterable[str] | None = None,
     ) -> list[Delivery]:
         """Lease up to ``limit`` deliveries that are due: pending ones, and sending ones whose
-        lease ran out (their worker died or hung: they are now in doubt)."""
+        lease ran out (their worker died or hung: they are now in doubt). ``per_workspace``:
+        at most that many of one workspace in this batch (the rest stay for the next claim,
+        or another replica), so a batch never fills up with one workspace's channels."""
         now = require_aware(now)
         d = deliveries.c
         claimable = (
@@ -570,6 +577,7 @@ class Ledger:
             d.next_attempt_at <= now,
             or_(d.status == DeliveryStatus.PENDING.value, d.lease_until < now),
         )
+        order = (d.next_attempt_at, d.channel_id, d.delivery_id)
         inner = select(d.delivery_id).where(*claimable)
         skipped = list(skip_workspaces)
         if skipped:
@@ -577,20 +585,54 @@ class Ledger:
         if kinds is not None:
             inner = inner.where(d.kind.in_(list(kinds)))
         probe = inner.limit(1)
-        inner = inner.order_by(d.next_attempt_at, d.delivery_id).limit(limit)
+        spread = per_workspace is not None and limit > per_workspace
+        picked_ids: Any
+        if spread:
+            assert per_workspace is not None
+            # Candidates in claim order (a window a few times the batch), then at most
+            # ``per_workspace`` of each workspace among them, in the same order.
+            window = limit * CLAIM_WINDOW
+            candidates: Any = inner.add_columns(
+                d.platform, d.workspace_id, d.next_attempt_at, d.channel_id
+            )
+            candidates = candidates.order_by(*order).limit(window)
+            if self.is_postgres:
+                # Locked candidates that are not picked are free again at this commit.
+                candidates = (
+                    candidates.with_for_update(skip_locked=True)
+                    .cte("candidates")
+                    .prefix_with("MATERIALIZED", dialect="postgresql")
+                )
+            else:
+                candidates = candidates.subquery("candidates")
+            c = candidates.c
+            c_order = (c.next_attempt_at, c.channel_id, c.delivery_id)
+            rank = (
+                func.row_number()
+                .over(partition_by=(c.platform, c.workspace_id), order_by=c_order)
+                .label("rank")
+            )
+            ranked = select(c.delivery_id, *c_order[:2], rank).subquery("ranked")
+            r = ranked.c
+            picked_ids = (
+                select(r.delivery_id)
+                .where(r.rank <= per_workspace)
+                .order_by(r.next_attempt_at, r.channel_id, r.delivery_id)
+                .limit(limit)
+            )
+        else:
+            picked_ids = inner.order_by(*order).limit(limit)
+            if self.is_postgres:
+                picked_ids = picked_ids.with_for_update(skip_locked=True)
         if self.is_postgres:
             # A materialized CTE runs once. Inside ``IN (…)`` PostgreSQL may re-run a
             # ``LIMIT … SKIP LOCKED`` subquery (a semi-join rescan) and claim more rows than
             # asked, which then wait, leased, behind the first one.
-            picked = (
-                inner.with_for_update(skip_locked=True)
-                .cte("picked")
-                .prefix_with("MATERIALIZED", dialect="postgresql")
-            )
+            picked = picked_ids.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
             # The rows are locked and were checked under the lock: join on the key alone.
             chosen: tuple[Any, ...] = (d.delivery_id == picked.c.delivery_id,)
         else:
-            chosen = (d.delivery_id.in_(inner.scalar_subquery()), *claimable)
+            chosen = (d.delivery_id.in_(picked_ids.scalar_subquery()), *claimable)
         stmt = (
             update(deliveries)
             .where(*chosen)
