@@ -182,26 +182,35 @@ def bare_loop(api_url: str, posts: int, concurrency: int) -> None:
 
 
 class Fake:
-    def __init__(self, proc: subprocess.Popen[str], api_url: str) -> None:
+    def __init__(self, proc: subprocess.Popen[str], api_url: str, kind: str) -> None:
         self.proc = proc
         self.api_url = api_url
+        self.kind = kind
 
     def cpu(self) -> float:
         return cpu_s(self.proc.pid)
 
+    def stats(self) -> dict[str, Any]:
+        """The fast fake's counts: calls by method, deliveries posted, posted more than once."""
+        url = urlsplit(self.api_url)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+        try:
+            conn.request("GET", "/_stats")
+            answer: dict[str, Any] = json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+        return answer
+
 
 @contextlib.contextmanager
-def fake_slack(latency_s: float) -> Iterator[Fake]:
+def fake_slack(latency_s: float, kind: str = "fast") -> Iterator[Fake]:
+    """``fast``: bench.fake_slack_fast (asyncio); ``threaded``: tests.fakes.fake_slack."""
+    if kind == "fast":
+        command = ["-m", "bench.fake_slack_fast", "--latency", str(latency_s)]
+    else:
+        command = ["-m", "bench.bench_delivery", "--role", "fake", "--latency", str(latency_s)]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.bench_delivery",
-            "--role",
-            "fake",
-            "--latency",
-            str(latency_s),
-        ],
+        [sys.executable, *command],
         cwd=PROJECT_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -211,7 +220,7 @@ def fake_slack(latency_s: float) -> Iterator[Fake]:
     assert proc.stdout is not None
     assert proc.stdin is not None
     try:
-        yield Fake(proc, proc.stdout.readline().strip())
+        yield Fake(proc, proc.stdout.readline().strip(), kind)
     finally:
         proc.stdin.close()
         proc.wait(30)
@@ -346,7 +355,12 @@ def run_replicas(
             proc.wait(10)
         engine.dispose()
     sent, seconds = sent_window(database_url)
+    checked: dict[str, float] = {}
+    if fake.kind == "fast":
+        stats = fake.stats()
+        checked = {"posted": stats["delivered"], "duplicates": stats["dup"]}
     return {
+        **checked,
         "sent": sent,
         "seconds": seconds,
         "rate": sent / seconds if seconds else 0.0,
@@ -395,6 +409,7 @@ def main(argv: list[str] | None = None) -> None:
         "--large", action="store_true", help=f"also {LARGE_CHANNELS:,} channels, 3 replicas"
     )
     parser.add_argument("--skip-small", action="store_true", help="only the --large phase")
+    parser.add_argument("--fake", choices=["fast", "threaded"], default="fast")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     if args.role == "fake":
         serve_fake(args.latency)
@@ -416,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
     channels = args.channels
     latency = args.latency
     print(
-        f"digest fan-out; fake Slack: {latency * 1000:.0f} ms per chat.postMessage, "
+        f"digest fan-out; fake Slack ({args.fake}): {latency * 1000:.0f} ms per chat.postMessage, "
         f"1 message/s per channel; a digest = its message + its chart (4 calls); "
         f"{args.concurrency} in flight per process; {CHANNELS_PER_WORKSPACE} channels per "
         f"workspace; PostgreSQL ledger",
@@ -426,24 +441,24 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if not args.skip_small:
-            with fake_slack(latency) as fake:
+            with fake_slack(latency, args.fake) as fake:
                 results["fake"] = run_client("probe", fake, args.posts, args.concurrency, tmp)
                 results["bare"] = run_client("bare", fake, args.posts, args.concurrency, tmp)
-            show(results, channels)
+            show(results)
             for replicas in (1, 3):
-                with fresh_schema(base_url) as url, fake_slack(latency) as fake:
+                with fresh_schema(base_url) as url, fake_slack(latency, args.fake) as fake:
                     plan_s = plan_fan_out(url, channels)
                     name = f"{replicas} replica{'s' if replicas > 1 else ''}, {channels:,}"
                     results[name] = run_replicas(url, fake, replicas, channels, tmp)
                     results[name]["plan_s"] = plan_s
-                show(results, channels)
+                show(results)
         if args.large:
-            with fresh_schema(base_url) as url, fake_slack(latency) as fake:
+            with fresh_schema(base_url) as url, fake_slack(latency, args.fake) as fake:
                 plan_s = plan_fan_out(url, LARGE_CHANNELS)
                 name = f"3 replicas, {LARGE_CHANNELS:,}"
                 results[name] = run_replicas(url, fake, 3, LARGE_CHANNELS, tmp)
                 results[name]["plan_s"] = plan_s
-            show(results, LARGE_CHANNELS)
+            show(results)
 
     if "bare" in results:
         bare = results["bare"]
@@ -462,7 +477,7 @@ def main(argv: list[str] | None = None) -> None:
         )
 
 
-def show(results: dict[str, dict[str, float]], channels: int) -> None:
+def show(results: dict[str, dict[str, float]]) -> None:
     print("  --")
     for name, r in results.items():
         extra = ""
@@ -470,6 +485,8 @@ def show(results: dict[str, dict[str, float]], channels: int) -> None:
             extra += f"; fan-out {r['wall']:.1f} s, planned in {r['plan_s']:.1f} s"
             if r["sent"] < int(name.rsplit(" ", 1)[-1].replace(",", "")):
                 extra += " (time bound hit)"
+        if "duplicates" in r:
+            extra += f"; at the fake: {int(r['posted'])} posted, {int(r['duplicates'])} twice"
         print(
             f"  {name:<22} {r['rate']:7.1f} digests/s  ({int(r['sent'])} in {r['seconds']:.1f} s"
             f"{extra}); CPU per digest: client {r['client_cpu_ms']:.2f} ms, "

@@ -99,7 +99,7 @@ class WorkerConfig:
     # At most this many rows per claim (one statement); a claim takes what the idle threads
     # can start at once, gathering them for up to ``claim_gather_s``.
     claim_batch: int = 64
-    claim_gather_s: float = 0.02
+    claim_gather_s: float = 0.05
     poll_s: float = 1.0
     # Chart uploads tried before the chart is given up (and the message says so).
     chart_attempts: int = 3
@@ -360,6 +360,9 @@ class Worker:
 
     def start(self) -> None:
         count = max(self.config.concurrency, 1)
+        if count > 1:
+            # Many posting threads: their settling writes are committed in groups.
+            self.ledger.group_commits(max_batch=count)
         with self._slots:
             self._idle = count
         for i in range(count):
@@ -391,6 +394,7 @@ class Worker:
         deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.ledger.close()
 
     def _busy_workspaces(self) -> list[tuple[str, str]]:
         """Workspaces whose claimed rows fill their slots: the next claim skips them."""
@@ -401,7 +405,7 @@ class Worker:
     def _wait_idle(self) -> int:
         """Block until some posting threads are idle (gathering more for a moment, so a claim
         takes a batch); how many are."""
-        gather = max(1, min(self.config.claim_batch, max(self.config.concurrency, 1) // 8))
+        gather = max(1, min(self.config.claim_batch, max(self.config.concurrency, 1) // 4))
         with self._slots:
             while self._idle == 0 and not self._stop.is_set():
                 self._slots.wait(1.0)
