@@ -32,10 +32,12 @@ Pacing (:class:`Pacer`): at most one message per second per channel and at most
 
 Fan-out (:meth:`Worker.start`): ``concurrency`` threads post, each one delivery at a time; one
 claimer thread leases rows for them in batches — one ``UPDATE … RETURNING`` (``SKIP LOCKED`` on
-PostgreSQL) for as many rows as there are idle threads, at most ``workspace_concurrency`` of
-one workspace, none of a workspace whose rows already fill its slots — and reads the batch's
-subscriptions in one query. Every row is still settled by its own write, in the order the crash
-guarantees need (the text recorded before its chart is uploaded).
+PostgreSQL) for up to ``claim_batch`` rows, at most ``workspace_concurrency`` of one workspace,
+none of a workspace whose rows in hand already fill its slots — keeps up to half as many rows
+again queued for the threads, and reads each batch's subscriptions in one query. Every row is
+settled in the order the crash guarantees need (the text recorded before its chart is
+uploaded); with several threads the settling writes wait for a group commit
+(:class:`~.ledger.GroupWriter`), so one transaction records many rows.
 """
 
 from __future__ import annotations
@@ -96,8 +98,10 @@ class WorkerConfig:
     workspace_concurrency: int = 4
     # Posts in flight at once in this process (one thread each, waiting on the platform).
     concurrency: int = 64
-    # At most this many rows per claim (one statement); a claim takes what the idle threads
-    # can start at once, gathering them for up to ``claim_gather_s``.
+    # At most this many rows per claim (one statement). Rows in hand (posting, or queued for a
+    # thread) are kept up to ``concurrency`` and half as many again, so a thread that is done
+    # finds its next row waiting; a claim waits up to ``claim_gather_s`` for room for a
+    # quarter of that, so it is one statement for many rows.
     claim_batch: int = 64
     claim_gather_s: float = 0.05
     poll_s: float = 1.0
@@ -335,7 +339,7 @@ class Worker:
         # Claimed rows on their way to a posting thread; None tells a thread to stop.
         self._queue: queue.SimpleQueue[_Claimed | None] = queue.SimpleQueue()
         self._slots = threading.Condition()
-        self._idle = 0  # posting threads waiting for a row
+        self._room = 0  # rows the claimer may still take (in hand: posting or queued)
         self._held: dict[tuple[str, str], int] = {}  # rows claimed and not done, by workspace
 
     # -- one pass ------------------------------------------------------------------------------
@@ -364,7 +368,7 @@ class Worker:
             # Many posting threads: their settling writes are committed in groups.
             self.ledger.group_commits(max_batch=count)
         with self._slots:
-            self._idle = count
+            self._room = count + count // 2
         for i in range(count):
             thread = threading.Thread(target=self._post_loop, name=f"delivery-{i}", daemon=True)
             thread.start()
@@ -402,25 +406,26 @@ class Worker:
         with self._slots:
             return [w for w, n in self._held.items() if n >= limit]
 
-    def _wait_idle(self) -> int:
-        """Block until some posting threads are idle (gathering more for a moment, so a claim
-        takes a batch); how many are."""
-        gather = max(1, min(self.config.claim_batch, max(self.config.concurrency, 1) // 4))
+    def _wait_room(self) -> int:
+        """Block until there is room for more rows in hand (waiting a moment for more, so a
+        claim takes a batch); how many."""
+        count = max(self.config.concurrency, 1)
+        gather = max(1, min(self.config.claim_batch, (count + count // 2) // 4))
         with self._slots:
-            while self._idle == 0 and not self._stop.is_set():
+            while self._room <= 0 and not self._stop.is_set():
                 self._slots.wait(1.0)
             deadline = time.monotonic() + self.config.claim_gather_s
-            while self._idle < gather and not self._stop.is_set():
+            while self._room < gather and not self._stop.is_set():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._slots.wait(left)
-            return self._idle
+            return self._room
 
     def _claim_loop(self) -> None:
         limit = max(self.config.workspace_concurrency, 1)
         while not self._stop.is_set():
-            idle = self._wait_idle()
+            room = self._wait_room()
             if self._stop.is_set():
                 return
             # The lease counts from before the claim: a slow claim must not stretch it.
@@ -430,7 +435,7 @@ class Worker:
                     self.owner,
                     self.clock(),
                     self.config.lease,
-                    limit=min(idle, max(self.config.claim_batch, 1)),
+                    limit=min(room, max(self.config.claim_batch, 1)),
                     per_workspace=limit,
                     skip_workspaces=self._busy_workspaces(),
                 )
@@ -447,7 +452,7 @@ class Worker:
                 log.exception("reading the subscriptions of a claimed batch failed")
                 subs = None
             with self._slots:
-                self._idle -= len(claimed)
+                self._room -= len(claimed)
                 for delivery in claimed:
                     workspace = Pacer._workspace(delivery.channel)
                     self._held[workspace] = self._held.get(workspace, 0) + 1
@@ -474,7 +479,7 @@ class Worker:
                         self._held[workspace] = left
                     else:
                         self._held.pop(workspace, None)
-                    self._idle += 1
+                    self._room += 1
                     self._slots.notify_all()
 
     # -- one delivery --------------------------------------------------------------------------
