@@ -124,3 +124,37 @@ def test_many_posts_in_flight_keep_every_limit_and_post_each_digest_once(
     assert max(poster.most.values()) == CAP
     # 36 rows in far fewer claims than rows.
     assert 0 < claims.count("commit") < len(planned) // 2
+
+
+def test_stopping_gives_back_the_rows_no_thread_started(
+    brief: Briefing, settings: Settings
+) -> None:
+    now = datetime.now(UTC)
+    at = (now - timedelta(minutes=5)).time().replace(second=0, microsecond=0)
+    store = SubscriptionStore(brief.engine)
+    for c in range(12):
+        store.subscribe(
+            ChannelRef("slack", f"T{c % 4}", f"C{c:02d}"),
+            at=at,
+            tz="UTC",
+            topics=frozenset({"digest"}),
+            by_user="UADMIN",
+            now=now - timedelta(hours=1),
+        )
+    planned = Planner(brief.engine).plan(now).planned
+    with FakeSlack(post_latency_s=0.4) as slow:
+        configured = settings.model_copy(
+            update={"slack_bot_token": SecretStr("xoxb-test"), "slack_api_url": slow.api_url}
+        )
+        poster = SlackPoster(delivery_client(configured, timeout_s=5))
+        # Two posting threads, so a claim takes three rows: one waits in the queue.
+        worker = Worker(brief, poster, config=WorkerConfig(concurrency=2, poll_s=0.1))
+        worker.start()
+        slow.wait_for("chat.postMessage", 1)
+        worker.stop()
+        counts = Ledger(brief.engine).counts()
+    # Nothing is left leased to a stopped worker: posted, or pending for the next one at once.
+    assert DeliveryStatus.SENDING.value not in counts
+    assert sum(counts.values()) == len(planned)
+    assert counts.get(DeliveryStatus.PENDING.value, 0) >= 1
+    assert set(slow.delivered().values()) <= {1}

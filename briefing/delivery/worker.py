@@ -389,13 +389,32 @@ class Worker:
             self._wake.notify_all()
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop claiming, give back the rows no thread has started (pending again at once,
+        not in doubt), let the threads finish the posts they are making."""
         self._stop.set()
         self.wake()
         with self._slots:
             self._slots.notify_all()
+        deadline = time.monotonic() + timeout_s
+        claimers = [t for t in self._threads if t.name == "delivery-claims"]
+        for thread in claimers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                continue
+            delivery = item[0]
+            try:
+                self.ledger.mark_retry(
+                    delivery, "stopped", self.clock(), in_doubt=False, paced=True
+                )
+            except Exception:
+                log.warning("could not give back %s on stop", delivery.delivery_id, exc_info=True)
         for _ in self._threads:
             self._queue.put(None)
-        deadline = time.monotonic() + timeout_s
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
         self.ledger.close()
