@@ -127,7 +127,7 @@ def test_pending_migrations_are_reported_and_the_ledger_left_alone(
     found = diagnose(old_engine, brief.settings, NOW)
     assert not found.healthy
     text = found.render()
-    assert "1 migration(s) pending: 0002" in text
+    assert "migration(s) pending: 0002" in text
     assert "not checked until the schema is current" in text
 
 
