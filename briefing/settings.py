@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +75,16 @@ class Settings(BaseSettings):
     discord_api_url: str | None = None
 
     # Delivery of digests and alerts (docs/delivery.md).
-    # Worker threads per process; every replica delivers.
-    delivery_threads: int = Field(default=4, ge=1, le=64)
+    # Posts in flight at once per process (one thread each); every replica delivers.
+    # DELIVERY_THREADS, its former name, is still read.
+    delivery_concurrency: int = Field(
+        default=64,
+        ge=1,
+        le=1024,
+        validation_alias=AliasChoices("delivery_concurrency", "delivery_threads"),
+    )
+    # At most this many deliveries leased per claim (one statement).
+    delivery_claim_batch: int = Field(default=64, ge=1, le=1000)
     # Posts in flight at once per workspace, per process.
     delivery_workspace_concurrency: int = Field(default=4, ge=1, le=64)
     # Seconds between two posts to one channel (Slack allows about one a second).

@@ -27,13 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default=f"worker-{os.getpid()}")
     parser.add_argument("--plan", action="store_true", help="also elect a leader and plan")
     parser.add_argument("--tick-s", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--concurrency", "--threads", type=int, default=4)
     parser.add_argument("--lease-s", type=float, default=3.0)
     parser.add_argument("--timeout-s", type=int, default=1)
     parser.add_argument("--retry-base-s", type=float, default=0.2)
     parser.add_argument("--channel-interval-s", type=float, default=1.0)
     parser.add_argument("--no-history", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=300.0)
+    parser.add_argument("--quiet", action="store_true", help="warnings only (benchmarks)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -41,8 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         format=f"%(asctime)s {args.name} %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for name in ("briefing.delivery.leader", "briefing.delivery.worker"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+    if not args.quiet:
+        for name in ("briefing.delivery.leader", "briefing.delivery.worker"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
 
     from briefing.core import Briefing
     from briefing.delivery.digests import DeliveryService
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         retry_cap=timedelta(seconds=5),
         history_margin=timedelta(seconds=5),
         channel_interval_s=args.channel_interval_s,
-        threads=args.threads,
+        concurrency=args.concurrency,
         poll_s=0.2,
     )
     if args.plan:

@@ -7,6 +7,7 @@ import random
 import threading
 import time as clock_time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,110 @@ def test_claims_are_exclusive_across_threads(brief: Briefing) -> None:
         t.join(30)
     assert sorted(taken) == sorted(planned)  # each once, none left behind
     assert ledger.claim("late", now, timedelta(minutes=2)) == []
+
+
+def test_a_batched_claim_spreads_over_workspaces_and_skips_busy_ones(brief: Briefing) -> None:
+    # Channel ids grouped by workspace, as delivery ids are: the batch must still spread.
+    for w in range(4):
+        for c in range(10):
+            subscribe(brief, f"C{w}{c:02d}", time(8), "UTC", workspace=f"T{w}")
+    now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
+    planned, _ = plan(brief, now)
+    assert len(planned) == 40
+    ledger = Ledger(brief.engine)
+    lease = timedelta(minutes=2)
+    batch = ledger.claim("w", now, lease, limit=8, per_workspace=2)
+    assert len(batch) == 8
+    per_workspace = Counter(d.channel.workspace_id for d in batch)
+    assert per_workspace == {"T0": 2, "T1": 2, "T2": 2, "T3": 2}
+    # A busy workspace is left out; at most per_workspace of the others, in channel order.
+    batch = ledger.claim(
+        "w", now, lease, limit=8, per_workspace=3, skip_workspaces=[("slack", "T0")]
+    )
+    assert Counter(d.channel.workspace_id for d in batch) == {"T1": 3, "T2": 3, "T3": 2}
+    assert [d.channel.channel_id for d in batch if d.channel.workspace_id == "T1"] == [
+        "C102",
+        "C103",
+        "C104",
+    ]
+    # Everything is claimed once, the last batches from what is left.
+    taken = []
+    while claimed := ledger.claim("w", now, lease, limit=8, per_workspace=4):
+        assert max(Counter(d.channel.workspace_id for d in claimed).values()) <= 4
+        taken.extend(claimed)
+    assert len(taken) == 40 - 16
+    assert ledger.counts() == {DeliveryStatus.SENDING.value: 40}
+
+
+def test_group_commits_settle_each_row_once_and_only_while_it_is_ours(brief: Briefing) -> None:
+    from briefing.delivery.ledger import ChartStatus, observe_writes
+
+    for i in range(30):
+        subscribe(brief, f"C{i:02d}", time(8), "UTC", workspace=f"T{i % 3}")
+    now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
+    plan(brief, now)
+    ledger = Ledger(brief.engine)
+    ledger.group_commits(max_batch=8)
+    heard: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def hear(write: str, step: str) -> None:
+        with lock:
+            heard.append((write, step))
+
+    remove = observe_writes(hear)
+    try:
+        claimed = ledger.claim("w", now, timedelta(minutes=2), limit=30)
+        assert len(claimed) == 30
+        # Ten rows were taken over by another worker meanwhile: not ours to settle.
+        lost = claimed[:10]
+        taken = ledger.claim("other", now + timedelta(minutes=3), timedelta(minutes=2), limit=30)
+        assert len(taken) == 30
+        for other in taken[10:]:
+            assert ledger.mark_retry(other, "paced", now, in_doubt=False, paced=True)
+        ours = ledger.claim("w", now + timedelta(minutes=3), timedelta(minutes=2), limit=30)
+        assert len(ours) == 20
+        results: dict[str, tuple[bool, bool]] = {}
+
+        def settle(delivery: object) -> None:
+            from briefing.delivery.ledger import Delivery
+
+            assert isinstance(delivery, Delivery)
+            ts = f"ts-{delivery.delivery_id}"
+            text = ledger.mark_text_posted(delivery, ts, now)
+            # As the worker does: the text is posted, the chart settles the row.
+            owed = replace(delivery, message_id=ts, chart_status=ChartStatus.OWED)
+            sent = ledger.mark_sent(
+                owed, None, now, chart=ChartStatus.POSTED, chart_id="F1", chart_error=None
+            )
+            with lock:
+                results[delivery.delivery_id] = (text, sent)
+
+        threads = [threading.Thread(target=settle, args=(d,)) for d in [*ours, *lost]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        remove()
+        ledger.close()
+    assert {results[d.delivery_id] for d in ours} == {(True, True)}
+    assert {results[d.delivery_id] for d in lost} == {(False, False)}
+    for d in ours:
+        row = ledger.row(d.delivery_id)
+        assert row is not None
+        assert row["status"] == DeliveryStatus.SENT.value
+        assert row["message_id"] == f"ts-{d.delivery_id}"
+        assert (row["chart_status"], row["chart_id"], row["lease_owner"]) == ("posted", "F1", None)
+    # Lost rows are untouched: still the other worker's.
+    for d in lost:
+        row = ledger.row(d.delivery_id)
+        assert row is not None
+        assert (row["status"], row["lease_owner"]) == (DeliveryStatus.SENDING.value, "other")
+    # Observers hear of each row's statement and of its commit, as with one write at a time.
+    counts = Counter(heard)
+    assert counts[("text_posted", "text_posted")] == counts[("text_posted", "commit")] == 20
+    assert counts[("sent", "sent")] == counts[("sent", "commit")] == 20
 
 
 def test_an_expired_lease_is_taken_over_in_doubt_and_the_old_owner_is_fenced_off(

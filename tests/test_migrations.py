@@ -404,9 +404,8 @@ def test_an_upgrade_that_fails_leaves_the_previous_schema_whole(
     columns = {c["name"] for c in inspect(empty_engine).get_columns("deliveries")}
     assert "chart_status" not in columns
     monkeypatch.undo()
-    applied = upgrade(empty_engine)
-    assert applied[0] == "0002"
-    assert applied[-1] == head()
+    assert upgrade(empty_engine) == [r.revision for r in pending_from_base()[1:]]
+    assert current(empty_engine) == head()
 
 
 def test_a_database_newer_than_this_version_is_left_alone(empty_engine: Engine) -> None:

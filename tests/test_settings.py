@@ -37,3 +37,17 @@ def test_adapter_secrets_are_required_together() -> None:
 def test_admin_ids_are_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMIN_USER_IDS", "U1, U2,,U3")
     assert load_settings(_env_file=None).admin_ids == frozenset({"U1", "U2", "U3"})
+
+
+def test_delivery_concurrency_is_read_under_its_former_name_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(_env_file=None).delivery_concurrency == 64
+    monkeypatch.setenv("DELIVERY_THREADS", "8")
+    assert load_settings(_env_file=None).delivery_concurrency == 8
+    monkeypatch.delenv("DELIVERY_THREADS")
+    monkeypatch.setenv("DELIVERY_CONCURRENCY", "128")
+    assert load_settings(_env_file=None).delivery_concurrency == 128
+    monkeypatch.setenv("DELIVERY_CONCURRENCY", "0")
+    with pytest.raises(SettingsError, match=r"(?i)delivery_concurrency"):
+        load_settings(_env_file=None)

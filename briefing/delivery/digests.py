@@ -82,7 +82,8 @@ def worker_config(settings: Settings) -> WorkerConfig:
         retry_base=timedelta(seconds=settings.delivery_retry_base_s),
         channel_interval_s=settings.delivery_channel_interval_s,
         workspace_concurrency=settings.delivery_workspace_concurrency,
-        threads=settings.delivery_threads,
+        concurrency=settings.delivery_concurrency,
+        claim_batch=settings.delivery_claim_batch,
         chart_attempts=settings.delivery_chart_attempts,
     )
 
@@ -223,10 +224,10 @@ class DeliveryService:
         self.worker.start()
         self.leadership.start()
         log.info(
-            "delivery started (%s): planning every %g s when leader, %d worker threads",
+            "delivery started (%s): planning every %g s when leader, %d posts at once",
             self.name,
             self.tick_s,
-            self.worker.config.threads,
+            self.worker.config.concurrency,
         )
         return self
 

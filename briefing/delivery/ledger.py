@@ -41,6 +41,7 @@ stored in UTC (SQLite keeps no offset) and every function takes ``now`` as a par
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -82,6 +83,8 @@ KIND_ALERT = "alert"
 # Rows per INSERT statement: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 400
 ANALYZE_AFTER = 1000
+# A batched claim looks at this many times its size of due rows to spread over workspaces.
+CLAIM_WINDOW = 4
 
 
 class DeliveryStatus(StrEnum):
@@ -151,10 +154,12 @@ deliveries = Table(
     Column("chart_id", String(100), nullable=True),  # Slack file id, "attached" on Discord
     Column("chart_attempts", Integer, nullable=False, default=0, server_default="0"),
     Column("chart_error", Text, nullable=True),
-    # Claims walk the open rows in this order and stop at the first free one: no sort.
+    # Claims walk the open rows in this order and stop once they have enough: no sort. Channel
+    # ids (Slack's and Discord's alike) interleave workspaces, so a batch spreads over them.
     Index(
         "ix_deliveries_open",
         "next_attempt_at",
+        "channel_id",
         "delivery_id",
         postgresql_where=text("status IN ('pending', 'sending')"),
         sqlite_where=text("status IN ('pending', 'sending')"),
@@ -325,12 +330,170 @@ def _insert(engine: Engine) -> Any:
     return postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
 
 
+@dataclass(eq=False)
+class _Settle:
+    """One settling statement waiting for its group's commit: ``stmt``, or a row of a bulk
+    statement (``bulk``: its SQL, ``row``: its values, the delivery id first)."""
+
+    name: str
+    stmt: Any = None
+    bulk: str | None = None
+    row: tuple[Any, ...] = ()
+    done: threading.Event = field(default_factory=threading.Event)
+    changed: int = 0
+    error: BaseException | None = None
+
+
+# PostgreSQL: the settling writes of a group in one statement each, the rows as arrays
+# (``unnest``); RETURNING tells which rows were still ours. The same conditions and values as
+# :meth:`Ledger.mark_text_posted` and :meth:`Ledger.mark_sent`.
+_OURS_SQL = "d.delivery_id = v.delivery_id AND d.status = 'sending' AND d.lease_owner = v.owner"
+BULK_TEXT_POSTED = f"""
+UPDATE deliveries AS d SET
+  message_id = v.message_id, chart_status = 'owed', in_doubt_since = NULL, last_error = NULL
+FROM unnest(%(c0)s::text[], %(c1)s::text[], %(c2)s::text[])
+  AS v(delivery_id, owner, message_id)
+WHERE {_OURS_SQL}
+RETURNING d.delivery_id"""
+BULK_SENT = f"""
+UPDATE deliveries AS d SET
+  status = 'sent', lease_owner = NULL, lease_until = NULL, in_doubt_since = NULL,
+  last_error = NULL, finished_at = v.finished_at,
+  message_id = CASE WHEN v.set_message THEN v.message_id ELSE d.message_id END,
+  chart_status = CASE WHEN v.set_chart THEN v.chart_status ELSE d.chart_status END,
+  chart_id = CASE WHEN v.set_chart THEN v.chart_id ELSE d.chart_id END,
+  chart_error = CASE WHEN v.set_chart THEN v.chart_error ELSE d.chart_error END
+FROM unnest(%(c0)s::text[], %(c1)s::text[], %(c2)s::timestamptz[], %(c3)s::boolean[],
+            %(c4)s::text[], %(c5)s::boolean[], %(c6)s::text[], %(c7)s::text[], %(c8)s::text[])
+  AS v(delivery_id, owner, finished_at, set_message, message_id, set_chart, chart_status,
+       chart_id, chart_error)
+WHERE {_OURS_SQL}
+RETURNING d.delivery_id"""
+
+
+class GroupWriter:
+    """Settling writes of many posting threads, committed together.
+
+    A caller hands its statement over and waits: a writer thread runs whatever statements are
+    queued (up to ``max_batch``) in one transaction and commits once, then tells each caller
+    how many rows its statement changed. Nothing a caller does next (a chart upload after its
+    text was recorded) starts before its write is committed, so a crash leaves the ledger as
+    one write at a time would; only the number of transactions shrinks. A group that fails is
+    run again one statement per transaction, so each caller gets its own error.
+    """
+
+    def __init__(self, ledger: Ledger, *, threads: int = 2, max_batch: int = 64) -> None:
+        self.ledger = ledger
+        self.max_batch = max(max_batch, 1)
+        self._queue: queue.SimpleQueue[_Settle | None] = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"ledger-writer-{i}", daemon=True)
+            for i in range(max(threads, 1))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def execute(self, name: str, stmt: Any) -> int:
+        """Run ``stmt`` in the next group; the rows it changed, once committed."""
+        return self._wait(_Settle(name, stmt))
+
+    def execute_bulk(self, name: str, bulk: str, row: tuple[Any, ...]) -> int:
+        """Run ``row`` through the bulk statement ``bulk`` (PostgreSQL) in the next group:
+        1 if it changed the row, else 0, once committed."""
+        return self._wait(_Settle(name, bulk=bulk, row=row))
+
+    def _wait(self, item: _Settle) -> int:
+        self._queue.put(item)
+        item.done.wait()
+        if item.error is not None:
+            raise item.error
+        return item.changed
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(5.0)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            while len(group) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # for this thread's next turn
+                    break
+                group.append(item)
+            try:
+                self._commit(group)
+            except Exception:
+                for item in group:
+                    try:
+                        self._commit([item])
+                    except Exception as exc:
+                        item.error = exc
+            for item in group:
+                item.done.set()
+
+    def _commit(self, group: list[_Settle]) -> None:
+        changed: list[_Settle] = []
+        bulks: dict[str, list[_Settle]] = {}
+        with self.ledger.engine.begin() as conn:
+            for item in group:
+                if item.bulk is not None:
+                    bulks.setdefault(item.bulk, []).append(item)
+                    continue
+                item.changed = int(conn.execute(item.stmt).rowcount)
+                if item.changed:
+                    changed.append(item)
+                    _notify(item.name, item.name)
+            for sql, items in bulks.items():
+                rows = zip(*(x.row for x in items), strict=True)
+                columns = {f"c{i}": list(column) for i, column in enumerate(rows)}
+                ours = {str(r[0]) for r in conn.exec_driver_sql(sql, columns)}
+                for item in items:
+                    item.changed = int(item.row[0] in ours)
+                    if item.changed:
+                        changed.append(item)
+                        _notify(item.name, item.name)
+        for item in changed:
+            _notify(item.name, "commit")
+
+
 class Ledger:
     """Typed access to the ledger tables. Safe to share between threads."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.is_postgres = engine.dialect.name == "postgresql"
+        self._writer: GroupWriter | None = None
+
+    def group_commits(self, *, threads: int = 2, max_batch: int = 64) -> None:
+        """From now on settle rows through a :class:`GroupWriter` (many posting threads in
+        one process) until :meth:`close`."""
+        if self._writer is None:
+            self._writer = GroupWriter(self, threads=threads, max_batch=max_batch)
+
+    def close(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+
+    def _settle_write(self, name: str, stmt: Any) -> int:
+        """One statement that settles (or records the progress of) a claimed row."""
+        writer = self._writer
+        if writer is not None:
+            return writer.execute(name, stmt)
+        with self._writing(name) as write:
+            changed = int(write.conn.execute(stmt).rowcount)
+            write.did(name, changed)
+        return changed
 
     @contextmanager
     def _writing(self, name: str) -> Iterator[_Write]:
@@ -558,11 +721,14 @@ class Ledger:
         lease: timedelta,
         *,
         limit: int = 1,
+        per_workspace: int | None = None,
         skip_workspaces: Iterable[tuple[str, str]] = (),
         kinds: Iterable[str] | None = None,
     ) -> list[Delivery]:
         """Lease up to ``limit`` deliveries that are due: pending ones, and sending ones whose
-        lease ran out (their worker died or hung: they are now in doubt)."""
+        lease ran out (their worker died or hung: they are now in doubt). ``per_workspace``:
+        at most that many of one workspace in this batch (the rest stay for the next claim,
+        or another replica), so a batch never fills up with one workspace's channels."""
         now = require_aware(now)
         d = deliveries.c
         claimable = (
@@ -570,6 +736,7 @@ class Ledger:
             d.next_attempt_at <= now,
             or_(d.status == DeliveryStatus.PENDING.value, d.lease_until < now),
         )
+        order = (d.next_attempt_at, d.channel_id, d.delivery_id)
         inner = select(d.delivery_id).where(*claimable)
         skipped = list(skip_workspaces)
         if skipped:
@@ -577,20 +744,54 @@ class Ledger:
         if kinds is not None:
             inner = inner.where(d.kind.in_(list(kinds)))
         probe = inner.limit(1)
-        inner = inner.order_by(d.next_attempt_at, d.delivery_id).limit(limit)
+        spread = per_workspace is not None and limit > per_workspace
+        picked_ids: Any
+        if spread:
+            assert per_workspace is not None
+            # Candidates in claim order (a window a few times the batch), then at most
+            # ``per_workspace`` of each workspace among them, in the same order.
+            window = limit * CLAIM_WINDOW
+            candidates: Any = inner.add_columns(
+                d.platform, d.workspace_id, d.next_attempt_at, d.channel_id
+            )
+            candidates = candidates.order_by(*order).limit(window)
+            if self.is_postgres:
+                # Locked candidates that are not picked are free again at this commit.
+                candidates = (
+                    candidates.with_for_update(skip_locked=True)
+                    .cte("candidates")
+                    .prefix_with("MATERIALIZED", dialect="postgresql")
+                )
+            else:
+                candidates = candidates.subquery("candidates")
+            c = candidates.c
+            c_order = (c.next_attempt_at, c.channel_id, c.delivery_id)
+            rank = (
+                func.row_number()
+                .over(partition_by=(c.platform, c.workspace_id), order_by=c_order)
+                .label("rank")
+            )
+            ranked = select(c.delivery_id, *c_order[:2], rank).subquery("ranked")
+            r = ranked.c
+            picked_ids = (
+                select(r.delivery_id)
+                .where(r.rank <= per_workspace)
+                .order_by(r.next_attempt_at, r.channel_id, r.delivery_id)
+                .limit(limit)
+            )
+        else:
+            picked_ids = inner.order_by(*order).limit(limit)
+            if self.is_postgres:
+                picked_ids = picked_ids.with_for_update(skip_locked=True)
         if self.is_postgres:
             # A materialized CTE runs once. Inside ``IN (…)`` PostgreSQL may re-run a
             # ``LIMIT … SKIP LOCKED`` subquery (a semi-join rescan) and claim more rows than
             # asked, which then wait, leased, behind the first one.
-            picked = (
-                inner.with_for_update(skip_locked=True)
-                .cte("picked")
-                .prefix_with("MATERIALIZED", dialect="postgresql")
-            )
+            picked = picked_ids.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
             # The rows are locked and were checked under the lock: join on the key alone.
             chosen: tuple[Any, ...] = (d.delivery_id == picked.c.delivery_id,)
         else:
-            chosen = (d.delivery_id.in_(inner.scalar_subquery()), *claimable)
+            chosen = (d.delivery_id.in_(picked_ids.scalar_subquery()), *claimable)
         stmt = (
             update(deliveries)
             .where(*chosen)
@@ -655,15 +856,16 @@ class Ledger:
             .where(*self._ours(delivery))
             .values(lease_owner=None, lease_until=None, **values)
         )
-        with self._writing(name) as write:
-            changed = write.conn.execute(stmt).rowcount
-            write.did(name, changed)
-        return bool(changed)
+        return bool(self._settle_write(name, stmt))
 
     def mark_text_posted(self, delivery: Delivery, message_id: str | None, now: datetime) -> bool:
         """The text is posted; the chart is owed. The row stays ours (``sending``): the worker
         goes on to the chart. False when our lease had been taken over meanwhile."""
         require_aware(now)
+        writer = self._writer
+        if writer is not None and self.is_postgres:
+            row = (delivery.delivery_id, delivery.lease_owner, message_id or "posted")
+            return bool(writer.execute_bulk("text_posted", BULK_TEXT_POSTED, row))
         stmt = (
             update(deliveries)
             .where(*self._ours(delivery))
@@ -675,10 +877,7 @@ class Ledger:
                 last_error=None,
             )
         )
-        with self._writing("text_posted") as write:
-            changed = write.conn.execute(stmt).rowcount
-            write.did("text_posted", changed)
-        return bool(changed)
+        return bool(self._settle_write("text_posted", stmt))
 
     def mark_sent(
         self,
@@ -692,13 +891,29 @@ class Ledger:
     ) -> bool:
         """Posted (or found posted), with its chart if it has one. False when our lease had
         been taken over meanwhile."""
+        finished = require_aware(now)
+        set_message = message_id is not None or not delivery.text_posted
+        writer = self._writer
+        if writer is not None and self.is_postgres:
+            row = (
+                delivery.delivery_id,
+                delivery.lease_owner,
+                finished,
+                set_message,
+                message_id,
+                chart is not None,
+                chart.value if chart is not None else None,
+                chart_id,
+                chart_error[:500] if chart_error else None,
+            )
+            return bool(writer.execute_bulk("sent", BULK_SENT, row))
         values: dict[str, Any] = {
             "status": DeliveryStatus.SENT.value,
             "in_doubt_since": None,
             "last_error": None,
-            "finished_at": require_aware(now),
+            "finished_at": finished,
         }
-        if message_id is not None or not delivery.text_posted:
+        if set_message:
             values["message_id"] = message_id
         if chart is not None:
             values["chart_status"] = chart.value

@@ -9,6 +9,7 @@ Times are passed in (``now``), never read from the clock here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from enum import StrEnum
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -290,6 +292,20 @@ class SubscriptionStore:
         with self.engine.connect() as conn:
             row = conn.execute(stmt).mappings().first()
         return _from_row(dict(row)) if row is not None else None
+
+    def get_many(self, channels: Iterable[ChannelRef]) -> dict[ChannelRef, Subscription]:
+        """The subscriptions of ``channels`` (any status) in one query; absent ones left out."""
+        t = subscriptions_table.c
+        wanted = list(dict.fromkeys(channels))
+        found: dict[ChannelRef, Subscription] = {}
+        for start in range(0, len(wanted), 300):
+            keys = [(c.platform, c.workspace_id, c.channel_id) for c in wanted[start : start + 300]]
+            stmt = select(subscriptions_table).where(
+                tuple_(t.platform, t.workspace_id, t.channel_id).in_(keys)
+            )
+            for sub in self._many(stmt):
+                found[sub.channel] = sub
+        return found
 
     def list_for_workspace(self, platform: str, workspace_id: str) -> list[Subscription]:
         """Active and paused subscriptions in one workspace, by channel id."""

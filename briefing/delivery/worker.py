@@ -29,11 +29,21 @@ too, in every replica); a permanent one (channel gone, bot removed, token revoke
 
 Pacing (:class:`Pacer`): at most one message per second per channel and at most
 ``workspace_concurrency`` posts at once per workspace, per process.
+
+Fan-out (:meth:`Worker.start`): ``concurrency`` threads post, each one delivery at a time; one
+claimer thread leases rows for them in batches — one ``UPDATE … RETURNING`` (``SKIP LOCKED`` on
+PostgreSQL) for up to ``claim_batch`` rows, at most ``workspace_concurrency`` of one workspace,
+none of a workspace whose rows in hand already fill its slots — keeps up to half as many rows
+again queued for the threads, and reads each batch's subscriptions in one query. Every row is
+settled in the order the crash guarantees need (the text recorded before its chart is
+uploaded); with several threads the settling writes wait for a group commit
+(:class:`~.ledger.GroupWriter`), so one transaction records many rows.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
@@ -86,7 +96,14 @@ class WorkerConfig:
     history_margin: timedelta = timedelta(seconds=60)
     channel_interval_s: float = 1.0
     workspace_concurrency: int = 4
-    threads: int = 4
+    # Posts in flight at once in this process (one thread each, waiting on the platform).
+    concurrency: int = 64
+    # At most this many rows per claim (one statement). Rows in hand (posting, or queued for a
+    # thread) are kept up to ``concurrency`` and half as many again, so a thread that is done
+    # finds its next row waiting; a claim waits up to ``claim_gather_s`` for room for a
+    # quarter of that, so it is one statement for many rows.
+    claim_batch: int = 64
+    claim_gather_s: float = 0.05
     poll_s: float = 1.0
     # Chart uploads tried before the chart is given up (and the message says so).
     chart_attempts: int = 3
@@ -279,6 +296,16 @@ class _Replies:
 Observer = Callable[[Outcome, Delivery], None]
 
 
+class _Unknown:
+    """Not read yet: :meth:`Worker.process` reads the subscription itself."""
+
+
+_UNKNOWN = _Unknown()
+# A claimed row on its way to a posting thread: the row, its subscription as read with the
+# claim (None: there is none), ``time.monotonic()`` just before the claim.
+_Claimed = tuple[Delivery, "Subscription | _Unknown | None", float]
+
+
 class Worker:
     """Claims and posts deliveries. :meth:`run_once` for one pass at a given ``now``;
     :meth:`start` for threads that run until :meth:`stop`."""
@@ -309,6 +336,11 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._threads: list[threading.Thread] = []
+        # Claimed rows on their way to a posting thread; None tells a thread to stop.
+        self._queue: queue.SimpleQueue[_Claimed | None] = queue.SimpleQueue()
+        self._slots = threading.Condition()
+        self._room = 0  # rows the claimer may still take (in hand: posting or queued)
+        self._held: dict[tuple[str, str], int] = {}  # rows claimed and not done, by workspace
 
     # -- one pass ------------------------------------------------------------------------------
 
@@ -331,14 +363,23 @@ class Worker:
     # -- threads -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        for i in range(max(self.config.threads, 1)):
-            thread = threading.Thread(target=self._loop, name=f"delivery-{i}", daemon=True)
+        count = max(self.config.concurrency, 1)
+        if count > 1:
+            # Many posting threads: their settling writes are committed in groups.
+            self.ledger.group_commits(max_batch=count)
+        with self._slots:
+            self._room = count + count // 2
+        for i in range(count):
+            thread = threading.Thread(target=self._post_loop, name=f"delivery-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        claimer = threading.Thread(target=self._claim_loop, name="delivery-claims", daemon=True)
+        claimer.start()
+        self._threads.append(claimer)
         log.info(
-            "delivery worker %s started: %d threads, ≤ %d posts at once per workspace",
+            "delivery worker %s started: %d posts at once, ≤ %d at once per workspace",
             self.owner,
-            len(self._threads),
+            count,
             self.config.workspace_concurrency,
         )
 
@@ -348,14 +389,64 @@ class Worker:
             self._wake.notify_all()
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        """Stop claiming, give back the rows no thread has started (pending again at once,
+        not in doubt), let the threads finish the posts they are making."""
         self._stop.set()
         self.wake()
+        with self._slots:
+            self._slots.notify_all()
         deadline = time.monotonic() + timeout_s
+        claimers = [t for t in self._threads if t.name == "delivery-claims"]
+        for thread in claimers:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                continue
+            delivery = item[0]
+            try:
+                self.ledger.mark_retry(
+                    delivery, "stopped", self.clock(), in_doubt=False, paced=True
+                )
+            except Exception:
+                log.warning("could not give back %s on stop", delivery.delivery_id, exc_info=True)
+        for _ in self._threads:
+            self._queue.put(None)
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        self.ledger.close()
 
-    def _loop(self) -> None:
+    def _busy_workspaces(self) -> list[tuple[str, str]]:
+        """Workspaces whose claimed rows fill their slots: the next claim skips them."""
+        limit = max(self.config.workspace_concurrency, 1)
+        with self._slots:
+            return [w for w, n in self._held.items() if n >= limit]
+
+    def _wait_room(self) -> int:
+        """Block until there is room for more rows in hand (waiting a moment for more, so a
+        claim takes a batch); how many."""
+        count = max(self.config.concurrency, 1)
+        gather = max(1, min(self.config.claim_batch, (count + count // 2) // 4))
+        with self._slots:
+            while self._room <= 0 and not self._stop.is_set():
+                self._slots.wait(1.0)
+            deadline = time.monotonic() + self.config.claim_gather_s
+            while self._room < gather and not self._stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._slots.wait(left)
+            return self._room
+
+    def _claim_loop(self) -> None:
+        limit = max(self.config.workspace_concurrency, 1)
         while not self._stop.is_set():
+            room = self._wait_room()
+            if self._stop.is_set():
+                return
             # The lease counts from before the claim: a slow claim must not stretch it.
             started = time.monotonic()
             try:
@@ -363,7 +454,9 @@ class Worker:
                     self.owner,
                     self.clock(),
                     self.config.lease,
-                    skip_workspaces=self.pacer.saturated(),
+                    limit=min(room, max(self.config.claim_batch, 1)),
+                    per_workspace=limit,
+                    skip_workspaces=self._busy_workspaces(),
                 )
             except Exception:
                 log.exception("claiming deliveries failed; retrying shortly")
@@ -372,23 +465,67 @@ class Worker:
                 with self._wake:
                     self._wake.wait(self.config.poll_s * (0.5 + random.random()))
                 continue
+            try:
+                subs = self.store.get_many(d.channel for d in claimed)
+            except Exception:
+                log.exception("reading the subscriptions of a claimed batch failed")
+                subs = None
+            with self._slots:
+                self._room -= len(claimed)
+                for delivery in claimed:
+                    workspace = Pacer._workspace(delivery.channel)
+                    self._held[workspace] = self._held.get(workspace, 0) + 1
             for delivery in claimed:
-                try:
-                    self.process(delivery, self.clock, started)
-                except Exception:
-                    # The lease runs out and another attempt (in doubt) takes it over.
-                    log.exception("delivering %s failed unexpectedly", delivery.delivery_id)
+                sub = subs.get(delivery.channel) if subs is not None else _UNKNOWN
+                self._queue.put((delivery, sub, started))
+
+    def _post_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            delivery, sub, claimed_at = item
+            try:
+                self.process(delivery, self.clock, claimed_at, sub=sub)
+            except Exception:
+                # The lease runs out and another attempt (in doubt) takes it over.
+                log.exception("delivering %s failed unexpectedly", delivery.delivery_id)
+            finally:
+                workspace = Pacer._workspace(delivery.channel)
+                with self._slots:
+                    left = self._held.get(workspace, 1) - 1
+                    if left > 0:
+                        self._held[workspace] = left
+                    else:
+                        self._held.pop(workspace, None)
+                    self._room += 1
+                    self._slots.notify_all()
 
     # -- one delivery --------------------------------------------------------------------------
 
-    def process(self, delivery: Delivery, clock: Clock, claimed_at: float) -> Outcome:
-        """Deliver one claimed row; ``claimed_at``: ``time.monotonic()`` just before the claim."""
-        outcome = self._process(delivery, clock, claimed_at)
+    def process(
+        self,
+        delivery: Delivery,
+        clock: Clock,
+        claimed_at: float,
+        *,
+        sub: Subscription | _Unknown | None = _UNKNOWN,
+    ) -> Outcome:
+        """Deliver one claimed row; ``claimed_at``: ``time.monotonic()`` just before the claim.
+        ``sub``: the channel's subscription when it was read with the claim (None: it has
+        none); read here when not given."""
+        outcome = self._process(delivery, clock, claimed_at, sub)
         if self.observe is not None:
             self.observe(outcome, delivery)
         return outcome
 
-    def _process(self, delivery: Delivery, clock: Clock, claimed_at: float) -> Outcome:
+    def _process(
+        self,
+        delivery: Delivery,
+        clock: Clock,
+        claimed_at: float,
+        known: Subscription | _Unknown | None,
+    ) -> Outcome:
         log.debug(
             "claimed %s (attempt %d, lease until %s, in doubt since %s, text posted %s)",
             delivery.delivery_id,
@@ -397,7 +534,7 @@ class Worker:
             delivery.in_doubt_since.isoformat() if delivery.in_doubt_since else None,
             delivery.text_posted,
         )
-        sub = self.store.get(delivery.channel)
+        sub = self.store.get(delivery.channel) if isinstance(known, _Unknown) else known
         wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
         if delivery.text_posted:  # only its chart is owed
             return self._chart(delivery, sub if wanted else None, clock, claimed_at)

@@ -110,9 +110,12 @@ class FakeSlack:
     # oauth.v2.access answers (without "ok"), by ``code`` (an install) or by ``refresh_token``
     # (a token rotation); anything else is refused as Slack refuses it.
     oauth_grants: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # False: count calls by method only (a benchmark's hundreds of thousands of calls).
+    record_calls: bool = True
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
+        self._counts: Counter[str] = Counter()
         self._failures: dict[str, deque[_Failure]] = {}
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
@@ -234,8 +237,10 @@ class FakeSlack:
 
     def _record(self, call: Call) -> None:
         with self._lock:
-            self.calls.append(call)
-            self._lock.notify_all()
+            self._counts[call.method] += 1
+            if self.record_calls:
+                self.calls.append(call)
+                self._lock.notify_all()
 
     def lose_next_answer(self, method: str, *, times: int = 1) -> None:
         """Carry out the next ``times`` calls of ``method`` (chat.postMessage or
@@ -458,9 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(parse_qsl(body.decode("utf-8")))
         if kind == "_stats":  # for benchmarks in another process: calls per method
             with fake._lock:
-                counts: dict[str, int] = {}
-                for call in fake.calls:
-                    counts[call.method] = counts.get(call.method, 0) + 1
+                counts = dict(fake._counts)
             self._send(200, {"ok": True, "counts": counts})
             return
         method = {
