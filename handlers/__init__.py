@@ -27,6 +27,7 @@ from . import (
     subscriptions,
     trade,
     unsubscribe,
+    watch,
 )
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("subscribe", subscribe, needs_admin=True),
     Command("unsubscribe", unsubscribe, needs_admin=True),
     Command("subscriptions", subscriptions, needs_admin=True),
+    Command("watch", watch, needs_admin=True),
 )
 
 _BY_NAME: dict[str, Command] = {

@@ -48,6 +48,7 @@ from sqlalchemy import select
 from briefing.core import Briefing
 from briefing.delivery.ledger import (
     KIND_DIGEST,
+    KIND_WATCH,
     ChartStatus,
     Delivery,
     Ledger,
@@ -249,7 +250,9 @@ class _Replies:
             key: tuple[str, ...] = ("digest", delivery.local_day.isoformat(), delivery.label or "")
         else:
             assert delivery.update_id is not None
-            key = ("alert", delivery.update_id)
+            key = (delivery.kind, delivery.update_id)
+            if delivery.kind == KIND_WATCH:  # each channel's own list of changes
+                key = (*key, channel_label(delivery.channel))
         with self._lock:
             reply = self._cache.get(key)
             if reply is not None:
@@ -264,6 +267,15 @@ class _Replies:
                     local_time_label=delivery.label,
                     command=command,
                 )
+            elif delivery.kind == KIND_WATCH:
+                from briefing.watch.alerts import watch_reply
+
+                assert delivery.update_id is not None
+                reply = watch_reply(
+                    self.brief.engine, delivery.update_id, delivery.channel, command
+                )
+                if reply is None:
+                    return None
             else:
                 assert delivery.update_id is not None
                 update = load_update(self.brief, delivery.update_id)
@@ -398,6 +410,11 @@ class Worker:
             delivery.text_posted,
         )
         sub = self.store.get(delivery.channel)
+        if delivery.kind == KIND_WATCH:
+            # A watchlist alert needs no subscription: the channel's watchlist is enough.
+            from briefing.watch.alerts import watch_recipient
+
+            sub = watch_recipient(self.brief.engine, delivery.channel, sub, delivery.due_at)
         wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
         if delivery.text_posted:  # only its chart is owed
             return self._chart(delivery, sub if wanted else None, clock, claimed_at)
