@@ -96,7 +96,9 @@ def name_key(name: str) -> str:
 def _country_known(code: str) -> bool:
     from rigour.territories import get_territory
 
-    return get_territory(code.lower()) is not None
+    territory = get_territory(code.lower())
+    # Countries and places like Hong Kong or Macao; not "ZZ" (global) or "EU".
+    return territory is not None and code not in ("ZZ", "EU", "UN")
 
 
 def validate(

@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from briefing.core import Briefing, Caller, Context
 from briefing.platforms.slack.admins import AdminCheck
 from briefing.platforms.slack.client import make_webhook
+from briefing.platforms.slack.files import SlackFiles
 from briefing.platforms.slack.poster import RenderBlocks, upload_chart
 from briefing.replies import Reply, ReplyKind
 
@@ -285,6 +286,12 @@ class SlackCommands:
                 now=invocation.arrived,
                 command=self.brief.settings.command_name,
                 caller=self.caller(invocation, admin_lookup=admin_lookup),
+                files=SlackFiles(
+                    lambda: self.client_of(invocation.team_id),
+                    channel_id=invocation.channel_id,
+                    user_id=invocation.user_id,
+                    clock=invocation.arrived.timestamp(),
+                ),
             )
             reply = self.dispatch(invocation.text, ctx)
             share_value = None
