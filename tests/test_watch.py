@@ -224,7 +224,8 @@ def test_import_keeps_good_rows_reports_bad_ones_and_strict_imports_none(
     assert "good rows are kept and bad rows reported; add --strict" in text
     # Importing the same file again adds nothing twice.
     again = say(console, f"watch import {path}")
-    assert again.startswith("Imported 0 names") and "6 already watched" in again
+    assert again.startswith("Imported 0 names")
+    assert "6 already watched" in again
     assert "watch import · console · by U1 — counterparties.csv: 6 good rows, 2 bad" in say(
         console, "subscriptions --log"
     )
@@ -256,7 +257,6 @@ def test_a_new_list_version_rescreens_every_watchlist(
 ) -> None:
     load(brief, EARLIER)
     say(console, f"watch import {write_csv(tmp_path, COUNTERPARTIES)}")
-    other = ChannelRef("slack", "T1", "C2")
     in_other = dataclasses.replace(
         console,
         caller=Caller(
@@ -303,7 +303,8 @@ def test_a_new_list_version_rescreens_every_watchlist(
         and "now also under RUSSIA-EO14024" in ln
         for ln in changed
     )
-    assert "Sunrise" not in text and "Maria Schmidt" not in text
+    assert "Sunrise" not in text
+    assert "Maria Schmidt" not in text
     assert "Compared with the list of 20 Feb 2024" in text
     assert "Sources: U.S. Treasury OFAC SDN list <https://sanctionslist.ofac.treas.gov/>" in text
 
@@ -330,7 +331,8 @@ def test_a_new_list_version_rescreens_every_watchlist(
     # A new version that changes nothing a watched name hits: no alert anywhere.
     load(brief, derived(tmp_path, "2024-02-26", without=("23543", "36")), NOW)
     new = [r for r in rescreens(brief) if r["list_date"] == date(2024, 2, 26)]
-    assert len(new) == 2 and all(r["changes"] == 0 for r in new)
+    assert len(new) == 2
+    assert all(r["changes"] == 0 for r in new)
 
 
 def test_loading_the_same_version_again_rescreens_nothing(
