@@ -415,9 +415,15 @@ class Worker:
             from briefing.watch.alerts import watch_recipient
 
             sub = watch_recipient(self.brief.engine, delivery.channel, sub, delivery.due_at)
-        wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
+            wanted = sub is not None
+        else:
+            wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
         if delivery.text_posted:  # only its chart is owed
             return self._chart(delivery, sub if wanted else None, clock, claimed_at)
+        if sub is None and delivery.kind == KIND_WATCH:
+            log.info("%s not sent: the channel watches nothing now", delivery.delivery_id)
+            self.ledger.mark_skipped(delivery, "watchlist empty", clock())
+            return Outcome.SKIPPED
         if sub is None or not wanted:
             status = sub.status.value if sub is not None else "missing"
             log.info("%s not sent: the subscription is %s", delivery.delivery_id, status)
