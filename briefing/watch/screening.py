@@ -14,15 +14,21 @@ A rescreen (:func:`rescreen`) compares a new list version with each entry's stor
 matched or possibly matched, match details changed (name, type, programmes, aliases,
 addresses, countries; a tier that moved), delisted (the entry is gone from the list), no longer
 a hit (still listed, but the name no longer matches it). Only names that can have changed are
-screened again: those whose stored hits name an entry the new list added, changed or removed,
-those with a rare word like a word of an added or changed entry (the same word, a fuzzy ratio
-of 70 or more, the same metaphone key, one inside the other), those whose words are all
-common, and those last screened on another version than the previous list. The others keep
-their hits, now dated by the new version.
+screened again: those whose stored hits name an entry the new list added, changed or removed;
+those with a word (or two adjacent words written as one) close enough to align with a rare
+word of an added or changed entry (see :class:`_Vocabulary`: a hit needs one) and enough of
+whose word weight can align with such entries' words at all for the score of a possible match
+(:func:`_may_score`); those equal
+letter for letter to such an entry's name or alias; those with a number; and those last
+screened on another version than the previous list. The others keep their hits, now dated by
+the new version. A possible match that appears or fades on an entry the new list did not touch
+(the word weights of a new list moving a borderline score) is stored but not alerted; a match
+that does is.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -38,8 +44,9 @@ from briefing.replies import Line, Section, format_date
 from briefing.sanctions.diff import ListDiff, diff_lists
 from briefing.sanctions.identifiers import birth_years, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
-from briefing.sanctions.normalise import name_tokens
-from briefing.sanctions.search import Match, SanctionsIndex, Tier
+from briefing.sanctions.normalise import fold, name_tokens
+from briefing.sanctions.screen import POSSIBLE_SCORE
+from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier
 from briefing.sanctions.store import in_force, list_snapshots, load_entries
 from briefing.updates import _line_to_dict
 from briefing.watch.entries import WatchEntry, all_entries
@@ -47,7 +54,9 @@ from briefing.watch.tables import watch_rescreens_table, watch_status_table
 
 MAX_HITS = 3
 MAX_ALERT_ITEMS = 40  # per section of one alert
-_FUZZY_CUTOFF = 70.0
+_FUZZY_CUTOFF = 75.0  # below this Levenshtein ratio two words never align
+_LONG_FORMS = ("limited", "company", "corporation", "incorporated", "liability")
+_CARRIER_RATIO = 86  # a rare word carries a hit at 0.88 (two written as one at 0.86)
 
 
 def version_of(snap: Snapshot) -> str:
@@ -421,60 +430,81 @@ def compare(  # noqa: PLR0917
     return items
 
 
-class _Vocabulary:
-    """The words of the entries a new list added or changed: which watched names can be hit."""
+def _tokens(text: str) -> set[tuple[str, ...]]:
+    """A name's words as a company's and as a person's name (legal forms dropped or kept)."""
+    return {name_tokens(text), name_tokens(text, organisation=False)}
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+
+class _Vocabulary:
+    """The rare words of the entries a new list added or changed: which watched names they
+    can be hits for.
+
+    A hit needs a rare listed word aligned at a similarity of 0.88 or more (or a name equal
+    letter for letter): a Levenshtein ratio of 0.88 (0.86 for two words written as one), or
+    0.75 when the two words sound alike (metaphone), or two letters swapped. So a watched name
+    none of whose words (or adjacent pairs) is that close to a rare word (or adjacent pair) of
+    an added or changed entry cannot be newly hit by it."""
+
+    def __init__(
+        self, entries: Sequence[Entry], index: SanctionsIndex, *, carriers: bool = True
+    ) -> None:
+        # carriers=False: every word (common ones too), and ``near`` is "may align at all".
+        self.carriers = carriers
         words: set[str] = set()
-        for e in entries:
+        self.literals: set[str] = set()  # a name equal letter for letter is a hit regardless
+        self.owners: dict[str, set[int]] = {}  # word → the entries (by position) holding it
+        for at_entry, e in enumerate(entries):
+            # The words the screener holds for it: a person's keep legal-form words.
+            person = e.entity_type.lower() in PERSON_TYPES
             for text in (e.name, *e.aliases):
-                words.update(name_tokens(text, organisation=False))
+                self.literals.add(fold(text))
+                for tokens in (name_tokens(text, organisation=not person),):
+                    rare = [not (carriers and index.names.is_common(w)) for w in tokens]
+                    held = [w for w, r in zip(tokens, rare, strict=True) if r]
+                    held += [
+                        tokens[at] + tokens[at + 1]
+                        for at in range(len(tokens) - 1)
+                        if rare[at] or rare[at + 1]
+                    ]
+                    words.update(held)
+                    for word in held:
+                        self.owners.setdefault(word, set()).add(at_entry)
         self.words = sorted(words)
         self._set = frozenset(words)
-        self._joined = "|".join(self.words)
-        from rigour.text.phonetics import metaphone
 
-        self._metaphone = metaphone
-        self._sounds = {metaphone(w) for w in self.words if len(w) >= 4 and w.isalpha()}
-
-    def near(self, tokens: Sequence[str]) -> set[str]:
-        """Which of ``tokens`` are like a word of the vocabulary."""
+    def near(self, tokens: Sequence[str]) -> dict[str, set[int]]:
+        """The ``tokens`` close enough to a word of the vocabulary, each with the entries
+        holding such a word."""
+        found: dict[str, set[int]] = {}
         if not self.words or not tokens:
-            return set()
+            return found
         import numpy as np
         from rapidfuzz import fuzz, process
+        from rapidfuzz.distance import OSA
+        from rigour.text.phonetics import metaphone
 
-        found: set[str] = set()
-        fuzzy: list[str] = []
-        for token in tokens:
-            if (
-                token in self._set
-                or (len(token) >= 3 and token in self._joined)
-                or (
-                    len(token) >= 6
-                    and any(
-                        token[i:j] in self._set
-                        for i in range(len(token) - 2)
-                        for j in range(i + 3, len(token) + 1)
-                    )
-                )
-                or (len(token) >= 4 and token.isalpha() and self._metaphone(token) in self._sounds)
-            ):
-                found.add(token)
-            elif len(token) > 3:
-                fuzzy.append(token)
-        if fuzzy:
-            for start in range(0, len(fuzzy), 2000):
-                chunk = fuzzy[start : start + 2000]
-                scores = process.cdist(
-                    chunk,
-                    self.words,
-                    scorer=fuzz.ratio,
-                    score_cutoff=_FUZZY_CUTOFF,
-                    dtype=np.uint8,
-                )
-                for at in np.nonzero(scores.max(axis=1))[0]:
-                    found.add(chunk[int(at)])
+        def sound(word: str) -> str:
+            return metaphone(word) if len(word) >= 4 and word.isalpha() else ""
+
+        for t in tokens:
+            if t in self._set:
+                found.setdefault(t, set()).update(self.owners[t])
+        fuzzy = [t for t in tokens if len(t) > 2]
+        for start in range(0, len(fuzzy), 2000):
+            chunk = fuzzy[start : start + 2000]
+            scores = process.cdist(
+                chunk, self.words, scorer=fuzz.ratio, score_cutoff=_FUZZY_CUTOFF, dtype=np.uint8
+            )
+            rows, cols = np.nonzero(scores)
+            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                token, word = chunk[row], self.words[col]
+                if (
+                    not self.carriers
+                    or scores[row, col] >= _CARRIER_RATIO
+                    or (sound(token) != "" and sound(token) == sound(word))
+                    or (len(token) == len(word) >= 5 and OSA.distance(token, word) == 1)
+                ):
+                    found.setdefault(token, set()).update(self.owners[word])
         return found
 
 
@@ -491,12 +521,47 @@ class RescreenReport:
     items: dict[ChannelRef, list[Item]] = field(default_factory=dict)
 
 
-def _rare_tokens(index: SanctionsIndex, name: str) -> tuple[list[str], bool]:
-    """The words of ``name`` that can carry a hit; True when it must be screened anyway."""
-    tokens = name_tokens(name, organisation=False)
-    rare = [t for t in tokens if not index.names.is_common(t)]
-    digits = any(any(c.isdigit() for c in t) for t in tokens)
-    return rare, (not rare) or digits
+def _query_words(name: str) -> tuple[list[str], bool]:
+    """The words of a watched name and its adjacent pairs written as one, to look up in a
+    :class:`_Vocabulary`; True when it must be screened again anyway (a number may be an
+    identifier)."""
+    words: set[str] = set()
+    for tokens in _tokens(name):
+        words.update(tokens)
+        words.update(x + y for x, y in itertools.pairwise(tokens))
+    digits = any(any(c.isdigit() for c in w) for w in words)
+    return sorted(words), digits or not words
+
+
+# A hit scores at least POSSIBLE_SCORE = 100 (0.7 q + 0.3 l), where q and l are the shares of
+# the query's and the listed name's word weights aligned: so q is at least this.
+_MIN_QUERY_SHARE = (POSSIBLE_SCORE / 100.0 - 0.3) / 0.7
+
+
+def _may_score(
+    index: SanctionsIndex, name: str, near: dict[str, set[int]], carriers: set[int]
+) -> bool:
+    """Can enough of ``name`` (by word weight) align with one of the entries ``carriers`` for
+    a hit, when a word (or adjacent pair) aligns only with the entries ``near`` gives it?"""
+    from rapidfuzz import fuzz
+
+    for tokens in _tokens(name):
+        weights = [index.names.weight(w) for w in tokens]
+        # The screener drops a misspelt legal form ("limietd") from a query: not counted.
+        counted = [
+            w
+            for w, t in zip(weights, tokens, strict=True)
+            if len(t) < 5 or max(fuzz.ratio(t, form) for form in _LONG_FORMS) < 80
+        ]
+        total = sum(counted) or sum(weights)
+        for entry in carriers:
+            aligned = {i for i, t in enumerate(tokens) if entry in near.get(t, ())}
+            for i in range(len(tokens) - 1):
+                if entry in near.get(tokens[i] + tokens[i + 1], ()):
+                    aligned.update((i, i + 1))
+            if sum(weights[i] for i in aligned) >= _MIN_QUERY_SHARE * total - 1e-9:
+                return True
+    return False
 
 
 def rescreen(
@@ -541,11 +606,14 @@ def rescreen(
     touched: set[str] = set()
     added_keys: set[str] = set()
     vocabulary: _Vocabulary | None = None
+    aligning: _Vocabulary | None = None
     if diff is not None:
         added_keys = {e.entity_key for e in diff.added}
         touched = added_keys | {e.entity_key for e in diff.removed}
         touched |= {c.after.entity_key for c in diff.changed}
-        vocabulary = _Vocabulary([*diff.added, *(c.after for c in diff.changed)])
+        touched_entries = [*diff.added, *(c.after for c in diff.changed)]
+        vocabulary = _Vocabulary(touched_entries, index)
+        aligning = _Vocabulary(touched_entries, index, carriers=False)
 
     # Which names to screen again.
     must: set[int] = set()
@@ -560,14 +628,20 @@ def rescreen(
         if any(h.key in touched for h in old[1]):
             must.add(entry.entry_id)
             continue
-        rare, always = _rare_tokens(index, entry.spec.name)
-        if always:
+        words, always = _query_words(entry.spec.name)
+        if always or fold(entry.spec.name) in vocabulary.literals:
             must.add(entry.entry_id)
         else:
-            candidates[entry.entry_id] = rare
-    if vocabulary is not None and candidates:
-        near = vocabulary.near(sorted({t for words in candidates.values() for t in words}))
-        must.update(i for i, words in candidates.items() if any(t in near for t in words))
+            candidates[entry.entry_id] = words
+    if vocabulary is not None and aligning is not None and candidates:
+        asked = sorted({t for words in candidates.values() for t in words})
+        near = vocabulary.near(asked)
+        near_any = aligning.near(asked)
+        by_id = {e.entry_id: e for e in entries}
+        for i, words in candidates.items():
+            carriers = set().union(*(near.get(t, set()) for t in words))
+            if carriers and _may_score(index, by_id[i].spec.name, near_any, carriers):
+                must.add(i)
 
     baseline = previous is None  # the first list of its source: statuses only, no alert
     by_channel: dict[ChannelRef, list[Item]] = {}
