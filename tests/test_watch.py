@@ -6,6 +6,7 @@ lists of 20 and 23 Feb 2024 and lists derived from them."""
 from __future__ import annotations
 
 import dataclasses
+import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -345,3 +346,77 @@ def test_loading_the_same_version_again_rescreens_nothing(
     load(brief, NEWER, NOW + timedelta(hours=1))  # unchanged: the same list already loaded
     assert rescreens(brief) == before
     assert TODAY  # the console context's day
+
+
+def _variants(name: str, rng: random.Random) -> list[str]:
+    """The ways a desk writes a listed name: as listed, words reordered, two letters swapped,
+    a letter dropped, the legal form changed, lower case."""
+    words = name.split()
+    out = [name, name.lower(), " ".join(reversed(words))]
+    letters = [i for i, c in enumerate(name) if c.isalpha()]
+    if len(letters) > 6:
+        i = rng.choice(letters[1:-2])
+        out.append(name[:i] + name[i + 1] + name[i] + name[i + 2 :])
+        j = rng.choice(letters[1:-1])
+        out.append(name[:j] + name[j + 1 :])
+    out.append(f"{name} Ltd")
+    return out
+
+
+def test_names_not_screened_again_could_not_have_changed(brief: Briefing, console: Context) -> None:
+    """The rescreen skips names no added or changed entry can hit: screening every skipped
+    name in full on the new list finds no hit on any added or changed entry."""
+    from briefing.sanctions import ofac
+    from briefing.sanctions.diff import diff_lists
+    from briefing.sanctions.model import OFAC_SDN
+    from briefing.watch.entries import add_entries, validate
+    from briefing.watch.screening import current_lists, list_index, rescreen, screen_entry
+
+    rng = random.Random(23)
+    groups, _ = ofac.group_files([EARLIER])
+    old, _ = ofac.parse(groups[0], None)
+    groups, _ = ofac.group_files([NEWER])
+    new, _ = ofac.parse(groups[0], None)
+    diff = diff_lists(OFAC_SDN, date(2024, 2, 20), old, new, date(2024, 2, 23))
+    touched = {e.entity_key for e in diff.added} | {c.after.entity_key for c in diff.changed}
+    names: list[str] = []
+    for entry in rng.sample(diff.added, 25):
+        names.extend(_variants(entry.name, rng))
+        names.extend(entry.aliases)
+    names += [e.name for e in rng.sample(old, 60)]
+    names += [
+        f"{rng.choice(('Amber', 'Lotus', 'Falcon', 'Orion', 'Harbor'))} "
+        f"{rng.choice(('Machinery', 'Electronics', 'Logistics', 'Energy', 'Trading'))} "
+        f"{rng.choice(('LLC', 'GmbH', 'Co Ltd', 'OOO', 'JSC'))}"
+        for _ in range(60)
+    ]
+    load(brief, EARLIER)
+    specs = list({validate(n).key: validate(n) for n in names}.values())
+    added = add_entries(brief.engine, CONSOLE, specs, by_user="U1", now=NOW).entries
+    from briefing.watch.screening import screen_and_store
+
+    screen_and_store(brief.engine, added, NOW)
+    before = {s.source.key: s for s in current_lists(brief.engine)}["ofac-sdn"]
+    day = date(2024, 2, 23)
+    # Load without the hook's rescreen, then rescreen here to see what it screened.
+    from briefing.ingest import IngestOptions as Options
+    from briefing.watch import alerts
+
+    original = alerts.rescreen_new_lists
+    alerts.rescreen_new_lists = lambda *a, **k: []
+    try:
+        ingest(brief, [NEWER], Options(as_of=day, today=day), NOW)
+    finally:
+        alerts.rescreen_new_lists = original
+    after = {s.source.key: s for s in current_lists(brief.engine)}["ofac-sdn"]
+    report = rescreen(brief.engine, after, before, NOW)
+    assert 0 < report.screened < len(added)
+    index = list_index(brief.engine, after)
+    skipped = [e for e in added if e.entry_id not in report.screened_ids]
+    missed = [(e.name, h.name) for e in skipped for h in screen_entry(index, e) if h.key in touched]
+    assert missed == []
+    # The check has something to find: most variants of the added entries hit them, and a
+    # good part of the names was skipped.
+    hitting = [e for e in added if any(h.key in touched for h in screen_entry(index, e))]
+    assert len(hitting) >= 100
+    assert len(skipped) >= 50

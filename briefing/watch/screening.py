@@ -435,47 +435,45 @@ def _tokens(text: str) -> set[tuple[str, ...]]:
     return {name_tokens(text), name_tokens(text, organisation=False)}
 
 
+@dataclass(frozen=True, slots=True)
+class _Form:
+    """One name or alias of an added or changed entry, as the screener holds it."""
+
+    words: tuple[str, ...]
+    weights: tuple[float, ...]
+    pairs: dict[str, tuple[int, int]]  # two adjacent words written as one → their positions
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights)
+
+
 class _Vocabulary:
-    """The rare words of the entries a new list added or changed: which watched names they
-    can be hits for.
+    """The words of the entries a new list added or changed: which watched names they can be
+    hits for.
 
     A hit needs a rare listed word aligned at a similarity of 0.88 or more (or a name equal
     letter for letter): a Levenshtein ratio of 0.88 (0.86 for two words written as one), or
-    0.75 when the two words sound alike (metaphone), or two letters swapped. So a watched name
-    none of whose words (or adjacent pairs) is that close to a rare word (or adjacent pair) of
-    an added or changed entry cannot be newly hit by it."""
+    0.75 when the two words sound alike (metaphone), or two letters swapped; and any two words
+    align only from a ratio of 0.75. With ``carriers`` the vocabulary holds the rare words and
+    :meth:`near` answers "may carry a hit"; without, every word and "may align at all"."""
 
     def __init__(
-        self, entries: Sequence[Entry], index: SanctionsIndex, *, carriers: bool = True
+        self, forms: Sequence[_Form], index: SanctionsIndex, *, carriers: bool = True
     ) -> None:
-        # carriers=False: every word (common ones too), and ``near`` is "may align at all".
         self.carriers = carriers
-        words: set[str] = set()
-        self.literals: set[str] = set()  # a name equal letter for letter is a hit regardless
-        self.owners: dict[str, set[int]] = {}  # word → the entries (by position) holding it
-        for at_entry, e in enumerate(entries):
-            # The words the screener holds for it: a person's keep legal-form words.
-            person = e.entity_type.lower() in PERSON_TYPES
-            for text in (e.name, *e.aliases):
-                self.literals.add(fold(text))
-                for tokens in (name_tokens(text, organisation=not person),):
-                    rare = [not (carriers and index.names.is_common(w)) for w in tokens]
-                    held = [w for w, r in zip(tokens, rare, strict=True) if r]
-                    held += [
-                        tokens[at] + tokens[at + 1]
-                        for at in range(len(tokens) - 1)
-                        if rare[at] or rare[at + 1]
-                    ]
-                    words.update(held)
-                    for word in held:
-                        self.owners.setdefault(word, set()).add(at_entry)
-        self.words = sorted(words)
-        self._set = frozenset(words)
+        self.owners: dict[str, set[int]] = {}  # word (or pair) → the forms holding it
+        for at, form in enumerate(forms):
+            rare = [not (carriers and index.names.is_common(w)) for w in form.words]
+            held = [w for w, r in zip(form.words, rare, strict=True) if r]
+            held += [p for p, (i, j) in form.pairs.items() if rare[i] or rare[j]]
+            for word in held:
+                self.owners.setdefault(word, set()).add(at)
+        self.words = sorted(self.owners)
 
-    def near(self, tokens: Sequence[str]) -> dict[str, set[int]]:
-        """The ``tokens`` close enough to a word of the vocabulary, each with the entries
-        holding such a word."""
-        found: dict[str, set[int]] = {}
+    def near(self, tokens: Sequence[str]) -> dict[str, set[str]]:
+        """The ``tokens`` close enough to words of the vocabulary, with those words."""
+        found: dict[str, set[str]] = {}
         if not self.words or not tokens:
             return found
         import numpy as np
@@ -487,8 +485,8 @@ class _Vocabulary:
             return metaphone(word) if len(word) >= 4 and word.isalpha() else ""
 
         for t in tokens:
-            if t in self._set:
-                found.setdefault(t, set()).update(self.owners[t])
+            if t in self.owners:
+                found.setdefault(t, set()).add(t)
         fuzzy = [t for t in tokens if len(t) > 2]
         for start in range(0, len(fuzzy), 2000):
             chunk = fuzzy[start : start + 2000]
@@ -504,8 +502,26 @@ class _Vocabulary:
                     or (sound(token) != "" and sound(token) == sound(word))
                     or (len(token) == len(word) >= 5 and OSA.distance(token, word) == 1)
                 ):
-                    found.setdefault(token, set()).update(self.owners[word])
+                    found.setdefault(token, set()).add(word)
         return found
+
+
+def _forms(entries: Iterable[Entry], index: SanctionsIndex) -> tuple[list[_Form], set[str]]:
+    """The names and aliases of ``entries`` as the screener holds them, and their folded texts
+    (a name equal letter for letter is a hit whatever its words)."""
+    forms: list[_Form] = []
+    literals: set[str] = set()
+    for e in entries:
+        person = e.entity_type.lower() in PERSON_TYPES
+        for text in (e.name, *e.aliases):
+            literals.add(fold(text))
+            words = name_tokens(text, organisation=not person)  # a person's keep legal forms
+            if not words:
+                continue
+            pairs = {words[i] + words[i + 1]: (i, i + 1) for i in range(len(words) - 1)}
+            weights = tuple(index.names.weight(w) for w in words)
+            forms.append(_Form(words, weights, pairs))
+    return forms, literals
 
 
 @dataclass
@@ -517,6 +533,7 @@ class RescreenReport:
     channels: int = 0
     entries: int = 0
     screened: int = 0  # names screened again (the others kept their hits)
+    screened_ids: set[int] = field(default_factory=set)
     alerts: int = 0  # channels with something to tell
     items: dict[ChannelRef, list[Item]] = field(default_factory=dict)
 
@@ -533,16 +550,16 @@ def _query_words(name: str) -> tuple[list[str], bool]:
     return sorted(words), digits or not words
 
 
-# A hit scores at least POSSIBLE_SCORE = 100 (0.7 q + 0.3 l), where q and l are the shares of
-# the query's and the listed name's word weights aligned: so q is at least this.
-_MIN_QUERY_SHARE = (POSSIBLE_SCORE / 100.0 - 0.3) / 0.7
-
-
 def _may_score(
-    index: SanctionsIndex, name: str, near: dict[str, set[int]], carriers: set[int]
+    index: SanctionsIndex,
+    name: str,
+    forms: Sequence[_Form],
+    carried: set[int],
+    near: dict[str, set[str]],
 ) -> bool:
-    """Can enough of ``name`` (by word weight) align with one of the entries ``carriers`` for
-    a hit, when a word (or adjacent pair) aligns only with the entries ``near`` gives it?"""
+    """Can ``name`` score a possible match on one of the ``carried`` forms, when a word (or
+    two adjacent words) of it aligns at most with the listed words ``near`` gives it? An upper
+    bound of the screener's score: every word that may align counts as aligned, fully."""
     from rapidfuzz import fuzz
 
     for tokens in _tokens(name):
@@ -553,13 +570,31 @@ def _may_score(
             for w, t in zip(weights, tokens, strict=True)
             if len(t) < 5 or max(fuzz.ratio(t, form) for form in _LONG_FORMS) < 80
         ]
-        total = sum(counted) or sum(weights)
-        for entry in carriers:
-            aligned = {i for i, t in enumerate(tokens) if entry in near.get(t, ())}
-            for i in range(len(tokens) - 1):
-                if entry in near.get(tokens[i] + tokens[i + 1], ()):
-                    aligned.update((i, i + 1))
-            if sum(weights[i] for i in aligned) >= _MIN_QUERY_SHARE * total - 1e-9:
+        q_total = sum(counted) or sum(weights)
+        units: list[tuple[tuple[int, ...], set[str]]] = [
+            ((i,), near.get(t, set())) for i, t in enumerate(tokens)
+        ]
+        units += [
+            ((i, i + 1), near.get(tokens[i] + tokens[i + 1], set())) for i in range(len(tokens) - 1)
+        ]
+        for at in carried:
+            form = forms[at]
+            listed = set(form.words) | set(form.pairs)
+            q_used: set[int] = set()
+            l_used: set[int] = set()
+            for positions, words in units:
+                hit = words & listed
+                if not hit:
+                    continue
+                q_used.update(positions)
+                for word in hit:
+                    if word in form.pairs:
+                        l_used.update(form.pairs[word])
+                    else:
+                        l_used.update(i for i, w in enumerate(form.words) if w == word)
+            q_share = sum(weights[i] for i in q_used) / q_total if q_total else 0.0
+            l_share = sum(form.weights[i] for i in l_used) / form.total if form.total else 0.0
+            if 100.0 * (0.7 * min(q_share, 1.0) + 0.3 * l_share) >= POSSIBLE_SCORE - 1e-6:
                 return True
     return False
 
@@ -607,13 +642,15 @@ def rescreen(
     added_keys: set[str] = set()
     vocabulary: _Vocabulary | None = None
     aligning: _Vocabulary | None = None
+    forms: list[_Form] = []
+    literals: set[str] = set()
     if diff is not None:
         added_keys = {e.entity_key for e in diff.added}
         touched = added_keys | {e.entity_key for e in diff.removed}
         touched |= {c.after.entity_key for c in diff.changed}
-        touched_entries = [*diff.added, *(c.after for c in diff.changed)]
-        vocabulary = _Vocabulary(touched_entries, index)
-        aligning = _Vocabulary(touched_entries, index, carriers=False)
+        forms, literals = _forms([*diff.added, *(c.after for c in diff.changed)], index)
+        vocabulary = _Vocabulary(forms, index)
+        aligning = _Vocabulary(forms, index, carriers=False)
 
     # Which names to screen again.
     must: set[int] = set()
@@ -629,7 +666,7 @@ def rescreen(
             must.add(entry.entry_id)
             continue
         words, always = _query_words(entry.spec.name)
-        if always or fold(entry.spec.name) in vocabulary.literals:
+        if always or fold(entry.spec.name) in literals:
             must.add(entry.entry_id)
         else:
             candidates[entry.entry_id] = words
@@ -639,8 +676,10 @@ def rescreen(
         near_any = aligning.near(asked)
         by_id = {e.entry_id: e for e in entries}
         for i, words in candidates.items():
-            carriers = set().union(*(near.get(t, set()) for t in words))
-            if carriers and _may_score(index, by_id[i].spec.name, near_any, carriers):
+            carried = {
+                f for t in words for word in near.get(t, ()) for f in vocabulary.owners[word]
+            }
+            if carried and _may_score(index, by_id[i].spec.name, forms, carried, near_any):
                 must.add(i)
 
     baseline = previous is None  # the first list of its source: statuses only, no alert
@@ -654,6 +693,7 @@ def rescreen(
             kept_ids.append(entry.entry_id)
             continue
         report.screened += 1
+        report.screened_ids.add(entry.entry_id)
         hits = screen_entry(index, entry)
         new_rows.append(_status_row(entry.entry_id, snap, hits, now))
         if not baseline:
