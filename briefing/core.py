@@ -101,6 +101,14 @@ class FileSource(Protocol):
 
     def fetch(self, ref: str | None, *, max_bytes: int) -> SharedFile: ...
 
+    def send_private(self, name: str, data: bytes, title: str) -> str:
+        """Give a file to the caller alone (Slack: a direct message); says where it went."""
+        ...
+
+    def progress(self, text: str) -> None:
+        """Tell the caller how a long command is getting on (at most a few times)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Context:

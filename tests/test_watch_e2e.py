@@ -210,3 +210,44 @@ def test_watchlists_from_slack_files_alert_once_per_channel_and_list_version(
     assert len(posted(fake, "C1")) == 2
     assert len(posted(fake, "C2")) == 1
     assert TEAM_ID  # every channel above is in the fake's one workspace
+
+
+def test_batch_screening_of_a_slack_file_sends_results_privately_with_progress(
+    slack_brief: Briefing,
+    fake: FakeSlack,
+    bot_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import handlers.screen
+
+    monkeypatch.setattr(handlers.screen, "PROGRESS_EVERY_S", 0.0)
+    load(slack_brief, NEWER, MORNING - timedelta(hours=1))
+    rows = "\n".join(
+        [
+            "name,country,notes",
+            "Jiangxi Liansheng Technology Co Ltd,CN,supplier",
+            "VAZ Impuls,RU,buyer",
+            "Sunrise Textile Trading GmbH,DE,",
+            "Bad Country Ltd,QQ,",
+        ]
+    )
+    shared = fake.share_file("batch.csv", rows.encode(), channel="C1", user="UMEMBER")
+    slash(bot_url, fake, f"screen {fake.file_link(shared)}", user="UMEMBER", channel="C1")
+    calls = fake.wait_for("response", 3, timeout_s=60)  # two progress notes, then the answer
+    text = " ".join(iter_texts(calls[2].params["blocks"]))
+    assert (
+        "Screened 3 rows of batch.csv: 2 matches, 0 possible matches, 1 clear; 1 bad row "
+        "skipped. Results batch-screened.csv sent to you in a direct message."
+    ) in text
+    assert "row 5: country 'QQ' is not a two-letter ISO country code" in text
+    notes = [c for c in fake.calls_to("response") if "rows done" in str(c.params.get("text"))]
+    assert [n.params["text"] for n in notes] == [
+        "Screening batch.csv: 1 of 3 rows done…",
+        "Screening batch.csv: 2 of 3 rows done…",
+    ]
+    (upload,) = fake.calls_to("files.getUploadURLExternal")
+    assert upload.params["filename"] == "batch-screened.csv"
+    (complete,) = fake.calls_to("files.completeUploadExternal")
+    assert complete.params["channel_id"] == "DUMEMBER"  # the caller's direct message
+    (sent,) = fake.calls_to("upload")
+    assert int(sent.params["bytes"]) > 300

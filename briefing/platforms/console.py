@@ -26,7 +26,8 @@ def strip_command(line: str, command: str) -> str:
 
 
 class ConsoleFiles:
-    """At the console a shared file is a path on this machine."""
+    """At the console a shared file is a path on this machine; a private one is written to a
+    folder (``var/results`` beside the charts)."""
 
     def fetch(self, ref: str | None, *, max_bytes: int) -> SharedFile:
         if not ref:
@@ -39,13 +40,30 @@ class ConsoleFiles:
             raise FileError(f"{ref} is {size:,} bytes; the limit is {max_bytes:,}")
         return SharedFile(path.name, path.read_bytes())
 
+    def __init__(self, out_dir: Path | None = None) -> None:
+        self.out_dir = out_dir
+
+    def send_private(self, name: str, data: bytes, title: str) -> str:
+        folder = self.out_dir or Path.cwd()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(data)
+        return f"written to {path}"
+
+    def progress(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+
 
 def run_command(brief: Briefing, line: str, today: date) -> Reply:
     from handlers import dispatch
 
     command = brief.settings.command_name
     ctx = Context(
-        brief=brief, today=today, command=command, caller=CONSOLE_CALLER, files=ConsoleFiles()
+        brief=brief,
+        today=today,
+        command=command,
+        caller=CONSOLE_CALLER,
+        files=ConsoleFiles(brief.settings.chart_dir.parent / "results"),
     )
     return dispatch(strip_command(line, command), ctx)
 

@@ -179,9 +179,10 @@ def decode(data: bytes, label: str) -> str:
         ) from exc
 
 
-def parse_csv(text: str, label: str = "the file") -> ParsedCsv:
+def parse_csv(text: str, label: str = "the file", *, batch: bool = False) -> ParsedCsv:
     """Read a watchlist CSV: a header with a ``name`` column and optionally ``type``,
-    ``country``, ``dob``, ``ref``; comma, semicolon or tab separated."""
+    ``country``, ``dob``, ``ref``; comma, semicolon or tab separated. ``batch`` (a file to
+    screen once, not to watch): other columns are ignored and a name may repeat."""
     if not text.strip():
         raise CsvError(f"{label} is empty")
     first = text.splitlines()[0]
@@ -198,11 +199,11 @@ def parse_csv(text: str, label: str = "the file") -> ParsedCsv:
             f"found: {', '.join(h.strip() for h in header) or 'nothing'})"
         )
     unknown = [h for h, c in zip(header, columns, strict=True) if c not in CSV_COLUMNS and c]
-    if unknown:
+    if unknown and not batch:
         raise CsvError(
             f"{label}: unknown column(s) {', '.join(unknown)} (columns: {', '.join(CSV_COLUMNS)})"
         )
-    at = {c: i for i, c in enumerate(columns) if c}
+    at = {c: i for i, c in enumerate(columns) if c in CSV_COLUMNS}
     specs: list[tuple[int, WatchSpec]] = []
     errors: list[RowError] = []
     seen: dict[tuple[str, str], int] = {}
@@ -215,7 +216,7 @@ def parse_csv(text: str, label: str = "the file") -> ParsedCsv:
             rows += 1
             if rows > MAX_IMPORT_ROWS:
                 raise CsvError(f"{label} has more than {MAX_IMPORT_ROWS:,} rows; split it")
-            if len(record) > len(header):
+            if len(record) > len(header) and not batch:
                 errors.append(
                     RowError(row, f"{len(record)} values where the header has {len(header)}")
                 )
@@ -233,7 +234,7 @@ def parse_csv(text: str, label: str = "the file") -> ParsedCsv:
                 errors.append(RowError(row, str(exc)))
                 continue
             dup = seen.get((spec.key, spec.ref))
-            if dup is not None:
+            if dup is not None and not batch:
                 errors.append(RowError(row, f"the same name and ref as row {dup}"))
                 continue
             seen[(spec.key, spec.ref)] = row

@@ -291,6 +291,7 @@ class SlackCommands:
                     channel_id=invocation.channel_id,
                     user_id=invocation.user_id,
                     clock=invocation.arrived.timestamp(),
+                    progress=lambda text: self.tell(invocation, text),
                 ),
             )
             reply = self.dispatch(invocation.text, ctx)
@@ -324,6 +325,12 @@ class SlackCommands:
             message["replace_original"] = False
         if self.respond(invocation, message) and reply is not None and reply.chart is not None:
             self.attach_chart(invocation, reply, share=share)
+
+    def tell(self, invocation: Invocation, text: str) -> None:
+        """A private progress note, as a new message (the answer replaces "Working on it…")."""
+        self.respond(
+            invocation, {"text": text, "response_type": "ephemeral", "replace_original": False}
+        )
 
     def respond(self, invocation: Invocation, message: dict[str, Any]) -> bool:
         """Post to the response_url (as bolt's ``respond()`` does, with bounded retries)."""

@@ -41,11 +41,13 @@ class SlackFiles:
         channel_id: str | None,
         user_id: str | None,
         clock: float | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self._client = client  # made on first use (OAuth mode: the workspace's token)
         self.channel_id = channel_id
         self.user_id = user_id
         self._now = clock
+        self._progress = progress
 
     def fetch(self, ref: str | None, *, max_bytes: int) -> SharedFile:
         file_id = file_id_in(ref) if ref else self._newest()
@@ -77,6 +79,25 @@ class SlackFiles:
         if not url:
             raise FileError(f"{name} has no downloadable content")
         return SharedFile(name, self._download(str(url), name, max_bytes))
+
+    def send_private(self, name: str, data: bytes, title: str) -> str:
+        """Upload ``data`` to a direct message with the caller (Slack has no private file in
+        a channel)."""
+        if not self.user_id:
+            raise FileError("no user to send the file to")
+        try:
+            client = self._client()
+            opened = client.conversations_open(users=self.user_id)
+            channel = (opened.get("channel") or {})["id"]
+            client.files_upload_v2(channel=channel, content=data, filename=name, title=title)
+        except (SlackApiError, SlackClientError, OSError, KeyError) as exc:
+            code = exc.response.get("error") if isinstance(exc, SlackApiError) else None
+            raise FileError(f"Slack did not take the file ({code or 'upload failed'})") from exc
+        return "sent to you in a direct message"
+
+    def progress(self, text: str) -> None:
+        if self._progress is not None:
+            self._progress(text)
 
     def _download(self, url: str, name: str, max_bytes: int) -> bytes:
         if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
