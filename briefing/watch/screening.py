@@ -455,27 +455,31 @@ class _Vocabulary:
     A hit needs a rare listed word aligned at a similarity of 0.88 or more (or a name equal
     letter for letter): a Levenshtein ratio of 0.88 (0.86 for two words written as one), or
     0.75 when the two words sound alike (metaphone), or two letters swapped; and any two words
-    align only from a ratio of 0.75. With ``carriers`` the vocabulary holds the rare words and
-    :meth:`near` answers "may carry a hit"; without, every word and "may align at all"."""
+    align only from a ratio of 0.75. :meth:`near` answers both: which listed words a word may
+    align with, and which rare ones it may carry a hit on."""
 
-    def __init__(
-        self, forms: Sequence[_Form], index: SanctionsIndex, *, carriers: bool = True
-    ) -> None:
-        self.carriers = carriers
+    def __init__(self, forms: Sequence[_Form], index: SanctionsIndex) -> None:
         self.owners: dict[str, set[int]] = {}  # word (or pair) → the forms holding it
+        self.rare: dict[str, set[int]] = {}  # the same for the rare words (and pairs with one)
         for at, form in enumerate(forms):
-            rare = [not (carriers and index.names.is_common(w)) for w in form.words]
-            held = [w for w, r in zip(form.words, rare, strict=True) if r]
-            held += [p for p, (i, j) in form.pairs.items() if rare[i] or rare[j]]
-            for word in held:
+            rare = [not index.names.is_common(w) for w in form.words]
+            for word, is_rare in zip(form.words, rare, strict=True):
                 self.owners.setdefault(word, set()).add(at)
+                if is_rare:
+                    self.rare.setdefault(word, set()).add(at)
+            for pair, (i, j) in form.pairs.items():
+                self.owners.setdefault(pair, set()).add(at)
+                if rare[i] or rare[j]:
+                    self.rare.setdefault(pair, set()).add(at)
         self.words = sorted(self.owners)
 
-    def near(self, tokens: Sequence[str]) -> dict[str, set[str]]:
-        """The ``tokens`` close enough to words of the vocabulary, with those words."""
-        found: dict[str, set[str]] = {}
+    def near(self, tokens: Sequence[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """For each of ``tokens``: the listed words it may align with, and the rare ones it may
+        carry a hit on (tokens with none are left out)."""
+        aligns: dict[str, set[str]] = {}
+        carries: dict[str, set[str]] = {}
         if not self.words or not tokens:
-            return found
+            return aligns, carries
         import numpy as np
         from rapidfuzz import fuzz, process
         from rapidfuzz.distance import OSA
@@ -486,7 +490,9 @@ class _Vocabulary:
 
         for t in tokens:
             if t in self.owners:
-                found.setdefault(t, set()).add(t)
+                aligns.setdefault(t, set()).add(t)
+                if t in self.rare:
+                    carries.setdefault(t, set()).add(t)
         fuzzy = [t for t in tokens if len(t) > 2]
         for start in range(0, len(fuzzy), 2000):
             chunk = fuzzy[start : start + 2000]
@@ -496,14 +502,14 @@ class _Vocabulary:
             rows, cols = np.nonzero(scores)
             for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
                 token, word = chunk[row], self.words[col]
-                if (
-                    not self.carriers
-                    or scores[row, col] >= _CARRIER_RATIO
+                aligns.setdefault(token, set()).add(word)
+                if word in self.rare and (
+                    scores[row, col] >= _CARRIER_RATIO
                     or (sound(token) != "" and sound(token) == sound(word))
                     or (len(token) == len(word) >= 5 and OSA.distance(token, word) == 1)
                 ):
-                    found.setdefault(token, set()).add(word)
-        return found
+                    carries.setdefault(token, set()).add(word)
+        return aligns, carries
 
 
 def _forms(entries: Iterable[Entry], index: SanctionsIndex) -> tuple[list[_Form], set[str]]:
@@ -538,12 +544,12 @@ class RescreenReport:
     items: dict[ChannelRef, list[Item]] = field(default_factory=dict)
 
 
-def _query_words(name: str) -> tuple[list[str], bool]:
+def _query_words(tokenised: set[tuple[str, ...]]) -> tuple[list[str], bool]:
     """The words of a watched name and its adjacent pairs written as one, to look up in a
     :class:`_Vocabulary`; True when it must be screened again anyway (a number may be an
     identifier)."""
     words: set[str] = set()
-    for tokens in _tokens(name):
+    for tokens in tokenised:
         words.update(tokens)
         words.update(x + y for x, y in itertools.pairwise(tokens))
     digits = any(any(c.isdigit() for c in w) for w in words)
@@ -552,17 +558,17 @@ def _query_words(name: str) -> tuple[list[str], bool]:
 
 def _may_score(
     index: SanctionsIndex,
-    name: str,
+    tokenised: set[tuple[str, ...]],
     forms: Sequence[_Form],
     carried: set[int],
     near: dict[str, set[str]],
 ) -> bool:
-    """Can ``name`` score a possible match on one of the ``carried`` forms, when a word (or
+    """Can a name (``tokenised``) score a possible match on one of the ``carried`` forms, when a word (or
     two adjacent words) of it aligns at most with the listed words ``near`` gives it? An upper
     bound of the screener's score: every word that may align counts as aligned, fully."""
     from rapidfuzz import fuzz
 
-    for tokens in _tokens(name):
+    for tokens in tokenised:
         weights = [index.names.weight(w) for w in tokens]
         # The screener drops a misspelt legal form ("limietd") from a query: not counted.
         counted = [
@@ -641,7 +647,6 @@ def rescreen(
     touched: set[str] = set()
     added_keys: set[str] = set()
     vocabulary: _Vocabulary | None = None
-    aligning: _Vocabulary | None = None
     forms: list[_Form] = []
     literals: set[str] = set()
     if diff is not None:
@@ -650,11 +655,11 @@ def rescreen(
         touched |= {c.after.entity_key for c in diff.changed}
         forms, literals = _forms([*diff.added, *(c.after for c in diff.changed)], index)
         vocabulary = _Vocabulary(forms, index)
-        aligning = _Vocabulary(forms, index, carriers=False)
 
     # Which names to screen again.
     must: set[int] = set()
     candidates: dict[int, list[str]] = {}
+    tokenised: dict[int, set[tuple[str, ...]]] = {}
     for entry in entries:
         old = stored.get(entry.entry_id)
         if old is not None and old[0] == version:
@@ -665,21 +670,18 @@ def rescreen(
         if any(h.key in touched for h in old[1]):
             must.add(entry.entry_id)
             continue
-        words, always = _query_words(entry.spec.name)
+        tokenised[entry.entry_id] = _tokens(entry.spec.name)
+        words, always = _query_words(tokenised[entry.entry_id])
         if always or fold(entry.spec.name) in literals:
             must.add(entry.entry_id)
         else:
             candidates[entry.entry_id] = words
-    if vocabulary is not None and aligning is not None and candidates:
+    if vocabulary is not None and candidates:
         asked = sorted({t for words in candidates.values() for t in words})
-        near = vocabulary.near(asked)
-        near_any = aligning.near(asked)
-        by_id = {e.entry_id: e for e in entries}
+        near_any, near = vocabulary.near(asked)
         for i, words in candidates.items():
-            carried = {
-                f for t in words for word in near.get(t, ()) for f in vocabulary.owners[word]
-            }
-            if carried and _may_score(index, by_id[i].spec.name, forms, carried, near_any):
+            carried = {f for t in words for word in near.get(t, ()) for f in vocabulary.rare[word]}
+            if carried and _may_score(index, tokenised[i], forms, carried, near_any):
                 must.add(i)
 
     baseline = previous is None  # the first list of its source: statuses only, no alert
