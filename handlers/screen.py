@@ -129,10 +129,12 @@ def handle(text: str, ctx: Context) -> Reply:
     bad = ""
     if parsed.errors:
         bad = f"; {len(parsed.errors)} bad row{'s' if len(parsed.errors) != 1 else ''} skipped"
+    matches, possible = counts["match"], counts["possible match"]
     summary = (
-        f"Screened {total:,} rows of {shared.name}: {counts['match']:,} matches, "
-        f"{counts['possible match']:,} possible matches, {counts['clear']:,} clear{bad}. "
-        f"Results {result_name} {where}."
+        f"Screened {total:,} row{'s' if total != 1 else ''} of {shared.name}: "
+        f"{matches:,} match{'es' if matches != 1 else ''}, "
+        f"{possible:,} possible match{'es' if possible != 1 else ''}, "
+        f"{counts['clear']:,} clear{bad}. Results {result_name} {where}."
     )
     sections = [Section(None, (Line(f"Against the {against}."),))]
     if parsed.errors:
