@@ -9,7 +9,8 @@ folder (``--database-url`` for PostgreSQL):
    (some by an alias only), the rest generated company and person names (word pools of real
    trade-name words and made-up family names);
 3. the real ``sdn_2024-02-23.csv`` (14,484 entries: 553 added, 8 changed) is loaded through
-   ``ingest()``, whose rescreen is timed on its own (target ≤ 10 s), with how many names were
+   ``ingest()``, whose rescreen is timed on its own (target ≤ 10 s of CPU time; the wall time
+   is printed too, with the load average of the shared machine), with how many names were
    screened again, how many channels have an alert, and the planning of their deliveries;
 4. peak RSS of the process (``resource.getrusage``), and resident memory before and after the
    rescreen.
@@ -322,7 +323,8 @@ def main(argv: list[str] | None = None) -> None:
         f"({names / result['first_screen_cpu_s']:,.0f} names per CPU second); "
         f"storing them {result['store_s']:.2f} s"
     )
-    verdict = "ok" if result["rescreen_s"] <= TARGET_S else "OVER TARGET"
+    # On CPU time: the development machine is shared, and wall times stretch with its load.
+    verdict = "ok" if result["rescreen_cpu_s"] <= TARGET_S else "OVER TARGET"
     print(
         f"rescreen on the 23 Feb list (553 added, 8 changed): {result['rescreen_s']:.2f} s, "
         f"CPU {result['rescreen_cpu_s']:.2f} s (target ≤ {TARGET_S:.0f} s: {verdict}); "
