@@ -50,7 +50,11 @@ from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier
 from briefing.sanctions.store import in_force, list_snapshots, load_entries
 from briefing.updates import _line_to_dict
 from briefing.watch.entries import WatchEntry, all_entries
-from briefing.watch.tables import watch_rescreens_table, watch_status_table
+from briefing.watch.tables import (
+    watch_entries_table,
+    watch_rescreens_table,
+    watch_status_table,
+)
 
 MAX_HITS = 3
 MAX_ALERT_ITEMS = 40  # per section of one alert
@@ -620,17 +624,25 @@ def rescreen(
     version = version_of(snap)
     report = RescreenReport(snap.source.key, version)
     r = watch_rescreens_table.c
+    t = watch_entries_table.c
     with engine.connect() as conn:
-        entries = all_entries(conn)
         done = {
-            ChannelRef(p, w, c)
-            for p, w, c in conn.execute(
+            ChannelRef(p, ws, c)
+            for p, ws, c in conn.execute(
                 select(r.platform, r.workspace_id, r.channel_id).where(
                     r.source_key == snap.source.key, r.version == version
                 )
             )
         }
-    entries = [e for e in entries if e.channel not in done]
+        watching = {
+            ChannelRef(p, ws, c)
+            for p, ws, c in conn.execute(
+                select(t.platform, t.workspace_id, t.channel_id).distinct()
+            )
+        }
+        if watching <= done:  # every channel done already (the planner's usual pass)
+            return report
+        entries = [x for x in all_entries(conn) if x.channel not in done]
     if not entries:
         return report
     stored = _stored(engine, snap.source.key, [e.entry_id for e in entries])
