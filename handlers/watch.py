@@ -11,7 +11,8 @@ Anyone may look (`watch list`, `watch export`); only admins change it (`add`, `r
 version it was screened on. `watch export` gives the watchlist and statuses as CSV text.
 `watch import` reads a CSV with a header: `name` (required), `type`, `country`, `dob`, `ref`
 (comma, semicolon or tab separated, UTF-8). In Slack, upload the file, then give its link (or
-id) after `import`; at the console, its path. A bad row is reported with its row number (the
+id) after `import` (or nothing: your newest file there); in Discord, attach it; at the console,
+its path. A bad row is reported with its row number (the
 header is row 1) and the good rows are kept; with `--strict` nothing is imported when any row
 is bad.
 Examples: `watch add Jiangxi Liansheng Technology --type entity --country CN --ref C-104`,
