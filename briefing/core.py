@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -98,6 +99,31 @@ class Caller:
     user_name: str | None = None
 
 
+class FileError(ValueError):
+    """A file shared with a command could not be read; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class SharedFile:
+    name: str
+    data: bytes
+
+
+class FileSource(Protocol):
+    """Files shared with a command: a Slack file (its id or link), a Discord attachment, a
+    path at the console. ``ref`` None: the one the platform attached to the command."""
+
+    def fetch(self, ref: str | None, *, max_bytes: int) -> SharedFile: ...
+
+    def send_private(self, name: str, data: bytes, title: str) -> str:
+        """Give a file to the caller alone (Slack: a direct message); says where it went."""
+        ...
+
+    def progress(self, text: str) -> None:
+        """Tell the caller how a long command is getting on (at most a few times)."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
     brief: Briefing
@@ -106,3 +132,5 @@ class Context:
     caller: Caller = field(default_factory=Caller)
     # The moment the request arrived; entry points set it (the default is read at construction).
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Where a command that takes a file (``watch import``) finds it; None: this platform has none.
+    files: FileSource | None = None

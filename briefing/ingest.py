@@ -8,6 +8,7 @@ the running bot posts as alerts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +17,8 @@ from pathlib import Path
 from briefing.core import Briefing
 from briefing.generation import bump_generation
 from briefing.updates import Update, record_updates
+
+log = logging.getLogger(__name__)
 
 # total units (or None when unknown), units done so far
 ProgressCallback = Callable[[str, int | None, int], None]
@@ -87,6 +90,9 @@ def ingest(
         known = ", ".join(f.name for f in _formats()) or "none"
         raise IngestError(f"{names}: not a format I can load (known formats: {known})")
     results: list[IngestResult] = []
+    from briefing.watch.alerts import rescreen_new_lists, snapshot_ids  # late: a cycle
+
+    lists_before = snapshot_ids(brief.engine)
     try:
         for fmt, taken in groups:
             result = fmt.load(brief, taken, options)
@@ -104,4 +110,13 @@ def ingest(
         if results:
             bump_generation(brief.engine)
         brief.refresh()
+        if results:
+            # Where a new list version's update is recorded, every watchlist is screened on it
+            # (the delivery planner catches up on a version this missed, e.g. after a crash).
+            try:
+                rescreen_new_lists(
+                    brief.engine, lists_before, now, command=brief.settings.command_name
+                )
+            except Exception:
+                log.exception("rescreening the watchlists failed; the planner will try again")
     return results

@@ -6,3 +6,4 @@ from briefing.feeds import state as feed_state  # noqa: F401
 from briefing.sanctions import tables as sanctions_tables  # noqa: F401
 from briefing.security import replay  # noqa: F401
 from briefing.trade import tables as trade_tables  # noqa: F401
+from briefing.watch import tables as watch_tables  # noqa: F401

@@ -22,11 +22,13 @@ from . import (
     digest,
     help,
     sanctions,
+    screen,
     sources,
     subscribe,
     subscriptions,
     trade,
     unsubscribe,
+    watch,
 )
 
 log = logging.getLogger(__name__)
@@ -61,12 +63,14 @@ COMMANDS: tuple[Command, ...] = (
     Command("trade", trade),
     Command("chart", chart, expensive=True),
     Command("sanctions", sanctions),
+    Command("screen", screen, expensive=True),
     Command("ask", ask, expensive=True),
     Command("digest", digest, expensive=True),
     Command("sources", sources),
     Command("subscribe", subscribe, needs_admin=True),
     Command("unsubscribe", unsubscribe, needs_admin=True),
     Command("subscriptions", subscriptions, needs_admin=True),
+    Command("watch", watch, needs_admin=True),
 )
 
 _BY_NAME: dict[str, Command] = {

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -32,7 +32,7 @@ from briefing.platforms.discord.commands import (
     command_line,
 )
 from briefing.replies import Chart, Reply, simple
-from tests.conftest import TODAY
+from tests.conftest import OFAC_SNAPSHOTS, TODAY
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # TODAY, in the bot's time zone (UTC)
 GUILD_ID = 900
@@ -177,6 +177,8 @@ def test_the_tree_has_brief_with_typed_subcommands(brief: Briefing) -> None:
         "subscribe",
         "unsubscribe",
         "subscriptions",
+        "watch",
+        "screen",
     ]
     # Every handler the other platforms serve has its subcommand here.
     assert set(names) == {c.name for c in handlers.COMMANDS}
@@ -212,6 +214,21 @@ def test_the_tree_has_brief_with_typed_subcommands(brief: Briefing) -> None:
     assert not any(o["required"] for o in subscribe.values())
     assert list(_options(payload, "unsubscribe")) == ["topics"]
     assert list(_options(payload, "subscriptions")) == ["share"]
+    attachment = discord.AppCommandOptionType.attachment.value
+    watch = _options(payload, "watch")
+    assert list(watch) == ["action", "name", "type", "country", "dob", "ref", "file", "strict"]
+    assert [c["value"] for c in watch["action"]["choices"]] == [
+        "list",
+        "add",
+        "remove",
+        "import",
+        "export",
+    ]
+    assert watch["file"]["type"] == attachment
+    assert not any(o["required"] for o in watch.values())
+    screen = _options(payload, "screen")
+    assert screen["file"]["type"] == attachment
+    assert screen["file"]["required"] is True
 
 
 def test_the_group_is_named_after_command_name(brief: Briefing) -> None:
@@ -516,3 +533,100 @@ def test_a_slow_search_leaves_the_plain_matches(
 
 def test_no_sanctions_lists_means_no_name_suggestions(brief: Briefing) -> None:
     assert _autocomplete(make_commands(brief), "sanctions", "name", "wuhan") == []
+
+
+# -- watchlists and batch screening: files attached to the command ----------------------------
+
+
+@dataclass
+class FakeAttachment:
+    filename: str
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    async def read(self) -> bytes:
+        return self.data
+
+
+def test_watch_import_reads_the_attached_csv_and_add_builds_the_flags(brief: Briefing) -> None:
+    from briefing.watch.entries import entries_of
+
+    channel = ChannelRef("discord", str(GUILD_ID), str(CHANNEL_ID))
+    csv_file = FakeAttachment("desk.csv", b"name,ref\nAcme Trading,A-1\n,A-2\nBeta Metals,B-1\n")
+    interaction = FakeInteraction(manage_channels=True)
+    invoke(
+        make_commands(brief),
+        "watch",
+        interaction,
+        action=app_commands.Choice(name="import", value="import"),
+        file=csv_file,
+    )
+    assert interaction.recorder.names()[0] == "defer"  # the file is read after the ack
+    sent = interaction.recorder.last("followup")
+    assert str(titles(sent)[0]).startswith(
+        "Imported 2 names from desk.csv (kept the 2 good rows, skipped 1 bad)"
+    )
+    assert sent["ephemeral"] is True
+
+    added = FakeInteraction(manage_channels=True)
+    invoke(
+        make_commands(brief),
+        "watch",
+        added,
+        action=app_commands.Choice(name="add", value="add"),
+        name="Sergei  Lavrov",
+        entity_type=app_commands.Choice(name="person", value="person"),
+        dob="1950",
+        ref="P 1",
+    )
+    specs = [e.spec for e in entries_of(brief.engine, channel)]
+    assert [(s.name, s.entity_type, s.dob, s.ref) for s in specs][-1] == (
+        "Sergei Lavrov",
+        "person",
+        "1950",
+        "P 1",
+    )
+
+    member = FakeInteraction(manage_channels=False)
+    invoke(
+        make_commands(brief),
+        "watch",
+        member,
+        action=app_commands.Choice(name="import", value="import"),
+        file=csv_file,
+    )
+    assert str(titles(member.recorder.last("followup"))[0]).startswith("Only workspace admins")
+    listing = FakeInteraction(manage_channels=False)
+    invoke(make_commands(brief), "watch", listing)
+    assert str(titles(listing.recorder.last("send_message"))[0]).startswith(
+        "This channel watches 3 names"
+    )
+
+
+def test_screen_sends_the_results_back_attached_to_a_private_answer(brief: Briefing) -> None:
+    day = date(2024, 2, 23)
+    ingest(
+        brief,
+        [OFAC_SNAPSHOTS / "sdn_2024-02-23.csv"],
+        IngestOptions(as_of=day, today=day),
+        NOW,
+    )
+    interaction = FakeInteraction()
+    invoke(
+        make_commands(brief),
+        "screen",
+        interaction,
+        file=FakeAttachment("batch.csv", b"name\nVAZ Impuls\nSunrise Textile Trading GmbH\n"),
+    )
+    sent = interaction.recorder.last("followup")
+    assert str(titles(sent)[0]).startswith(
+        "Screened 2 rows of batch.csv: 1 match, 0 possible matches, 1 clear."
+    )
+    assert sent["ephemeral"] is True
+    (result,) = sent["files"]
+    assert result.filename == "batch-screened.csv"
+    text = result.fp.read().decode()
+    assert text.splitlines()[1].startswith("2,VAZ Impuls,,match,100,U.S. Treasury OFAC SDN list")

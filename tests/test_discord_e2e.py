@@ -167,6 +167,8 @@ def test_the_bot_serves_brief_on_discord(
         "subscribe",
         "unsubscribe",
         "subscriptions",
+        "watch",
+        "screen",
     ]
     identify = next(f for f in gateway.received if f.get("op") == 2)
     assert identify["d"]["token"] == "fake-token"

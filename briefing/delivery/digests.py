@@ -31,7 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from briefing.core import Briefing
 from briefing.delivery import metrics
 from briefing.delivery.leader import LocalLeader, PostgresLeader, make_leadership
-from briefing.delivery.ledger import KIND_ALERT, KIND_DIGEST, require_aware
+from briefing.delivery.ledger import KIND_ALERT, KIND_DIGEST, KIND_WATCH, require_aware
 from briefing.delivery.planner import (
     ALERT_WINDOW,
     DEFAULT_STALE_AFTER,
@@ -121,13 +121,15 @@ def deliver_alerts(
     *,
     window: timedelta = ALERT_WINDOW,
 ) -> DeliveryReport:
-    """Plan each update detected recently for the channels subscribed to its topic, then post
-    every alert that is due and not yet posted."""
+    """Plan each update detected recently for the channels subscribed to its topic, and each
+    watchlist rescreen with changes for its channel, then post every alert that is due and not
+    yet posted."""
     now = require_aware(now)
     planner = Planner(brief.engine, alert_window=window)
     planner.plan_alerts(SubscriptionStore(brief.engine).active(), now)
+    planner.plan_watch_alerts(now)
     worker = Worker(brief, poster, config=worker_config(brief.settings), observe=_count)
-    return worker.run_once(now, kinds=[KIND_ALERT])
+    return worker.run_once(now, kinds=[KIND_ALERT, KIND_WATCH])
 
 
 def run_tick(brief: Briefing, poster: Poster, now: datetime) -> None:

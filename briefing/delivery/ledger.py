@@ -80,6 +80,7 @@ from briefing.delivery.poster import ChannelRef
 
 KIND_DIGEST = "digest"
 KIND_ALERT = "alert"
+KIND_WATCH = "watch"  # a channel's watchlist alert for one new list version
 # Rows per INSERT statement: well under SQLite's bound-parameter limit.
 INSERT_CHUNK = 400
 ANALYZE_AFTER = 1000

@@ -11,6 +11,8 @@ inserts, if absent, a run per (schedule, local period) and a delivery per (chann
   and two planners at once cannot plan a period twice.
 - **Alerts.** Each update detected in the last ``alert_window`` becomes a run with one delivery
   per channel subscribed to its topic before the update was detected.
+- **Watchlist alerts.** Each list version a watchlist was rescreened on in the last
+  ``alert_window`` becomes a run with one delivery per channel it had changes for.
 
 A run and its deliveries are inserted in one transaction: a crash leaves both or neither. A
 database that holds digest runs without their delivery (written by an older version, which
@@ -145,6 +147,19 @@ class Planner:
         subs = SubscriptionStore(self.engine).active()
         self.plan_digests(subs, now, report)
         self.plan_alerts(subs, now, report)
+        self.plan_watch_alerts(now, report)
+        return report
+
+    def plan_watch_alerts(self, now: datetime, report: PlanReport | None = None) -> PlanReport:
+        """A delivery per channel for each watchlist rescreen with changes in the alert
+        window (:mod:`briefing.watch.alerts`)."""
+        from briefing.watch.alerts import plan_watch_alerts
+
+        now = require_aware(now)
+        report = report if report is not None else PlanReport()
+        report.planned.extend(
+            plan_watch_alerts(self.engine, self.ledger, now, self.alert_window, self.owner)
+        )
         return report
 
     @staticmethod

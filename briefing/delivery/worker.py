@@ -58,6 +58,7 @@ from sqlalchemy import select
 from briefing.core import Briefing
 from briefing.delivery.ledger import (
     KIND_DIGEST,
+    KIND_WATCH,
     ChartStatus,
     Delivery,
     Ledger,
@@ -266,7 +267,9 @@ class _Replies:
             key: tuple[str, ...] = ("digest", delivery.local_day.isoformat(), delivery.label or "")
         else:
             assert delivery.update_id is not None
-            key = ("alert", delivery.update_id)
+            key = (delivery.kind, delivery.update_id)
+            if delivery.kind == KIND_WATCH:  # each channel's own list of changes
+                key = (*key, channel_label(delivery.channel))
         with self._lock:
             reply = self._cache.get(key)
             if reply is not None:
@@ -281,6 +284,15 @@ class _Replies:
                     local_time_label=delivery.label,
                     command=command,
                 )
+            elif delivery.kind == KIND_WATCH:
+                from briefing.watch.alerts import watch_reply
+
+                assert delivery.update_id is not None
+                reply = watch_reply(
+                    self.brief.engine, delivery.update_id, delivery.channel, command
+                )
+                if reply is None:
+                    return None
             else:
                 assert delivery.update_id is not None
                 update = load_update(self.brief, delivery.update_id)
@@ -535,9 +547,20 @@ class Worker:
             delivery.text_posted,
         )
         sub = self.store.get(delivery.channel) if isinstance(known, _Unknown) else known
-        wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
+        if delivery.kind == KIND_WATCH:
+            # A watchlist alert needs no subscription: the channel's watchlist is enough.
+            from briefing.watch.alerts import watch_recipient
+
+            sub = watch_recipient(self.brief.engine, delivery.channel, sub, delivery.due_at)
+            wanted = sub is not None
+        else:
+            wanted = sub is not None and sub.is_active and sub.wants(delivery.topic)
         if delivery.text_posted:  # only its chart is owed
             return self._chart(delivery, sub if wanted else None, clock, claimed_at)
+        if sub is None and delivery.kind == KIND_WATCH:
+            log.info("%s not sent: the channel watches nothing now", delivery.delivery_id)
+            self.ledger.mark_skipped(delivery, "watchlist empty", clock())
+            return Outcome.SKIPPED
         if sub is None or not wanted:
             status = sub.status.value if sub is not None else "missing"
             log.info("%s not sent: the subscription is %s", delivery.delivery_id, status)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from briefing.core import Briefing, Caller, Context
+from briefing.core import Briefing, Caller, Context, FileError, SharedFile
 from briefing.render.text import render_text
 from briefing.replies import Reply
 
@@ -25,11 +25,46 @@ def strip_command(line: str, command: str) -> str:
     return text
 
 
+class ConsoleFiles:
+    """At the console a shared file is a path on this machine; a private one is written to a
+    folder (``var/results`` beside the charts)."""
+
+    def fetch(self, ref: str | None, *, max_bytes: int) -> SharedFile:
+        if not ref:
+            raise FileError("give the file's path, e.g. `watch import counterparties.csv`")
+        path = Path(ref).expanduser()
+        if not path.is_file():
+            raise FileError(f"{ref}: no such file")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise FileError(f"{ref} is {size:,} bytes; the limit is {max_bytes:,}")
+        return SharedFile(path.name, path.read_bytes())
+
+    def __init__(self, out_dir: Path | None = None) -> None:
+        self.out_dir = out_dir
+
+    def send_private(self, name: str, data: bytes, title: str) -> str:
+        folder = self.out_dir or Path.cwd()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        path.write_bytes(data)
+        return f"written to {path}"
+
+    def progress(self, text: str) -> None:
+        sys.stderr.write(text + "\n")
+
+
 def run_command(brief: Briefing, line: str, today: date) -> Reply:
     from handlers import dispatch
 
     command = brief.settings.command_name
-    ctx = Context(brief=brief, today=today, command=command, caller=CONSOLE_CALLER)
+    ctx = Context(
+        brief=brief,
+        today=today,
+        command=command,
+        caller=CONSOLE_CALLER,
+        files=ConsoleFiles(brief.settings.chart_dir.parent / "results"),
+    )
     return dispatch(strip_command(line, command), ctx)
 
 

@@ -1,4 +1,5 @@
-"""The audit log of subscription changes: who changed which channel's subscription, and when.
+"""The audit log of subscription and watchlist changes: who changed which channel's
+subscription or watchlist, and when.
 
 :class:`~briefing.delivery.subscriptions.SubscriptionStore` writes one row per change in the
 same transaction as the change itself; ``/brief subscriptions --log`` shows a workspace's latest
@@ -33,6 +34,9 @@ class AuditAction(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     PAUSE = "pause"  # delivery failed for good, or the app was uninstalled
     RESUME = "resume"  # a paused subscription subscribed again
+    WATCH_ADD = "watch add"  # names added to the channel's watchlist
+    WATCH_REMOVE = "watch remove"
+    WATCH_IMPORT = "watch import"  # names added from a CSV file
 
 
 MAX_DETAILS_CHARS = 500

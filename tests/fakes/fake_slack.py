@@ -48,6 +48,20 @@ class _Failure:
 
 
 @dataclass
+class SharedFile:
+    """A file a user uploaded to a channel: what files.info tells and the bytes behind its
+    private URL (served only with the bot token)."""
+
+    file_id: str
+    name: str
+    data: bytes
+    channel: str
+    user: str
+    created: int = 1_700_000_000
+    token: str = "xoxb-test-token"
+
+
+@dataclass
 class Faults:
     """Random faults on chat.postMessage, drawn from a seeded RNG (fractions of all posts).
 
@@ -112,6 +126,9 @@ class FakeSlack:
     oauth_grants: dict[str, dict[str, Any]] = field(default_factory=dict)
     # False: count calls by method only (a benchmark's hundreds of thousands of calls).
     record_calls: bool = True
+
+    # Files users shared (files.info, files.list and the private download read these), by id.
+    shared_files: dict[str, SharedFile] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._lock = threading.Condition()
@@ -323,6 +340,35 @@ class FakeSlack:
             "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
         }
 
+    def share_file(
+        self, name: str, data: bytes, *, channel: str, user: str, created: int | None = None
+    ) -> SharedFile:
+        """A user uploads ``name`` to ``channel``; returns it (its id is ``file_id``)."""
+        file_id = f"F{self._next_id():08d}"
+        shared = SharedFile(
+            file_id, name, data, channel, user, created if created is not None else int(time.time())
+        )
+        with self._lock:
+            self.shared_files[file_id] = shared
+        return shared
+
+    def file_link(self, shared: SharedFile) -> str:
+        """The link Slack's "Copy link" gives."""
+        return f"https://fake.slack.test/files/{shared.user}/{shared.file_id}/{shared.name}"
+
+    def _file_object(self, shared: SharedFile) -> dict[str, Any]:
+        private = f"{self.base_url}/files-pri/{TEAM_ID}-{shared.file_id}/{shared.name}"
+        return {
+            "id": shared.file_id,
+            "name": shared.name,
+            "size": len(shared.data),
+            "created": shared.created,
+            "user": shared.user,
+            "channels": [shared.channel],
+            "url_private": private,
+            "url_private_download": f"{private}?download=1",
+        }
+
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -411,6 +457,20 @@ class FakeSlack:
                 with self._lock:
                     self.messages.setdefault(str(target), []).append(share)
             return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+        if method == "files.info":
+            upload = self.shared_files.get(str(params.get("file")))
+            if upload is None:
+                return {"ok": False, "error": "file_not_found"}
+            return {"ok": True, "file": self._file_object(upload)}
+        if method == "files.list":
+            found = [
+                self._file_object(f)
+                for f in self.shared_files.values()
+                if f.channel == params.get("channel")
+                and f.user == params.get("user")
+                and f.created >= int(params.get("ts_from") or 0)
+            ]
+            return {"ok": True, "files": found}
         if method == "chat.update":
             channel = str(params.get("channel"))
             ts = str(params.get("ts"))
@@ -461,6 +521,9 @@ class _Handler(BaseHTTPRequestHandler):
             params.update(json.loads(body))
         elif body:
             params.update(parse_qsl(body.decode("utf-8")))
+        if kind == "files-pri":  # a shared file's private URL: the bot token, or the sign-in page
+            self._serve_file(parts, params, {k.lower(): v for k, v in self.headers.items()})
+            return
         if kind == "_stats":  # for benchmarks in another process: calls per method
             with fake._lock:
                 counts = dict(fake._counts)
@@ -499,6 +562,28 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "chat.postMessage" and fake.post_latency_s:
             time.sleep(fake.post_latency_s / 2)
         self._send(200, answer)
+
+    def _serve_file(
+        self, parts: list[str], params: dict[str, Any], headers: dict[str, str]
+    ) -> None:
+        fake = self.owner
+        file_id = parts[1].split("-", 1)[-1] if len(parts) > 1 else ""
+        shared = fake.shared_files.get(file_id)
+        fake._record(Call("files-pri", self.path, params, headers, time.monotonic(), 200))
+        if shared is None:
+            self._send_text(404, "not found")
+            return
+        if headers.get("authorization") != f"Bearer {shared.token}":
+            data = b"<html><body>Sign in to Slack</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+        else:
+            data = shared.data
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _faulty_post(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> bool:
         """Latency, the per-channel rate and random faults; True when the request was handled."""

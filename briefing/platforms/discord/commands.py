@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
+import shlex
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -26,7 +28,7 @@ import discord
 from discord import app_commands
 
 import handlers
-from briefing.core import Briefing, Caller, Context
+from briefing.core import Briefing, Caller, Context, FileError, SharedFile
 from briefing.platforms.discord import suggest
 from briefing.render.discord_embeds import (
     chart_filename,
@@ -58,7 +60,11 @@ DESCRIPTIONS: dict[str, str] = {
     "subscribe": "Post the daily digest and alerts in this channel (Manage Channels)",
     "unsubscribe": "Stop the digest and alerts in this channel (Manage Channels)",
     "subscriptions": "What this channel and this server receive",
+    "watch": "This channel's watchlist: add, remove, list, import a CSV, export (changes: Manage Channels)",
+    "screen": "Screen every name of a CSV file once; the results come back as a CSV for you",
 }
+WATCH_ACTIONS = ("list", "add", "remove", "import", "export")
+MAX_FILE_BYTES = 2_000_000
 SHARE_HELP = "Post the answer in the channel for everyone (default: only you see it)"
 # Words of /brief sanctions that are not names, offered first when they fit what was typed.
 SANCTIONS_KEYWORDS = (
@@ -75,6 +81,43 @@ Interaction = discord.Interaction[discord.Client]
 def command_line(*words: str | None) -> str:
     """The handler's text from the subcommand and its options: blanks dropped, one line."""
     return " ".join(" ".join(w.split()) for w in words if w and w.strip())
+
+
+class DiscordFiles:
+    """:class:`~briefing.core.FileSource` for one interaction: its attachment, read before the
+    handler runs; a private file goes back attached to the (ephemeral) answer."""
+
+    def __init__(self, attached: SharedFile | None) -> None:
+        self.attached = attached
+        self.outbox: list[SharedFile] = []
+
+    def fetch(self, ref: str | None, *, max_bytes: int) -> SharedFile:
+        if self.attached is None:
+            raise FileError("attach the CSV file to the command (its file option)")
+        if len(self.attached.data) > max_bytes:
+            raise FileError(
+                f"{self.attached.name} is {len(self.attached.data):,} bytes; the limit is "
+                f"{max_bytes:,}"
+            )
+        return self.attached
+
+    def send_private(self, name: str, data: bytes, title: str) -> str:
+        self.outbox.append(SharedFile(name, data))
+        return "attached to this answer, which only you see"
+
+    def progress(self, text: str) -> None:
+        log.info("%s", text)  # Discord shows "thinking…" until the follow-up
+
+
+async def read_attachment(attachment: discord.Attachment | None) -> SharedFile | None:
+    """The attachment's bytes (refused past the size limit before it is downloaded)."""
+    if attachment is None:
+        return None
+    if attachment.size > MAX_FILE_BYTES:
+        raise FileError(
+            f"{attachment.filename} is {attachment.size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+        )
+    return SharedFile(attachment.filename, await attachment.read())
 
 
 def failure_reply() -> Reply:
@@ -101,7 +144,7 @@ class DiscordCommands:
         """The as-of date: ``now`` in the bot's time zone."""
         return now.astimezone(self.brief.settings.tz).date()
 
-    def context(self, interaction: Interaction) -> Context:
+    def context(self, interaction: Interaction, files: DiscordFiles | None = None) -> Context:
         """The handler's context: the caller, and the moment the interaction arrived."""
         now = self._clock()
         return Context(
@@ -110,6 +153,7 @@ class DiscordCommands:
             command=self.brief.settings.command_name,
             caller=self.caller(interaction),
             now=now,
+            files=files or DiscordFiles(None),
         )
 
     @property
@@ -139,26 +183,56 @@ class DiscordCommands:
             log.exception("/%s %s failed", self.group_name, text)
             return failure_reply()
 
-    async def run(self, interaction: Interaction, text: str, *, share: bool = False) -> None:
-        """Answer ``text`` (a handler line such as ``trade 2024 exports``) to ``interaction``."""
+    async def run(
+        self,
+        interaction: Interaction,
+        text: str,
+        *,
+        share: bool = False,
+        attachment: discord.Attachment | None = None,
+    ) -> None:
+        """Answer ``text`` (a handler line such as ``trade 2024 exports``) to ``interaction``;
+        ``attachment``: a file the command reads (``watch import``, ``screen``)."""
         command, _ = handlers.split(text)
-        ctx = self.context(interaction)
+        files = DiscordFiles(None)
+        if attachment is not None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            try:
+                files = DiscordFiles(await read_attachment(attachment))
+            except (FileError, discord.HTTPException) as exc:
+                await self.send(
+                    interaction,
+                    simple(f"I can't read that file: {exc}.", kind=ReplyKind.USAGE_ERROR),
+                    share=False,
+                )
+                return
+        ctx = self.context(interaction, files)
         ephemeral = not share
-        if command.expensive:
+        if command.expensive and not interaction.response.is_done():
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         work = asyncio.ensure_future(asyncio.to_thread(self._answer, text, ctx))
-        if not command.expensive:
+        if not command.expensive and not interaction.response.is_done():
             done, _ = await asyncio.wait({work}, timeout=self.defer_after_s)
             if not done:
                 await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         reply = await work
-        await self.send(interaction, reply, share=share)
+        await self.send(interaction, reply, share=share and not files.outbox, extra=files.outbox)
 
-    async def send(self, interaction: Interaction, reply: Reply, *, share: bool) -> None:
-        """Send ``reply`` as the response, or as the follow-up of a deferred one."""
+    async def send(
+        self,
+        interaction: Interaction,
+        reply: Reply,
+        *,
+        share: bool,
+        extra: list[SharedFile] | None = None,
+    ) -> None:
+        """Send ``reply`` as the response, or as the follow-up of a deferred one; ``extra``:
+        files that go with it (privately)."""
         public = share and reply.kind in SHAREABLE
         embeds = render_embeds(reply)
-        files: list[discord.File] = []
+        files: list[discord.File] = [
+            discord.File(io.BytesIO(f.data), filename=f.name) for f in extra or ()
+        ]
         if reply.chart is not None:
             try:
                 files.append(
@@ -369,7 +443,65 @@ def build_group(commands: DiscordCommands) -> app_commands.Group:
     async def subscriptions(interaction: Interaction, share: bool = False) -> None:
         await run(interaction, "subscriptions", share=share)
 
+    @group.command(name="watch", description=DESCRIPTIONS["watch"])
+    @app_commands.rename(entity_type="type")
+    @app_commands.describe(
+        action="list (default), add, remove, import (attach a CSV), export",
+        name="The name to add or remove (remove also takes #N from the list)",
+        entity_type="person, entity or vessel",
+        country="Two-letter ISO country code, e.g. RU, CN, HK",
+        dob="A person's date of birth: YYYY, YYYY-MM or YYYY-MM-DD",
+        ref="Your own identifier for this name",
+        file="import: a CSV with a header: name, type, country, dob, ref",
+        strict="import: import nothing when any row is bad (default: keep the good rows)",
+    )
+    @app_commands.choices(
+        action=[app_commands.Choice(name=a, value=a) for a in WATCH_ACTIONS],
+        entity_type=[app_commands.Choice(name=t, value=t) for t in ("person", "entity", "vessel")],
+    )
+    async def watch(  # noqa: PLR0917 - Discord passes options by name
+        interaction: Interaction,
+        action: app_commands.Choice[str] | None = None,
+        name: str | None = None,
+        entity_type: app_commands.Choice[str] | None = None,
+        country: str | None = None,
+        dob: str | None = None,
+        ref: str | None = None,
+        file: discord.Attachment | None = None,
+        strict: bool = False,
+    ) -> None:
+        chosen = action.value if action else "list"
+        words: list[str | None] = ["watch", chosen]
+        if chosen in ("add", "remove") and name:
+            words.append(_quoted(name))
+        if chosen == "add":
+            for flag, value in (
+                ("--type", entity_type.value if entity_type else None),
+                ("--country", country),
+                ("--dob", dob),
+                ("--ref", ref),
+            ):
+                if value:
+                    words += [flag, _quoted(value)]
+        if chosen == "remove" and ref and not name:
+            words += ["--ref", _quoted(ref)]
+        if chosen == "import" and strict:
+            words.append("--strict")
+        await run(
+            interaction, command_line(*words), attachment=file if chosen == "import" else None
+        )
+
+    @group.command(name="screen", description=DESCRIPTIONS["screen"])
+    @app_commands.describe(file="A CSV with a header and a name column")
+    async def screen(interaction: Interaction, file: discord.Attachment) -> None:
+        await run(interaction, "screen", attachment=file)
+
     return group
+
+
+def _quoted(value: str) -> str:
+    """A value as one word for the handler's shell-like split."""
+    return shlex.quote(" ".join(value.split()))
 
 
 def build_tree(client: discord.Client, commands: DiscordCommands) -> app_commands.CommandTree[Any]:

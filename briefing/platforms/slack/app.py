@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from briefing.core import Briefing, Caller, Context
 from briefing.platforms.slack.admins import AdminCheck
 from briefing.platforms.slack.client import make_webhook
+from briefing.platforms.slack.files import SlackFiles
 from briefing.platforms.slack.poster import RenderBlocks, upload_chart
 from briefing.replies import Reply, ReplyKind
 
@@ -285,6 +286,13 @@ class SlackCommands:
                 now=invocation.arrived,
                 command=self.brief.settings.command_name,
                 caller=self.caller(invocation, admin_lookup=admin_lookup),
+                files=SlackFiles(
+                    lambda: self.client_of(invocation.team_id),
+                    channel_id=invocation.channel_id,
+                    user_id=invocation.user_id,
+                    clock=invocation.arrived.timestamp(),
+                    progress=lambda text: self.tell(invocation, text),
+                ),
             )
             reply = self.dispatch(invocation.text, ctx)
             share_value = None
@@ -317,6 +325,12 @@ class SlackCommands:
             message["replace_original"] = False
         if self.respond(invocation, message) and reply is not None and reply.chart is not None:
             self.attach_chart(invocation, reply, share=share)
+
+    def tell(self, invocation: Invocation, text: str) -> None:
+        """A private progress note, as a new message (the answer replaces "Working on it…")."""
+        self.respond(
+            invocation, {"text": text, "response_type": "ephemeral", "replace_original": False}
+        )
 
     def respond(self, invocation: Invocation, message: dict[str, Any]) -> bool:
         """Post to the response_url (as bolt's ``respond()`` does, with bounded retries)."""
