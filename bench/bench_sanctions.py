@@ -175,7 +175,7 @@ def _search_bench(database_url: str) -> dict[str, float]:
 
     brief = Briefing.load(load_settings(database_url=database_url, _env_file=None))
     data = sanctions(brief)
-    # The first query's cost: reading the entries, the rigour and rapidfuzz imports, the index.
+    # The first query's cost: reading the index columns, the rigour and rapidfuzz imports, the index.
     rss_before = _rss_mb()
     started = time.perf_counter()
     index = data.index(TODAY)
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> None:
             f"({search['hits_per_query']:.1f} a query on average):"
         )
         print(
-            f"  first use (entries read from the database, index built) {search['build_s']:.2f} s, "
+            f"  first use (index columns read from the database, index built) {search['build_s']:.2f} s, "
             f"resident memory +{search['rss_delta_mb']:.0f} MB; the index itself "
             f"{search['traced_mb']:.0f} MB (Python allocations traced while building it)"
         )
