@@ -142,6 +142,12 @@ def test_add_list_export_remove_with_statuses_and_the_audit_log(
     assert "possible match — LAVROV, Sergei Viktorovich" in text
     assert "DOB 1961-07-04 differs from the listed DOB 21 Mar 1950; so at most a possible" in text
 
+    # A listed type that differs from the one asked for demotes a match the same way.
+    text = say(console, "watch add Ebano --type entity --ref V-1")
+    assert "possible match — EBANO (vessel" in text
+    assert "listed as a vessel, not an entity; so at most a possible match" in text
+    assert "Stopped watching" in say(console, "watch remove --ref V-1")
+
     text = say(console, "watch add Sunrise Textile Trading GmbH --type entity --country DE")
     assert "clear on the U.S. Treasury OFAC SDN list, list of 20 Feb 2024" in text
     assert "is already on this channel's watchlist" in say(

@@ -134,9 +134,20 @@ class WatchHit:
         )
 
 
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
 def _hints(entry: WatchEntry, listed: Entry, tier: Tier) -> tuple[Tier, list[str]]:
     notes: list[str] = []
     spec = entry.spec
+    if spec.entity_type is not None:
+        listed_type = "person" if listed.entity_type.lower() in PERSON_TYPES else listed.entity_type
+        if listed_type.lower() != spec.entity_type:
+            notes.append(f"listed as {_a(listed_type.lower())}, not {_a(spec.entity_type)}")
+            if tier is Tier.MATCH:
+                tier = Tier.POSSIBLE
+                notes.append("so at most a possible match")
     if spec.dob:
         found = identifiers(listed.remarks, listed.details)
         years = birth_years(found)
