@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
 
 app = typer.Typer(
     add_completion=False,
@@ -38,7 +38,7 @@ def _load(*, seed: bool = False) -> Briefing:
 
     ``seed``: the console-side commands load the bundled OFAC lists into an empty database.
     """
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.datapack import DataPackError
     from briefing.migrations import SchemaTooNewError
     from briefing.settings import SettingsError, load_settings

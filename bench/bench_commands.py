@@ -21,7 +21,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from briefing.core import Briefing, Caller, Context
+from briefing.appstate import Briefing, Caller, Context
 from briefing.seed import seed_bundled
 from briefing.settings import PROJECT_ROOT, load_settings
 

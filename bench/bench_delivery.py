@@ -130,7 +130,7 @@ def bare_loop(api_url: str, posts: int, concurrency: int) -> None:
     """Post the digest to ``posts`` distinct channels, ``concurrency`` at once; print timings."""
     from pydantic import SecretStr
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.delivery.poster import ChannelRef
     from briefing.digest import build_digest
     from briefing.platforms.slack.poster import SlackPoster, delivery_client

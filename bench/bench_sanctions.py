@@ -62,7 +62,7 @@ def _child_ingest(database_url: str) -> None:
 
     import pandas as pd
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.ingest import IngestOptions, ingest
     from briefing.sanctions.ofac import SDN_COLUMNS
     from briefing.settings import load_settings
@@ -168,7 +168,7 @@ def _rss_mb() -> float:
 def _search_bench(database_url: str) -> dict[str, float]:
     import tracemalloc
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.sanctions.search import SanctionsIndex, sanctions
     from briefing.settings import load_settings
     from tests.sanctions_cases import LISTED, UNLISTED

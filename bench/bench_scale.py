@@ -246,7 +246,7 @@ def _rss_mb() -> float:
 
 
 def _child(path: Path, size: int, database_url: str) -> dict[str, float]:
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.ingest import IngestOptions, ingest
     from briefing.sanctions.search import sanctions
     from briefing.settings import load_settings

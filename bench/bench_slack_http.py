@@ -73,7 +73,7 @@ def serve_app(variant: str, api_url: str, database_url: str) -> None:
     from pydantic import SecretStr
     from slack_bolt import Ack
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.platforms.slack.app import SlackCommands, bolt_app, build_app
     from briefing.platforms.slack.client import make_client
     from briefing.platforms.slack.server import HttpServer, make_wsgi_app

@@ -25,7 +25,7 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import IngestOptions, _formats, ingest
 from briefing.settings import load_settings
 from briefing.trade.charts import chart_data, render_chart

@@ -193,7 +193,7 @@ def _rss_mb() -> float:
 def _child(database_url: str, count: int, profile: bool = False) -> None:
     import resource
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.delivery.ledger import Ledger
     from briefing.delivery.poster import ChannelRef
     from briefing.ingest import IngestOptions, ingest

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.feeds.status import stale_line
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date
 from briefing.trade.charts import digest_chart

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.generation import bump_generation
 from briefing.updates import Update, record_updates
 

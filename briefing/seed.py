@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import IngestOptions, IngestResult, ingest
 from briefing.sanctions.tables import snapshots_table
 

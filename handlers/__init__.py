@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.ratelimit import check_expensive
 from briefing.replies import Reply
 

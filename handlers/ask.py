@@ -13,7 +13,7 @@ Bare text after the command is treated as a question too.
 
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.replies import Reply, usage_error
 
 

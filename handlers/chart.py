@@ -8,7 +8,7 @@ Examples: `chart trade`, `chart trade 2019..2025`, `chart trade 2024-01..2025-06
 
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.replies import Line, Reply, Section, format_usd_bn, usage_error
 from briefing.trade.charts import ChartData, Point, default_range, trade_chart
 from briefing.trade.model import Period, PeriodKind

@@ -5,7 +5,7 @@ Examples: `help`, `help trade`.
 
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.replies import Line, Reply, ReplyKind, Section, simple, usage_error
 
 

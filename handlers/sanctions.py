@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.replies import Reply, usage_error
 
 ALL_FLAG = "--all"

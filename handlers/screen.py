@@ -19,7 +19,7 @@ import csv
 import io
 import time
 
-from briefing.core import Context, FileError
+from briefing.appstate import Context, FileError
 from briefing.delivery.poster import ChannelRef
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date, simple, usage_error
 

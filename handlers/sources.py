@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.feeds.status import describe, shown_feeds
 from briefing.replies import Line, Reply, Section, format_date
 

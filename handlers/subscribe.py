@@ -18,7 +18,7 @@ from datetime import time
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.delivery.subscriptions import (
     ALL_TOPICS,
     TOPIC_DIGEST,

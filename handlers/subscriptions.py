@@ -7,7 +7,7 @@ subscribed, unsubscribed, paused or resumed which channel, and when (UTC).
 
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.delivery.subscriptions import (
     Subscription,
     SubscriptionStatus,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.replies import Reply, usage_error
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 from briefing.trade.queries import (

@@ -7,7 +7,7 @@ Examples: `unsubscribe`, `unsubscribe trade`.
 
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.delivery.subscriptions import SubscriptionStore, channel_of, describe
 from briefing.replies import Reply, simple, usage_error
 from handlers.subscribe import ParseError, parse_request, refusal

@@ -28,7 +28,7 @@ import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from briefing.core import Context, FileError
+from briefing.appstate import Context, FileError
 from briefing.delivery.subscriptions import channel_of
 from briefing.replies import (
     Line,

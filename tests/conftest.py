@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from briefing.core import Briefing, Caller, Context
+from briefing.appstate import Briefing, Caller, Context
 from briefing.db import make_engine, upgrade_schema
 from briefing.settings import PROJECT_ROOT, Settings, load_settings
 

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("briefing.delivery.leader", "briefing.delivery.worker"):
             logging.getLogger(name).setLevel(logging.DEBUG)
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.delivery.digests import DeliveryService
     from briefing.delivery.worker import Worker, WorkerConfig
     from briefing.platforms.slack.poster import SlackPoster, delivery_client

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from briefing.appstate import Context
 from briefing.ask.answer import answer
 from briefing.ask.compose import event_line
-from briefing.core import Context
 from briefing.render.text import render_text
 from briefing.replies import Reply, ReplyKind
 from handlers import dispatch

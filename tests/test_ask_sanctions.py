@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind

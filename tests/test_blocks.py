@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.digest import build_digest
 from briefing.render.slack_blocks import (
     BLOCKS_JSON_BUDGET,

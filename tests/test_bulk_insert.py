@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.db import bulk_insert
 from briefing.trade.tables import trade_figure_history
 

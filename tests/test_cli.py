@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.platforms.console import interactive
 from briefing.settings import PROJECT_ROOT
 

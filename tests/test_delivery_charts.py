@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.digests import deliver_due, worker_config
 from briefing.delivery.ledger import ChartStatus, DeliveryStatus, Ledger, digest_delivery_id
 from briefing.delivery.planner import Planner

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.ledger import DeliveryStatus, Ledger
 from briefing.delivery.planner import Planner
 from briefing.delivery.poster import ChannelRef

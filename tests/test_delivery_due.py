@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery import digests
 from briefing.delivery.digests import (
     deliver_alerts,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.ledger import DeliveryStatus, Ledger, observe_writes
 from briefing.delivery.planner import Planner
 from briefing.delivery.poster import ChannelRef, PostResult

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.ledger import (
     DeliveryStatus,
     Ledger,

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.ledger import (
     DeliveryStatus,
     Ledger,

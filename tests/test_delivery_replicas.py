@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.leader import lock_key
 from briefing.delivery.ledger import DeliveryStatus, Ledger, delivery_runs
 from briefing.delivery.poster import ChannelRef

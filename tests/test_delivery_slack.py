@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery import metrics
 from briefing.delivery.digests import deliver_due
 from briefing.delivery.ledger import DeliveryStatus, Ledger, deliveries

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.digest import build_digest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind

@@ -19,7 +19,7 @@ import pytest
 from discord import app_commands
 
 import handlers
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.ingest import IngestOptions, ingest

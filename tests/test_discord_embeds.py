@@ -11,7 +11,7 @@ import discord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.render.discord_embeds import (
     BLANK,
     MAX_CONTENT,

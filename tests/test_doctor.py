@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, update
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.db import make_engine
 from briefing.delivery.leader import PostgresLeader
 from briefing.delivery.ledger import Ledger, deliveries, delivery_runs

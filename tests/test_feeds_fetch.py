@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.digests import deliver_alerts
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore

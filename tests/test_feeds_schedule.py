@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 
-from briefing.core import Briefing, Caller, Context
+from briefing.appstate import Briefing, Caller, Context
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.digest import build_digest

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 from handlers import dispatch

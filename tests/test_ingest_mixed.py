@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import IngestError, IngestOptions, ingest
 from tests.conftest import OFAC_SNAPSHOTS
 

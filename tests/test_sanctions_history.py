@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions.answers import answer_sanctions_question, history_count_reply

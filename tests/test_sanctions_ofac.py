@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.digest import build_digest
 from briefing.ingest import IngestOptions, IngestResult, ingest
 from briefing.render.text import render_text

@@ -6,7 +6,7 @@ import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.ingest import IngestOptions, IngestResult, ingest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind

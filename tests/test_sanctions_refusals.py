@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import IngestError, IngestOptions, IngestResult, ingest
 from briefing.sanctions.search import sanctions
 from briefing.sanctions.tables import entries_table, snapshots_table

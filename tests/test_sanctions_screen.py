@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pydantic import SecretStr
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.delivery.poster import ChannelRef, PostError
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client

@@ -26,7 +26,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ratelimit import (
     WINDOW_S,
     DatabaseRateLimiter,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.poster import ChannelRef, PostError
 from briefing.digest import build_digest
 from briefing.platforms.slack.client import make_client

@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from briefing.core import Briefing, Context
+from briefing.appstate import Briefing, Context
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.replies import Reply

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from briefing.core import Caller, Context
+from briefing.appstate import Caller, Context
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import (
     ALL_TOPICS,

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.timer import daily_trigger, fire_digest, make_scheduler
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from handlers import dispatch

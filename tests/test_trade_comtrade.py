@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import IngestError, IngestOptions, ingest
 from briefing.trade import comtrade
 from briefing.trade.ingest_files import comtrade_frame_figures

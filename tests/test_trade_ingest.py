@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import IngestError, IngestOptions, IngestResult, ingest
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 from briefing.trade.tables import trade_figure_history, trade_figures

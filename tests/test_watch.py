@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from briefing.core import Briefing, Caller, Context
+from briefing.appstate import Briefing, Caller, Context
 from briefing.delivery.poster import ChannelRef
 from briefing.ingest import IngestOptions, ingest
 from briefing.platforms.console import ConsoleFiles

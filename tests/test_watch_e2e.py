@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.digests import deliver_alerts
 from briefing.delivery.ledger import DeliveryStatus, Ledger
 from briefing.ingest import IngestOptions, ingest

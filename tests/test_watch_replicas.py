@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.ledger import DeliveryStatus, Ledger
 from briefing.delivery.poster import ChannelRef
 from briefing.ingest import IngestOptions, ingest

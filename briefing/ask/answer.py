@@ -19,6 +19,7 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
+from briefing.appstate import Briefing
 from briefing.ask.compose import (
     Answer,
     event_line,
@@ -40,7 +41,6 @@ from briefing.ask.retrieve import (
 )
 from briefing.ask.trade import AGGREGATE_SUBJECTS, TradeAnswers
 from briefing.ask.words import STOPWORDS, plain, words
-from briefing.core import Briefing
 from briefing.replies import Line, Reply
 
 _TIMELINE_WORDS = frozenset(

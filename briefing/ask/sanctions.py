@@ -19,11 +19,11 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from briefing.appstate import Briefing
 from briefing.ask import sanctions_seam as seam
 from briefing.ask.compose import Answer, no_answer, shape
 from briefing.ask.grammar import MONTHS, parse
 from briefing.ask.words import plain
-from briefing.core import Briefing
 from briefing.replies import Line, Reply, format_date
 
 MAX_NAMES = 6

@@ -17,7 +17,7 @@ from briefing.replies import Source
 from briefing.sanctions.model import Entry, Snapshot
 
 if TYPE_CHECKING:
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
 
 
 @dataclass(frozen=True, slots=True)

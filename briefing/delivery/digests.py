@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery import metrics
 from briefing.delivery.leader import LocalLeader, PostgresLeader, make_leadership
 from briefing.delivery.ledger import KIND_ALERT, KIND_DIGEST, KIND_WATCH, require_aware

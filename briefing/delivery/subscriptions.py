@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from briefing.core import Caller
+from briefing.appstate import Caller
 from briefing.db import metadata
 from briefing.delivery.poster import ChannelRef
 from briefing.security import audit

@@ -21,7 +21,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Column, Date, DateTime, Engine, String, Table, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.db import metadata
 from briefing.digest import build_digest
 from briefing.render.text import render_text

@@ -55,7 +55,7 @@ from enum import Enum
 
 from sqlalchemy import select
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.ledger import (
     KIND_DIGEST,
     KIND_WATCH,

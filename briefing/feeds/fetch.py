@@ -36,7 +36,7 @@ from typing import Any
 
 import httpx
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.feeds.catalog import Feed, FeedKind, Resource
 from briefing.feeds.http import (
     Downloaded,

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.leader import Leadership
 from briefing.feeds.catalog import Feed
 from briefing.feeds.fetch import FetchContext, FetchReport, run_feed

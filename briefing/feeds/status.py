@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.feeds.catalog import Feed, feed_table, scheduled_feeds
 from briefing.feeds.state import FeedState, Outcome, load_states
 from briefing.replies import format_date

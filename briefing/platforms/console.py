@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from briefing.core import Briefing, Caller, Context, FileError, SharedFile
+from briefing.appstate import Briefing, Caller, Context, FileError, SharedFile
 from briefing.render.text import render_text
 from briefing.replies import Reply
 

@@ -13,7 +13,7 @@ The pieces, outermost first:
   match) with the words that aligned out; :mod:`~briefing.sanctions.normalise` gives it words.
 * :mod:`briefing.sanctions.search` — the in-memory index of the lists in force (names, aliases,
   identifiers), built on the first sanctions query and dropped by
-  :meth:`briefing.core.Briefing.refresh`.
+  :meth:`briefing.appstate.Briefing.refresh`.
 * :mod:`briefing.sanctions.identifiers` — dates and places of birth, passports, registration
   and tax numbers read from an entry's remarks.
 * :mod:`briefing.sanctions.history` — the bundled OFAC designation history (read into memory),

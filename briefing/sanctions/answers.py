@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from datetime import date
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.replies import Line, Reply, ReplyKind, Section, Source, format_date, usage_error
 from briefing.sanctions.charts import history_chart_data, render_history_chart
 from briefing.sanctions.diff import ListDiff, link_label, programmes_label

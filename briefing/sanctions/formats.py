@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
 from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions

@@ -2,8 +2,8 @@
 force.
 
 Built lazily, on the first sanctions query, from the newest stored list of each source, and
-cached on the :class:`~briefing.core.Briefing` (``_sanctions_index``) until
-:meth:`~briefing.core.Briefing.refresh` drops it after an ingest. A trade question never
+cached on the :class:`~briefing.appstate.Briefing` (``_sanctions_index``) until
+:meth:`~briefing.appstate.Briefing.refresh` drops it after an ingest. A trade question never
 touches it.
 
 Names and aliases go into a :class:`~briefing.sanctions.screen.NameIndex`, which returns tiered
@@ -38,7 +38,7 @@ from briefing.sanctions.store import (
 )
 
 if TYPE_CHECKING:
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
 
 __all__ = ["Match", "SanctionsData", "SanctionsIndex", "Tier", "sanctions"]
 

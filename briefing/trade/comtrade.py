@@ -36,7 +36,7 @@ from briefing.trade.ingest_files import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
 
 DEFAULT_COMMODITIES = ("TOTAL", "27", "84", "85", "87")
 API_KEY_VARIABLE = "COMTRADE_API_KEY"
@@ -140,7 +140,7 @@ def refresh_from_comtrade(
 
 
 def main(argv: Sequence[str]) -> int:
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
     from briefing.settings import load_settings
 
     monthly = "--monthly" in argv

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.generation import current_generation
 from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
 from briefing.trade.index import TradeIndex

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from briefing.core import Context
+from briefing.appstate import Context
 from briefing.render.text import render_text
 from briefing.replies import Line, Reply, ReplyKind, format_pct, format_usd_bn
 from briefing.sanctions.search import sanctions

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.platforms.discord.poster import DiscordPoster, api_base
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ import discord
 from discord import app_commands
 
 import handlers
-from briefing.core import Briefing, Caller, Context, FileError, SharedFile
+from briefing.appstate import Briefing, Caller, Context, FileError, SharedFile
 from briefing.platforms.discord import suggest
 from briefing.render.discord_embeds import (
     chart_filename,
@@ -84,7 +84,7 @@ def command_line(*words: str | None) -> str:
 
 
 class DiscordFiles:
-    """:class:`~briefing.core.FileSource` for one interaction: its attachment, read before the
+    """:class:`~briefing.appstate.FileSource` for one interaction: its attachment, read before the
     handler runs; a private file goes back attached to the (ephemeral) answer."""
 
     def __init__(self, attached: SharedFile | None) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import available_timezones
 from sqlalchemy import case, func, or_, select
 
 if TYPE_CHECKING:
-    from briefing.core import Briefing
+    from briefing.appstate import Briefing
 
 MAX_CHOICES = 25
 MAX_CHOICE_CHARS = 100

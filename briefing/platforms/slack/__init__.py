@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import SlackPoster, delivery_client

@@ -18,7 +18,7 @@ from urllib.error import URLError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from briefing.core import FileError, SharedFile
+from briefing.appstate import FileError, SharedFile
 
 _FILE_ID = re.compile(r"(?<![A-Za-z0-9])(F[A-Z0-9]{6,})(?![A-Za-z0-9])")
 RECENT_S = 600.0
@@ -32,7 +32,7 @@ def file_id_in(ref: str) -> str | None:
 
 
 class SlackFiles:
-    """:class:`~briefing.core.FileSource` for one slash command."""
+    """:class:`~briefing.appstate.FileSource` for one slash command."""
 
     def __init__(
         self,

@@ -36,7 +36,7 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from sqlalchemy import Dialect, Engine, Text, select, update
 from sqlalchemy.types import TypeDecorator
 
-from briefing.core import Briefing
+from briefing.appstate import Briefing
 from briefing.delivery.poster import PostError
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.platforms.slack.app import Dispatch, SlackCommands, build_app

@@ -1,4 +1,5 @@
-"""The briefing facade: the data every handler, the digest and the scheduled jobs read.
+"""The application state: settings, database, data pack and the in-memory indexes that every
+handler, the digest and the scheduled jobs read.
 
 Loaded once at start (data pack validated, indexes built); handlers get it through
 :class:`Context` together with the as-of date, so nothing below the entry points calls ``now()``.
