@@ -120,7 +120,7 @@ def digest(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Digest as of YYYY-MM-DD")] = None,
 ) -> None:
     """Print the daily digest (today's, or as it stood on --as-of)."""
-    from briefing.digest import build_digest
+    from briefing.daily_digest import build_digest
     from briefing.render.text import render_text
 
     brief = _load(seed=True)

@@ -131,8 +131,8 @@ def bare_loop(api_url: str, posts: int, concurrency: int) -> None:
     from pydantic import SecretStr
 
     from briefing.appstate import Briefing
+    from briefing.daily_digest import build_digest
     from briefing.delivery.poster import ChannelRef
-    from briefing.digest import build_digest
     from briefing.platforms.slack.poster import SlackPoster, delivery_client
     from briefing.settings import load_settings
 

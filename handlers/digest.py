@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from briefing.appstate import Context
-from briefing.digest import build_digest
+from briefing.daily_digest import build_digest
 from briefing.replies import Reply, usage_error
 
 

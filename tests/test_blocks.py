@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from briefing.appstate import Briefing
-from briefing.digest import build_digest
+from briefing.daily_digest import build_digest
 from briefing.render.slack_blocks import (
     BLOCKS_JSON_BUDGET,
     MAX_BLOCKS,

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from briefing.appstate import Briefing
-from briefing.digest import build_digest
+from briefing.daily_digest import build_digest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import Engine, update
 
 from briefing.appstate import Briefing, Caller, Context
+from briefing.daily_digest import build_digest
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.digest import build_digest
 from briefing.feeds.catalog import scheduled_feeds
 from briefing.feeds.fetch import FetchContext
 from briefing.feeds.http import Limits

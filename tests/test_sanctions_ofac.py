@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from briefing.appstate import Briefing, Context
-from briefing.digest import build_digest
+from briefing.daily_digest import build_digest
 from briefing.ingest import IngestOptions, IngestResult, ingest
 from briefing.render.text import render_text
 from briefing.sanctions import ofac

@@ -9,8 +9,8 @@ import pytest
 from pydantic import SecretStr
 
 from briefing.appstate import Briefing
+from briefing.daily_digest import build_digest
 from briefing.delivery.poster import ChannelRef, PostError
-from briefing.digest import build_digest
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import PERMANENT_ERRORS, SlackPoster
 from briefing.replies import Reply

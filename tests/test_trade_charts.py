@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from briefing.appstate import Briefing, Context
-from briefing.digest import build_digest
+from briefing.daily_digest import build_digest
 from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind

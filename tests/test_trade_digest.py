@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from briefing.appstate import Briefing
-from briefing.digest import build_digest
+from briefing.daily_digest import build_digest
 from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 

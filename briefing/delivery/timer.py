@@ -22,8 +22,8 @@ from sqlalchemy import Column, Date, DateTime, Engine, String, Table, UniqueCons
 from sqlalchemy.exc import IntegrityError
 
 from briefing.appstate import Briefing
+from briefing.daily_digest import build_digest
 from briefing.db import metadata
-from briefing.digest import build_digest
 from briefing.render.text import render_text
 
 log = logging.getLogger(__name__)

@@ -56,6 +56,7 @@ from enum import Enum
 from sqlalchemy import select
 
 from briefing.appstate import Briefing
+from briefing.daily_digest import build_digest
 from briefing.delivery.ledger import (
     KIND_DIGEST,
     KIND_WATCH,
@@ -75,7 +76,6 @@ from briefing.delivery.poster import (
     with_chart_note,
 )
 from briefing.delivery.subscriptions import Subscription, SubscriptionStore
-from briefing.digest import build_digest
 from briefing.replies import Reply, ReplyKind, Section
 from briefing.updates import Update, _line_from_dict, updates_table
 
