@@ -12,7 +12,6 @@ import pytest
 from briefing.appstate import Briefing, Context
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
-from briefing.sanctions.answers import answer_sanctions_question, history_count_reply
 from briefing.sanctions.history import (
     RUSSIA,
     HistoryError,
@@ -25,6 +24,7 @@ from briefing.sanctions.history import (
     monthly_designations,
     parse_scope,
 )
+from briefing.sanctions.list_replies import answer_sanctions_question, history_count_reply
 from briefing.settings import PROJECT_ROOT
 from handlers import dispatch
 

@@ -11,7 +11,7 @@ from briefing.appstate import Briefing, Context
 from briefing.ingest import IngestOptions, ingest
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
-from briefing.sanctions.answers import answer_sanctions_question
+from briefing.sanctions.list_replies import answer_sanctions_question
 from briefing.sanctions.normalise import name_key
 from briefing.sanctions.search import SanctionsData, sanctions
 from handlers import dispatch, find

@@ -18,6 +18,6 @@ The pieces, outermost first:
   and tax numbers read from an entry's remarks.
 * :mod:`briefing.sanctions.history` — the bundled OFAC designation history (read into memory),
   with the counts the digest and ``ask`` can cite; :mod:`~briefing.sanctions.charts` draws it.
-* :mod:`briefing.sanctions.answers` — replies for ``/brief sanctions`` and
-  :func:`~briefing.sanctions.answers.answer_sanctions_question` for the ask engine.
+* :mod:`briefing.sanctions.list_replies` — replies for ``/brief sanctions`` and
+  :func:`~briefing.sanctions.list_replies.answer_sanctions_question` for the ask engine.
 """
