@@ -69,7 +69,7 @@ def _load(*, seed: bool = False) -> Briefing:
 
 
 def _seed(brief: Briefing) -> None:
-    from briefing.ingest import IngestError
+    from briefing.ingest_types import IngestError
     from briefing.seed import bundled_lists, has_sanctions_data, seed_bundled
 
     if has_sanctions_data(brief) or not bundled_lists(brief.settings.data_dir):
@@ -141,8 +141,8 @@ def ingest(
     """Load sanctions lists or trade files; report what changed."""
     from rich.progress import Progress
 
-    from briefing.ingest import IngestError, IngestOptions
-    from briefing.ingest import ingest as run_ingest
+    from briefing.ingest_dispatch import ingest as run_ingest
+    from briefing.ingest_types import IngestError, IngestOptions
 
     brief = _load()
     tz = brief.settings.timezone

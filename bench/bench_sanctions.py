@@ -63,7 +63,8 @@ def _child_ingest(database_url: str) -> None:
     import pandas as pd
 
     from briefing.appstate import Briefing
-    from briefing.ingest import IngestOptions, ingest
+    from briefing.ingest_dispatch import ingest
+    from briefing.ingest_types import IngestOptions
     from briefing.sanctions.ofac import SDN_COLUMNS
     from briefing.settings import load_settings
 

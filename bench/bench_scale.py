@@ -247,7 +247,8 @@ def _rss_mb() -> float:
 
 def _child(path: Path, size: int, database_url: str) -> dict[str, float]:
     from briefing.appstate import Briefing
-    from briefing.ingest import IngestOptions, ingest
+    from briefing.ingest_dispatch import ingest
+    from briefing.ingest_types import IngestOptions
     from briefing.sanctions.search import sanctions
     from briefing.settings import load_settings
 

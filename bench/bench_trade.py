@@ -26,7 +26,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from briefing.appstate import Briefing
-from briefing.ingest import IngestOptions, _formats, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.settings import load_settings
 from briefing.trade.charts import chart_data, render_chart
 from briefing.trade.ingest_files import COMTRADE_COLUMNS, read_comtrade_csv
@@ -139,7 +140,6 @@ def bench_ingest(tmp: Path, database_url: str | None = None) -> None:
         parse = min(parse, time.perf_counter() - start)
         assert len(parsed.figures) == kept
 
-    _formats()  # import every format's module first: a one-off cost, not a per-row one
     label = "SQLite"
     for run in range(2):
         folder = tmp / f"run{run}"

@@ -196,7 +196,8 @@ def _child(database_url: str, count: int, profile: bool = False) -> None:
     from briefing.appstate import Briefing
     from briefing.delivery.ledger import Ledger
     from briefing.delivery.poster import ChannelRef
-    from briefing.ingest import IngestOptions, ingest
+    from briefing.ingest_dispatch import ingest
+    from briefing.ingest_types import IngestOptions
     from briefing.sanctions import ofac
     from briefing.sanctions.diff import diff_lists
     from briefing.sanctions.model import OFAC_SDN

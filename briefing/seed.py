@@ -14,7 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from briefing.appstate import Briefing
-from briefing.ingest import IngestOptions, IngestResult, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions, IngestResult
 from briefing.sanctions.tables import snapshots_table
 
 BUNDLED_OFAC = Path("sanctions/ofac")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from briefing.appstate import Context
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from handlers import dispatch

@@ -22,7 +22,8 @@ import handlers
 from briefing.appstate import Briefing, Context
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.platforms.discord.commands import (
     DESCRIPTIONS,
     FAILURE_TEXT,

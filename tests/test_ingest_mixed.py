@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from briefing.appstate import Briefing
-from briefing.ingest import IngestError, IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestError, IngestOptions
 from tests.conftest import OFAC_SNAPSHOTS
 
 NOW = datetime(2024, 2, 24, 9, 0, tzinfo=UTC)

@@ -136,7 +136,8 @@ def test_when_was_it_designated(ctx: Context) -> None:
 
 
 def test_search_hits_show_when_they_were_first_seen(ctx: Context) -> None:
-    from briefing.ingest import IngestOptions, ingest
+    from briefing.ingest_dispatch import ingest
+    from briefing.ingest_types import IngestOptions
     from tests.conftest import OFAC_SNAPSHOTS
 
     now = datetime(2024, 3, 1, tzinfo=UTC)

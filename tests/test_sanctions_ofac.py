@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from briefing.appstate import Briefing, Context
 from briefing.daily_digest import build_digest
-from briefing.ingest import IngestOptions, IngestResult, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions, IngestResult
 from briefing.render.text import render_text
 from briefing.sanctions import ofac
 from briefing.sanctions.model import OFAC_SDN_URL

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from briefing.appstate import Briefing, Context
-from briefing.ingest import IngestOptions, IngestResult, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions, IngestResult
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions import opensanctions

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from briefing.appstate import Briefing
-from briefing.ingest import IngestError, IngestOptions, IngestResult, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestError, IngestOptions, IngestResult
 from briefing.sanctions.search import sanctions
 from briefing.sanctions.tables import entries_table, snapshots_table
 from tests.conftest import EU_FSD_CODES, OFAC_SNAPSHOTS, OFAC_WATCHMAN, OPENSANCTIONS_FTM

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from briefing.appstate import Briefing, Context
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions.identifiers import birth_years, identifiers

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from briefing.appstate import Briefing, Context
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions.list_replies import answer_sanctions_question

@@ -13,7 +13,8 @@ import pytest
 
 from briefing.appstate import Briefing, Context
 from briefing.daily_digest import build_digest
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.settings import PROJECT_ROOT

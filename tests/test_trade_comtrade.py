@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from briefing.appstate import Briefing
-from briefing.ingest import IngestError, IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestError, IngestOptions
 from briefing.trade import comtrade
 from briefing.trade.ingest_files import comtrade_frame_figures
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from briefing.appstate import Briefing
 from briefing.daily_digest import build_digest
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trade"

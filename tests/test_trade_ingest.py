@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from briefing.appstate import Briefing
-from briefing.ingest import IngestError, IngestOptions, IngestResult, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestError, IngestOptions, IngestResult
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 from briefing.trade.tables import trade_figure_history, trade_figures
 from briefing.updates import updates_between

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from briefing.appstate import Briefing, Caller, Context
 from briefing.delivery.poster import ChannelRef
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.platforms.console import ConsoleFiles
 from briefing.render.text import render_text
 from briefing.watch.alerts import watch_reply
@@ -405,7 +406,7 @@ def test_names_not_screened_again_could_not_have_changed(brief: Briefing, consol
     before = {s.source.key: s for s in current_lists(brief.engine)}["ofac-sdn"]
     day = date(2024, 2, 23)
     # Load without the hook's rescreen, then rescreen here to see what it screened.
-    from briefing.ingest import IngestOptions as Options
+    from briefing.ingest_types import IngestOptions as Options
     from briefing.watch import alerts
 
     original = alerts.rescreen_new_lists

@@ -19,7 +19,8 @@ from pydantic import SecretStr
 from briefing.appstate import Briefing
 from briefing.delivery.digests import deliver_alerts
 from briefing.delivery.ledger import DeliveryStatus, Ledger
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import SlackPoster, delivery_client

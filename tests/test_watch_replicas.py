@@ -15,7 +15,8 @@ import pytest
 from briefing.appstate import Briefing
 from briefing.delivery.ledger import DeliveryStatus, Ledger
 from briefing.delivery.poster import ChannelRef
-from briefing.ingest import IngestOptions, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.watch.entries import add_entries, validate
 from briefing.watch.screening import screen_and_store
 from tests.conftest import OFAC_SNAPSHOTS

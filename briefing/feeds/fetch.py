@@ -7,7 +7,7 @@ The steps, each of which can stop the run with the last good data still serving:
    limits, retries); a ``304`` reuses the last good copy kept under ``FEEDS_DIR``;
 3. nothing new when every file answered ``304``, or when the bytes hash to the last good
    content (a server that ignores validators costs a download, never a re-ingest);
-4. otherwise :func:`briefing.ingest.ingest` — the same format detection, validation and
+4. otherwise :func:`briefing.ingest_dispatch.ingest` — the same format detection, validation and
    refusal rules (empty, truncated, wrongly encoded, a list shrunk by half without ``force``)
    and the same update records as a manual ingest, so the same alerts;
 5. only then do the files become the feed's last good copy and its validators stored.
@@ -57,7 +57,8 @@ from briefing.feeds.state import (
     load_state,
     release,
 )
-from briefing.ingest import IngestError, IngestOptions, IngestResult, ProgressCallback, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestError, IngestOptions, IngestResult, ProgressCallback
 from briefing.replies import format_date
 
 log = logging.getLogger(__name__)

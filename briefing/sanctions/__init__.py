@@ -3,7 +3,7 @@
 The pieces, outermost first:
 
 * :mod:`briefing.sanctions.formats` — the ingest formats (claim + load) registered in
-  :func:`briefing.ingest._formats`; parsing is in :mod:`~briefing.sanctions.ofac` and
+  :func:`briefing.ingest_dispatch.FORMATS`; parsing is in :mod:`~briefing.sanctions.ofac` and
   :mod:`~briefing.sanctions.opensanctions` (pandas lives only there, on the ingest path).
 * :mod:`briefing.sanctions.store` — snapshots and entries in the database
   (:mod:`briefing.sanctions.tables`).

@@ -1,6 +1,6 @@
 """Checks every sanctions file passes before it is parsed, and what a file's name tells.
 
-A refused file raises :class:`~briefing.ingest.IngestError` naming the file (and the row where
+A refused file raises :class:`~briefing.ingest_types.IngestError` naming the file (and the row where
 one is to blame), before anything in the database is touched.
 """
 
@@ -10,7 +10,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from briefing.ingest import IngestError
+from briefing.ingest_types import IngestError
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

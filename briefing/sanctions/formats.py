@@ -1,6 +1,6 @@
 """The sanctions ingest formats: which files each takes, and how a list is stored and diffed.
 
-Registered in :func:`briefing.ingest._formats`. Every list of one ``ingest`` call is parsed and
+Registered in :func:`briefing.ingest_dispatch.FORMATS`. Every list of one ``ingest`` call is parsed and
 validated first, then stored in one transaction: a refusal (bad file, a list that shrank by
 more than half without ``--force``) leaves the previous snapshot serving.
 """
@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from briefing.appstate import Briefing
-from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
+from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
 from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions
 from briefing.sanctions.diff import ListDiff, diff_frames, diff_update

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from briefing.ingest import IngestError
+from briefing.ingest_types import IngestError
 from briefing.sanctions.files import read_checked
 from briefing.sanctions.model import Entry
 from briefing.sanctions.store import (

@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from briefing.ingest import IngestError
+from briefing.ingest_types import IngestError
 from briefing.sanctions.files import date_in_name, is_date_like, read_checked, row_of
 from briefing.sanctions.model import Entry
 from briefing.sanctions.store import (

@@ -24,7 +24,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefing.ingest import IngestError, IngestOptions, IngestResult, ingest
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestError, IngestOptions, IngestResult
 from briefing.trade.ingest_files import (
     CHINA_M49,
     COMTRADE_COLUMNS,

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from briefing.appstate import Briefing
 from briefing.generation import current_generation
-from briefing.ingest import Format, IngestError, IngestOptions, IngestResult
+from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
 from briefing.trade.index import TradeIndex
 from briefing.trade.ingest_files import (
     COMTRADE_DATASET,

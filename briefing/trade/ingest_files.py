@@ -2,7 +2,7 @@
 the customs CSV typed from China customs (GACC) releases.
 
 Each reader validates the whole input and returns :class:`ParsedFigure` rows, or raises
-:class:`~briefing.ingest.IngestError` naming the file, the row and the column. Readers never touch
+:class:`~briefing.ingest_types.IngestError` naming the file, the row and the column. Readers never touch
 the database. Values are stored in USD bn.
 """
 
@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefing.ingest import IngestError
+from briefing.ingest_types import IngestError
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 
 if TYPE_CHECKING:

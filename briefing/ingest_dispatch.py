@@ -9,66 +9,27 @@ the running bot posts as alerts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from briefing.appstate import Briefing
 from briefing.generation import bump_generation
-from briefing.updates import Update, record_updates
+from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
+from briefing.sanctions import formats as sanctions_formats
+from briefing.trade import ingest as trade_format
+from briefing.updates import record_updates
+from briefing.watch.alerts import rescreen_new_lists, snapshot_ids
 
 log = logging.getLogger(__name__)
 
-# total units (or None when unknown), units done so far
-ProgressCallback = Callable[[str, int | None, int], None]
-
-
-class IngestError(ValueError):
-    """A file was refused; the message says which file and why. Nothing was replaced."""
-
-
-@dataclass(frozen=True, slots=True)
-class IngestOptions:
-    as_of: date | None = None
-    force: bool = False
-    today: date = field(default_factory=date.today)
-    # A list dated like one already loaded replaces it (a publisher's second release of the
-    # day, fetched by a feed); the shrink rule still holds.
-    replace_same_day: bool = False
-    progress: ProgressCallback | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    source: str
-    fmt: str
-    records: int
-    as_of: date
-    summary: str
-    updates: tuple[Update, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Format:
-    name: str
-    # Which of the given paths this format takes (empty when none); may take several at once,
-    # e.g. OFAC's sdn.csv with add.csv, alt.csv and sdn_comments.csv beside it.
-    claim: Callable[[Sequence[Path]], list[Path]]
-    load: Callable[[Briefing, list[Path], IngestOptions], IngestResult]
-
-
-def _formats() -> tuple[Format, ...]:
-    # Explicit registration: one line per supported format.
-    from briefing.sanctions import formats as sanctions  # late: it imports this module
-    from briefing.trade import ingest as trade  # late: it imports this module
-
-    return (
-        sanctions.OFAC,
-        sanctions.OPENSANCTIONS_FTM,
-        sanctions.OPENSANCTIONS_SIMPLE,
-        trade.FORMAT,
-    )
+# Explicit registration: one line per supported format (first match wins).
+FORMATS: tuple[Format, ...] = (
+    sanctions_formats.OFAC,
+    sanctions_formats.OPENSANCTIONS_FTM,
+    sanctions_formats.OPENSANCTIONS_SIMPLE,
+    trade_format.FORMAT,
+)
 
 
 def ingest(
@@ -80,18 +41,16 @@ def ingest(
             raise IngestError(f"{path}: no such file")
     remaining = list(paths)
     groups: list[tuple[Format, list[Path]]] = []
-    for fmt in _formats():
+    for fmt in FORMATS:
         taken = fmt.claim(remaining)
         if taken:
             groups.append((fmt, taken))
             remaining = [p for p in remaining if p not in taken]
     if remaining:
         names = ", ".join(str(p) for p in remaining)
-        known = ", ".join(f.name for f in _formats()) or "none"
+        known = ", ".join(f.name for f in FORMATS) or "none"
         raise IngestError(f"{names}: not a format I can load (known formats: {known})")
     results: list[IngestResult] = []
-    from briefing.watch.alerts import rescreen_new_lists, snapshot_ids  # late: a cycle
-
     lists_before = snapshot_ids(brief.engine)
     try:
         for fmt, taken in groups:
