@@ -251,9 +251,10 @@ def fresh_schema(base_url: str) -> Iterator[str]:
 def plan_fan_out(database_url: str, channels: int) -> float:
     """Subscribe ``channels`` channels (100 per workspace; Slack-like channel ids, which do not
     group by workspace) to a digest due now; plan it. Returns seconds to plan."""
-    from briefing.db import make_engine, upgrade_schema
+    from briefing.db import make_engine
     from briefing.delivery.planner import Planner
     from briefing.delivery.subscriptions import subscriptions_table
+    from briefing.migrations import upgrade as upgrade_schema
 
     engine = make_engine(database_url)
     upgrade_schema(engine)

@@ -15,9 +15,10 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from briefing.datapack import DataPack, load_datapack
-from briefing.db import make_engine, upgrade_schema
+from briefing.db import make_engine
 from briefing.facts import Event, Fact
 from briefing.generation import current_generation
+from briefing.migrations import upgrade as upgrade_schema
 from briefing.settings import Settings
 from briefing.trade.index import TradeIndex
 from briefing.trade.tables import load_observations as load_trade_observations

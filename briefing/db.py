@@ -1,9 +1,10 @@
 """The application database: one SQLAlchemy ``MetaData`` shared by every table module.
 
 SQLite (the default, WAL mode) for one process; PostgreSQL when several replicas share the work.
-Table modules register on :data:`metadata`; :func:`schema_metadata` imports them explicitly.
+Table modules register on :data:`metadata`; :mod:`briefing.schema` imports them all. This
+module imports none of them (nor anything else of the app), so any table module may import it.
 The schema itself is created and changed by migrations (:mod:`briefing.migrations`):
-:func:`upgrade_schema` brings a database to the current revision at start, under a lock.
+:func:`briefing.migrations.upgrade` brings a database to the current revision at start.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, Table, Text, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.engine import make_url
 
 metadata = MetaData(
@@ -22,13 +23,6 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
-
-# The token columns of slack_sdk's installation tables; the app stores them Fernet-encrypted,
-# as TEXT (briefing.platforms.slack.oauth).
-OAUTH_TOKEN_COLUMNS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
-OAUTH_BOTS_TABLE = "slack_bots"
-OAUTH_INSTALLATIONS_TABLE = "slack_installations"
-OAUTH_STATES_TABLE = "slack_oauth_states"
 
 
 def make_engine(url: str) -> Engine:
@@ -136,45 +130,3 @@ def copy_rows(
         cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
         copy.write(block)
-
-
-def app_metadata() -> MetaData:
-    """:data:`metadata` with every table module of the app registered on it."""
-    # Explicit imports: each module registers its tables on ``metadata``.
-    import briefing.tables  # noqa: F401
-
-    return metadata
-
-
-def oauth_metadata() -> MetaData:
-    """slack_sdk's OAuth installation and state tables, as the app uses them (OAuth mode).
-
-    slack_sdk defines them; the migrations create them like every other table, so their shape
-    is pinned here and a slack_sdk release that changes it shows up in the schema test.
-    """
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-
-    oauth = MetaData()
-    bots = SQLAlchemyInstallationStore.build_bots_table(oauth, OAUTH_BOTS_TABLE)
-    installations = SQLAlchemyInstallationStore.build_installations_table(
-        oauth, OAUTH_INSTALLATIONS_TABLE
-    )
-    for table in (bots, installations):
-        for name in OAUTH_TOKEN_COLUMNS:
-            if name in table.c:
-                table.c[name].type = Text()  # ciphertext
-    SQLAlchemyOAuthStateStore.build_oauth_states_table(oauth, OAUTH_STATES_TABLE)
-    return oauth
-
-
-def schema_metadata() -> list[MetaData]:
-    """Every table the migrations maintain: the app's and slack_sdk's OAuth tables."""
-    return [app_metadata(), oauth_metadata()]
-
-
-def upgrade_schema(engine: Engine) -> list[str]:
-    """Bring the database to the current schema revision (under a lock); the revisions applied."""
-    from briefing.migrations import upgrade
-
-    return upgrade(engine)

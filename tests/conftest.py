@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from briefing.appstate import Briefing, Caller, Context
-from briefing.db import make_engine, upgrade_schema
+from briefing.db import make_engine
+from briefing.migrations import upgrade as upgrade_schema
 from briefing.settings import PROJECT_ROOT, Settings, load_settings
 
 # No test fetches a real feed: the bots the tests start (in this process or as subprocesses,

@@ -37,10 +37,11 @@ from pathlib import Path
 
 import pytest
 
-from briefing.db import make_engine, upgrade_schema
+from briefing.db import make_engine
 from briefing.delivery.ledger import ChartStatus, DeliveryStatus, Ledger, alert_delivery_id
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
+from briefing.migrations import upgrade as upgrade_schema
 from briefing.platforms.slack.poster import chart_file_name
 from briefing.replies import Line
 from briefing.settings import PROJECT_ROOT

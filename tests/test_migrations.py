@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
-from briefing.db import make_engine, upgrade_schema
+from briefing.db import make_engine
 from briefing.delivery.ledger import DeliveryStatus, Ledger
 from briefing.delivery.planner import Planner
 from briefing.migrations import BASELINE, current, head, locked, pending, scripts, upgrade
@@ -62,8 +62,8 @@ def test_one_line_of_revisions_starting_at_the_baseline() -> None:
 
 
 def test_a_second_upgrade_does_nothing_and_takes_no_lock(empty_engine: Engine) -> None:
-    upgrade_schema(empty_engine)
-    assert upgrade_schema(empty_engine) == []
+    upgrade(empty_engine)
+    assert upgrade(empty_engine) == []
     assert pending(empty_engine) == []
 
 
@@ -345,7 +345,7 @@ def test_a_database_of_0_1_0_upgrades_with_every_row_intact(
     before = snapshot(empty_engine, sorted(rows))
     assert current(empty_engine) is None  # 0.1.0 had no alembic_version
 
-    applied = upgrade_schema(empty_engine)
+    applied = upgrade(empty_engine)
 
     assert applied == [s.revision for s in pending_from_base()]
     assert current(empty_engine) == head()

@@ -26,8 +26,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
-from briefing.db import make_engine, schema_metadata
+from briefing.db import make_engine
 from briefing.migrations import HERE, config, current, head, pending, scripts, upgrade
+from briefing.schema import schema_metadata
 
 
 @contextmanager

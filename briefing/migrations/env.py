@@ -6,7 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from briefing.db import schema_metadata
+from briefing.schema import schema_metadata
 
 config = context.config
 target_metadata = schema_metadata()

@@ -21,7 +21,8 @@ def main(argv: list[str]) -> int:
     if argv:
         print(__doc__, file=sys.stderr)
         return 2
-    from briefing.db import make_engine, upgrade_schema
+    from briefing.db import make_engine
+    from briefing.migrations import upgrade as upgrade_schema
     from briefing.platforms.slack.oauth import EncryptedInstallationStore
     from briefing.security.crypto import TokenCipher
     from briefing.settings import SettingsError, load_settings
