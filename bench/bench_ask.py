@@ -24,9 +24,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
 from briefing.ask.answer import answer
 from briefing.ask.retrieve import ALTERNATIVES, SHIPPED, Recipe
+from briefing.caller import Caller
 from briefing.seed import seed_bundled
 from briefing.settings import PROJECT_ROOT, load_settings
 from handlers import dispatch

@@ -21,7 +21,8 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.seed import seed_bundled
 from briefing.settings import PROJECT_ROOT, load_settings
 

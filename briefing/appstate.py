@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
+from briefing.caller import Caller
 from briefing.datapack import DataPack, load_datapack
 from briefing.db import make_engine
 from briefing.facts import Event, Fact
@@ -87,18 +88,6 @@ class Briefing:
         self._checked_at = time.monotonic()
         if current_generation(self.engine) != self._generation:
             self.refresh()
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who sent a command, from where. ``is_admin`` is decided by the platform adapter."""
-
-    platform: str = "console"
-    user_id: str | None = None
-    workspace_id: str | None = None
-    channel_id: str | None = None
-    is_admin: bool = False
-    user_name: str | None = None
 
 
 class FileError(ValueError):

@@ -32,13 +32,14 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Column, DateTime, Engine, String, Table, Text, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from briefing.appstate import Context
 from briefing.db import metadata
 from briefing.replies import Reply, ReplyKind, simple
 from briefing.sharedstate import KEY_PREFIX, StoreKind, redis_client, store_kind
 
 if TYPE_CHECKING:
     from redis import Redis
+
+    from briefing.appstate import Context
 
 log = logging.getLogger(__name__)
 

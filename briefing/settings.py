@@ -22,6 +22,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from briefing.feeds.catalog import feed_table, split_names
+from briefing.security.crypto import key_problem, split_keys
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -164,8 +167,6 @@ class Settings(BaseSettings):
     def _check_encryption_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
-        from briefing.security.crypto import key_problem, split_keys
-
         keys = split_keys(value.get_secret_value())
         for position, key in enumerate(keys, start=1):
             problem = key_problem(key)
@@ -178,8 +179,6 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_feeds(self) -> Settings:
-        from briefing.feeds.catalog import feed_table, split_names
-
         table = feed_table(self)  # checks FEED_INTERVALS
         known = {f.name for f in table}
         unknown = [n for n in split_names(self.feeds) if n not in known]

@@ -43,9 +43,13 @@ class Command:
     aliases: tuple[str, ...] = ()
     expensive: bool = False  # may take long (charts, free-text search): answered after the ack
     needs_admin: bool = False  # reads the caller's admin status (a platform lookup)
+    # The handler when it is not the module's ``handle(text, ctx)`` (help: it reads this table).
+    handler: Handler | None = None
 
     @property
     def handle(self) -> Handler:
+        if self.handler is not None:
+            return self.handler
         handler: Handler = self.module.handle
         return handler
 
@@ -59,7 +63,12 @@ class Command:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command("help", help, aliases=("?", "-h", "--help")),
+    Command(
+        "help",
+        help,
+        aliases=("?", "-h", "--help"),
+        handler=lambda text, ctx: help.handle(text, ctx, COMMANDS, find),
+    ),
     Command("trade", trade),
     Command("chart", chart, expensive=True),
     Command("sanctions", sanctions),

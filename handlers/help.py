@@ -5,18 +5,38 @@ Examples: `help`, `help trade`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
 from briefing.appstate import Context
 from briefing.replies import Line, Reply, ReplyKind, Section, simple, usage_error
 
 
-def handle(text: str, ctx: Context) -> Reply:
-    from handlers import COMMANDS, find
+class Described(Protocol):
+    """What help reads of a command (:class:`handlers.Command`)."""
 
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def usage(self) -> str: ...
+
+    @property
+    def help_text(self) -> str: ...
+
+
+def handle(
+    text: str,
+    ctx: Context,
+    commands: Sequence[Described],
+    find: Callable[[str], Described | None],
+) -> Reply:
+    """Help on ``commands``: the command table hands itself in (it lists this module too)."""
     name = text.strip().split(" ", 1)[0] if text.strip() else ""
     if name:
         command = find(name.lstrip("/"))
         if command is None:
-            known = ", ".join(c.name for c in COMMANDS)
+            known = ", ".join(c.name for c in commands)
             return usage_error(f"There is no subcommand {name!r}.", f"Subcommands: {known}.")
         lines = command.help_text.splitlines()
         return simple(
@@ -24,7 +44,7 @@ def handle(text: str, ctx: Context) -> Reply:
             *[ln for ln in lines[1:] if ln.strip()],
             kind=ReplyKind.HELP,
         )
-    usage = tuple(Line(f"{ctx.command} {c.usage}") for c in COMMANDS if c.name != "help")
+    usage = tuple(Line(f"{ctx.command} {c.usage}") for c in commands if c.name != "help")
     return Reply(
         title="China–Russia Brief — China–Russia trade and sanctions, with sources",
         sections=(

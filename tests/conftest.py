@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.db import make_engine
 from briefing.migrations import upgrade as upgrade_schema
 from briefing.settings import PROJECT_ROOT, Settings, load_settings

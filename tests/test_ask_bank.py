@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
 from briefing.ask.compose import MAX_CHARS, MAX_DIRECT, MAX_SUPPORT, SOURCES_DIFFER, too_long
+from briefing.caller import Caller
 from briefing.db import make_engine
 from briefing.render.text import render_text
 from briefing.replies import Reply, ReplyKind

@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.delivery.digests import deliver_alerts, deliver_due
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStatus, SubscriptionStore

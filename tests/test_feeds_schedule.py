@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, update
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.daily_digest import build_digest
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore

@@ -28,7 +28,8 @@ from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.delivery.poster import ChannelRef, PostError
 from briefing.delivery.subscriptions import ALL_TOPICS, SubscriptionStatus, SubscriptionStore
 from briefing.platforms.slack import require_settings

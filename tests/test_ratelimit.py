@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from briefing.appstate import Caller, Context
+from briefing.appstate import Context
+from briefing.caller import Caller
 from briefing.ratelimit import WINDOW_S, RateLimiter
 from briefing.render.slack_blocks import render_blocks
 from briefing.render.text import render_text

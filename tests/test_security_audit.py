@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, timezone
 
-from briefing.appstate import Caller, Context
+from briefing.appstate import Context
+from briefing.caller import Caller
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import ALL_TOPICS, SubscriptionStatus, SubscriptionStore
 from briefing.render.slack_blocks import render_blocks

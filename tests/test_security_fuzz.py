@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.platforms.slack.app import MAX_SHARE_VALUE, parse_share
 from briefing.render.slack_blocks import escape, render_blocks
 from briefing.render.text import render_text

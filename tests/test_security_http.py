@@ -16,7 +16,8 @@ from urllib.parse import urlencode
 import pytest
 from pydantic import SecretStr
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.server import HttpServer, make_wsgi_app

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import SlackPoster

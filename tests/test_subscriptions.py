@@ -7,7 +7,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from briefing.appstate import Caller, Context
+from briefing.appstate import Context
+from briefing.caller import Caller
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import (
     ALL_TOPICS,

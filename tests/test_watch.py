@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.delivery.poster import ChannelRef
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions

@@ -29,9 +29,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from briefing.appstate import Briefing
+from briefing.clock import require_aware
 from briefing.delivery import metrics
 from briefing.delivery.leader import LocalLeader, PostgresLeader, make_leadership
-from briefing.delivery.ledger import KIND_ALERT, KIND_DIGEST, KIND_WATCH, require_aware
+from briefing.delivery.ledger import KIND_ALERT, KIND_DIGEST, KIND_WATCH
 from briefing.delivery.planner import (
     ALERT_WINDOW,
     DEFAULT_STALE_AFTER,

@@ -46,7 +46,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -75,6 +75,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
+from briefing.clock import require_aware, utc
 from briefing.db import metadata
 from briefing.delivery.poster import ChannelRef
 
@@ -223,19 +224,6 @@ class _Write:
         if rows:
             self.changed = True
             _notify(self.name, step)
-
-
-def utc(value: datetime) -> datetime:
-    """Aware UTC; SQLite hands timestamps back naive (they are stored as UTC)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def require_aware(now: datetime) -> datetime:
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(UTC)
 
 
 def channel_label(channel: ChannelRef) -> str:

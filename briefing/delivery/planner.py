@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine, select
 
+from briefing.clock import require_aware, utc
 from briefing.delivery.ledger import (
     KIND_ALERT,
     KIND_DIGEST,
@@ -46,8 +47,6 @@ from briefing.delivery.ledger import (
     alert_delivery_id,
     alert_run_id,
     digest_delivery_id,
-    require_aware,
-    utc,
 )
 from briefing.delivery.subscriptions import TOPIC_DIGEST, Subscription, SubscriptionStore
 from briefing.updates import updates_table

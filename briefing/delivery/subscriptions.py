@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,7 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from briefing.appstate import Caller
+from briefing.caller import Caller
+from briefing.clock import require_aware, utc
 from briefing.db import metadata
 from briefing.delivery.poster import ChannelRef
 from briefing.security import audit
@@ -108,19 +109,6 @@ def format_topics(topics: frozenset[str]) -> str:
     return ", ".join(t for t in TOPIC_ORDER if t in topics)
 
 
-def _utc(value: datetime) -> datetime:
-    """Aware UTC; SQLite hands timestamps back naive (they are stored as UTC)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _require_aware(now: datetime) -> datetime:
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    return now.astimezone(UTC)
-
-
 def _key(channel: ChannelRef) -> tuple[ColumnElement[bool], ...]:
     t = subscriptions_table.c
     return (
@@ -146,8 +134,8 @@ def _from_row(row: dict[str, Any]) -> Subscription:
         status=SubscriptionStatus(str(row["status"])),
         paused_reason=str(reason) if reason is not None else None,
         created_by=str(row["created_by"]),
-        created_at=_utc(row["created_at"]),
-        updated_at=_utc(row["updated_at"]),
+        created_at=utc(row["created_at"]),
+        updated_at=utc(row["updated_at"]),
     )
 
 
@@ -178,7 +166,7 @@ class SubscriptionStore:
         unknown = topics - ALL_TOPICS
         if unknown or not topics:
             raise ValueError(f"topics must be a non-empty subset of {sorted(ALL_TOPICS)}")
-        now = _require_aware(now)
+        now = require_aware(now)
         values = {
             "digest_time": f"{at.hour:02d}:{at.minute:02d}",
             "tz": tz,
@@ -221,7 +209,7 @@ class SubscriptionStore:
 
     def unsubscribe(self, channel: ChannelRef, by_user: str, now: datetime) -> bool:
         """Stop all delivery to ``channel``; False when it had no active or paused subscription."""
-        now = _require_aware(now)
+        now = require_aware(now)
         stmt = (
             update(subscriptions_table)
             .where(*_key(channel))
@@ -245,7 +233,7 @@ class SubscriptionStore:
 
     def pause(self, channel: ChannelRef, reason: str, now: datetime) -> bool:
         """Pause an active subscription (delivery failed for good); False when not active."""
-        now = _require_aware(now)
+        now = require_aware(now)
         stmt = (
             update(subscriptions_table)
             .where(*_key(channel))
@@ -265,7 +253,7 @@ class SubscriptionStore:
 
         Returns how many were paused; an admin resumes each by subscribing again.
         """
-        now = _require_aware(now)
+        now = require_aware(now)
         t = subscriptions_table.c
         active = (
             t.platform == platform,

@@ -13,29 +13,23 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Column, Date, DateTime, Engine, String, Table, UniqueConstraint
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from briefing.appstate import Briefing
 from briefing.daily_digest import build_digest
-from briefing.db import metadata
+from briefing.delivery.digest_days import digest_days
 from briefing.render.text import render_text
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from briefing.appstate import Briefing
 
-digest_days = Table(
-    "digest_days",
-    metadata,
-    Column("schedule_id", String(200), nullable=False),
-    Column("local_day", Date, nullable=False),
-    Column("fired_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("schedule_id", "local_day", name="uq_digest_days_schedule_day"),
-)
+log = logging.getLogger(__name__)
 
 
 def daily_trigger(at: time, tz: ZoneInfo) -> CronTrigger:

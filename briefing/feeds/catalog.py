@@ -11,9 +11,11 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from briefing.settings import Settings
+if TYPE_CHECKING:
+    from briefing.settings import Settings
 
 
 class FeedKind(StrEnum):

@@ -10,7 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
-from briefing.appstate import Briefing, Caller, Context, FileError, SharedFile
+from briefing.appstate import Briefing, Context, FileError, SharedFile
+from briefing.caller import Caller
 from briefing.render.text import render_text
 from briefing.replies import Reply
 

@@ -21,13 +21,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from briefing.clock import utc
 from briefing.delivery.ledger import (
     KIND_WATCH,
     DeliveryStatus,
     Ledger,
     RunStatus,
     channel_label,
-    utc,
 )
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import Subscription, SubscriptionStatus

@@ -28,7 +28,8 @@ import discord
 from discord import app_commands
 
 import handlers
-from briefing.appstate import Briefing, Caller, Context, FileError, SharedFile
+from briefing.appstate import Briefing, Context, FileError, SharedFile
+from briefing.caller import Caller
 from briefing.platforms.discord import suggest
 from briefing.render.discord_embeds import (
     chart_filename,

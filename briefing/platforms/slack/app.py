@@ -26,7 +26,8 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from briefing.appstate import Briefing, Caller, Context
+from briefing.appstate import Briefing, Context
+from briefing.caller import Caller
 from briefing.platforms.slack.admins import AdminCheck
 from briefing.platforms.slack.client import make_webhook
 from briefing.platforms.slack.files import SlackFiles
