@@ -9,6 +9,10 @@
     python bot.py doctor [--json]         check the database, its schema and the delivery ledger
     python bot.py migrate                 upgrade the database schema now (every command does
                                           it at start)
+    python bot.py rekey [--new-key]       re-encrypt the stored Slack tokens with the first
+                                          TOKEN_ENCRYPTION_KEY (or print a new key)
+    python bot.py comtrade [--monthly] YEAR...
+                                          fetch and load UN Comtrade figures (COMTRADE_API_KEY)
 
 Thin by design: parse arguments, load settings, wire the pieces, start.
 """
@@ -356,6 +360,67 @@ def migrate() -> None:
         typer.echo(f"Upgraded the database: {', '.join(applied)}; now at {head()}.")
     else:
         typer.echo(f"The database is already at {head()}.")
+
+
+@app.command()
+def rekey(
+    new_key: Annotated[
+        bool, typer.Option("--new-key", help="Print a fresh key for TOKEN_ENCRYPTION_KEY")
+    ] = False,
+) -> None:
+    """Re-encrypt every stored Slack token with the first key of TOKEN_ENCRYPTION_KEY.
+
+    The rotation: set TOKEN_ENCRYPTION_KEY=NEW,OLD and restart, run this once, then drop OLD
+    and restart again (SECURITY.md).
+    """
+    from briefing.security.crypto import generate_key
+
+    if new_key:
+        typer.echo(generate_key())
+        return
+    from briefing.platforms.slack.oauth import EncryptedInstallationStore
+    from briefing.security.rekey import reencrypt_tokens
+    from briefing.settings import SettingsError, load_settings
+
+    try:
+        rows = reencrypt_tokens(load_settings(), EncryptedInstallationStore)
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Re-encrypted the tokens of {rows} stored installation row(s) with the first key.")
+
+
+@app.command()
+def comtrade(
+    years: Annotated[list[int], typer.Argument(help="Years to fetch, e.g. 2023 2024")],
+    monthly: Annotated[
+        bool, typer.Option("--monthly", help="The months of each year (default: the year)")
+    ] = False,
+) -> None:
+    """Fetch China's reported trade with Russia from the UN Comtrade API and load it.
+
+    Needs COMTRADE_API_KEY and the comtrade extra (docs/trade.md).
+    """
+    from briefing.ingest_types import IngestError
+    from briefing.trade.comtrade import FetchError, refresh_from_comtrade
+
+    brief = _load()
+    key = brief.settings.comtrade_api_key
+    now = datetime.now(UTC)
+    try:
+        results = refresh_from_comtrade(
+            brief,
+            years,
+            monthly=monthly,
+            today=now.astimezone(brief.settings.tz).date(),
+            now=now,
+            api_key=key.get_secret_value() if key is not None else None,
+        )
+    except (FetchError, IngestError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for result in results:
+        typer.echo(f"{result.fmt}: {result.summary}")
 
 
 def _parse_day(text: str) -> date:

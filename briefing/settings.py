@@ -173,7 +173,7 @@ class Settings(BaseSettings):
             if problem is not None:  # never repeat the key itself
                 raise ValueError(
                     f"key {position} of {len(keys)} {problem}; make one with "
-                    "python -m briefing.security.rekey --new-key"
+                    "python bot.py rekey --new-key"
                 )
         return value
 

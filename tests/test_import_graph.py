@@ -192,3 +192,8 @@ def test_the_tables_pull_in_no_logic(graph: dict[str, set[str]]) -> None:
         m for m in under for top in NOT_UNDER_TABLES if m == top or m.startswith(f"{top}.")
     )
     assert not wrong, f"the table modules import logic: {wrong}"
+
+
+def test_key_rotation_knows_no_platform(graph: dict[str, set[str]]) -> None:
+    # bot.py hands it Slack's token store.
+    assert not {m for m in reachable(graph, "briefing.security.rekey") if "platforms" in m}

@@ -27,7 +27,9 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+import bot
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
 from briefing.delivery.poster import ChannelRef, PostError
@@ -42,7 +44,7 @@ from briefing.platforms.slack.oauth import (
 )
 from briefing.platforms.slack.server import HttpServer, make_wsgi_app
 from briefing.replies import Reply, simple
-from briefing.security import audit, rekey
+from briefing.security import audit
 from briefing.security.audit import AuditAction
 from briefing.security.crypto import TokenCipher, generate_key
 from briefing.settings import PROJECT_ROOT, SettingsError, load_settings
@@ -500,19 +502,23 @@ def test_the_rekey_command(
     monkeypatch.setenv("DATABASE_URL", brief.settings.database_url)
     monkeypatch.setenv("SLACK_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("TOKEN_ENCRYPTION_KEY", f"{new},{KEY}")
-    assert rekey.main([]) == 0
-    assert "2 stored installation row(s)" in capsys.readouterr().out
+    cli = CliRunner()
+    done = cli.invoke(bot.app, ["rekey"])
+    assert done.exit_code == 0, done.output
+    assert "2 stored installation row(s)" in done.stdout
     only_new = EncryptedInstallationStore(CLIENT_ID, brief.engine, TokenCipher([new]))
     found = only_new.find_bot(enterprise_id=None, team_id=TEAM_ID)
     assert found is not None
     assert found.bot_token == BOT_TOKEN
 
-    assert rekey.main(["--new-key"]) == 0
-    printed = capsys.readouterr().out.strip()
+    done = cli.invoke(bot.app, ["rekey", "--new-key"])
+    assert done.exit_code == 0
+    printed = done.stdout.strip()
     assert TokenCipher([printed]).decrypt(TokenCipher([printed]).encrypt("x")) == "x"
     monkeypatch.delenv("TOKEN_ENCRYPTION_KEY")
-    assert rekey.main([]) == 2
-    assert "TOKEN_ENCRYPTION_KEY is required" in capsys.readouterr().err
+    done = cli.invoke(bot.app, ["rekey"])
+    assert done.exit_code == 2
+    assert "TOKEN_ENCRYPTION_KEY is required" in done.stderr
 
 
 def test_the_cipher_never_shows_its_keys() -> None:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+import bot
 from briefing.appstate import Briefing
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestError, IngestOptions
@@ -122,6 +124,33 @@ def test_refresh_uses_the_fetched_frame(brief: Briefing, monkeypatch: pytest.Mon
     )
     assert calls == [{"key": "k", "years": [2024], "monthly": False}]
     assert [u.update_id for u in result.updates] == ["trade:comtrade:2024:new"]
+
+
+def test_the_comtrade_command_reads_the_key_from_the_settings(
+    brief: Briefing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def fake_fetch(api_key: str, years: list[int], *, monthly: bool) -> pd.DataFrame:
+        calls.append({"key": api_key, "years": years, "monthly": monthly})
+        return api_frame()
+
+    monkeypatch.setattr(comtrade, "fetch_frame", fake_fetch)
+    monkeypatch.chdir(tmp_path)  # no .env
+    monkeypatch.setenv("DATABASE_URL", brief.settings.database_url)
+    monkeypatch.setenv("CHART_DIR", str(tmp_path / "charts"))
+    monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
+    cli = CliRunner()
+    refused = cli.invoke(bot.app, ["comtrade", "2024"])
+    assert refused.exit_code == 1
+    assert "COMTRADE_API_KEY" in refused.stderr
+    assert calls == []
+
+    monkeypatch.setenv("COMTRADE_API_KEY", "k")
+    done = cli.invoke(bot.app, ["comtrade", "--monthly", "2024", "2025"])
+    assert done.exit_code == 0, done.output
+    assert calls == [{"key": "k", "years": [2024, 2025], "monthly": True}]
+    assert "comtrade" in done.stdout
 
 
 def test_refresh_without_a_key_says_which_variable(brief: Briefing) -> None:

@@ -1,7 +1,7 @@
 """The database schema as Alembic migrations, applied at start under a database lock.
 
 Every entry point that opens the database (``bot.py run``, ``console``, ``say``, ``digest``,
-``ingest``, ``migrate``; ``python -m briefing.security.rekey``) calls :func:`upgrade` first:
+``ingest``, ``migrate``, ``rekey``, ``comtrade``) calls :func:`upgrade` first:
 
 - **Fast path.** The current revision is read from ``alembic_version``; at the head, nothing
   else happens (no lock, no DDL).

@@ -2,7 +2,7 @@
 
 ``TOKEN_ENCRYPTION_KEY`` holds one or more Fernet keys, comma-separated. The first key encrypts;
 every key decrypts. To rotate: put a new key first and keep the old one after it, restart, run
-``python -m briefing.security.rekey`` (re-encrypts every stored token with the new key), then
+``python bot.py rekey`` (re-encrypts every stored token with the new key), then
 drop the old key. A key is 32 random bytes, url-safe base64 (``generate_key()``).
 """
 

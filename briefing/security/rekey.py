@@ -1,51 +1,48 @@
 """Rotate TOKEN_ENCRYPTION_KEY: make a new key, or re-encrypt the stored tokens with the first.
 
-    python -m briefing.security.rekey --new-key    print a fresh Fernet key
-    python -m briefing.security.rekey              re-encrypt every stored Slack token
+    python bot.py rekey --new-key    print a fresh Fernet key
+    python bot.py rekey              re-encrypt every stored Slack token
 
 The rotation (SECURITY.md): set ``TOKEN_ENCRYPTION_KEY=NEW,OLD`` and restart (both keys read,
-the new one writes), run this module once, then drop ``OLD`` and restart again.
+the new one writes), run ``rekey`` once, then drop ``OLD`` and restart again.
+
+The token store is handed in (``bot.py`` opens Slack's OAuth installation store): this module
+knows the rotation, not the platform.
 """
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Callable
+from typing import Protocol
 
-from briefing.security.crypto import generate_key
+from sqlalchemy import Engine
+
+from briefing.db import make_engine
+from briefing.migrations import upgrade as upgrade_schema
+from briefing.security.crypto import TokenCipher
+from briefing.settings import Settings
 
 
-def main(argv: list[str]) -> int:
-    if argv == ["--new-key"]:
-        print(generate_key())
-        return 0
-    if argv:
-        print(__doc__, file=sys.stderr)
-        return 2
-    from briefing.db import make_engine
-    from briefing.migrations import upgrade as upgrade_schema
-    from briefing.platforms.slack.oauth import EncryptedInstallationStore
-    from briefing.security.crypto import TokenCipher
-    from briefing.settings import SettingsError, load_settings
+class TokenStore(Protocol):
+    def reencrypt(self) -> int:
+        """Re-encrypt every stored token with the cipher's first key; the rows rewritten."""
+        ...
 
-    try:
-        settings = load_settings()
-        settings.require("token_encryption_key", "slack_client_id")
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+# (client id, database, cipher) → the store of that app's installations
+OpenStore = Callable[[str, Engine, TokenCipher], TokenStore]
+
+
+def reencrypt_tokens(settings: Settings, open_store: OpenStore) -> int:
+    """Re-encrypt every stored token with the first key of TOKEN_ENCRYPTION_KEY; the rows
+    rewritten. :class:`~briefing.settings.SettingsError` when a needed setting is missing."""
+    settings.require("token_encryption_key", "slack_client_id")
     assert settings.token_encryption_key is not None
     assert settings.slack_client_id is not None
     cipher = TokenCipher.from_setting(settings.token_encryption_key.get_secret_value())
     engine = make_engine(settings.database_url)
     try:
         upgrade_schema(engine)
-        store = EncryptedInstallationStore(settings.slack_client_id, engine, cipher)
-        rows = store.reencrypt()
+        return open_store(settings.slack_client_id, engine, cipher).reencrypt()
     finally:
         engine.dispose()
-    print(f"Re-encrypted the tokens of {rows} stored installation row(s) with the first key.")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -5,8 +5,8 @@ a subscription key in ``COMTRADE_API_KEY`` and a network. The response is writte
 JSON file under ``var/comtrade/`` and loaded through the ordinary ingest, so a fetched file and a
 downloaded one are checked the same way and leave the same history::
 
-    python -m briefing.trade.comtrade 2023 2024            # annual, TOTAL + HS 27/84/85/87
-    python -m briefing.trade.comtrade --monthly 2025       # the months of 2025
+    python bot.py comtrade 2023 2024            # annual, TOTAL + HS 27/84/85/87
+    python bot.py comtrade --monthly 2025       # the months of 2025
 
 ``comtradeapicall`` is imported only here, inside :func:`fetch_frame`, never at start-up or in
 tests; :func:`frame_to_file` (the DataFrame → rows path) is what the tests exercise.
@@ -17,15 +17,13 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import os
-import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefing.ingest_dispatch import ingest
-from briefing.ingest_types import IngestError, IngestOptions, IngestResult
+from briefing.ingest_types import IngestOptions, IngestResult
 from briefing.trade.ingest_files import (
     CHINA_M49,
     COMTRADE_COLUMNS,
@@ -138,39 +136,3 @@ def refresh_from_comtrade(
     out_dir = Path(brief.settings.chart_dir).parent / "comtrade"
     path, _ = frame_to_file(frame, out_dir, today, label)
     return ingest(brief, [path], IngestOptions(as_of=today, today=today), now)
-
-
-def main(argv: Sequence[str]) -> int:
-    from briefing.appstate import Briefing
-    from briefing.settings import load_settings
-
-    monthly = "--monthly" in argv
-    try:
-        years = [int(a) for a in argv if a != "--monthly"]
-    except ValueError:
-        years = []
-    if not years:
-        print("usage: python -m briefing.trade.comtrade [--monthly] YEAR...", file=sys.stderr)
-        return 2
-    settings = load_settings()
-    brief = Briefing.load(settings)
-    now = datetime.now(UTC)
-    try:
-        results = refresh_from_comtrade(
-            brief,
-            years,
-            monthly=monthly,
-            today=now.astimezone(settings.tz).date(),
-            now=now,
-            api_key=os.environ.get(API_KEY_VARIABLE),
-        )
-    except (FetchError, IngestError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    for result in results:
-        print(f"{result.fmt}: {result.summary}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

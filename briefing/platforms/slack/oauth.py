@@ -95,7 +95,7 @@ class EncryptedText(TypeDecorator[str]):
         except InvalidToken:
             raise TokenDecryptionError(
                 "a stored Slack token cannot be decrypted with TOKEN_ENCRYPTION_KEY: was the key "
-                "that encrypted it removed before `python -m briefing.security.rekey` ran?"
+                "that encrypted it removed before `python bot.py rekey` ran?"
             ) from None
 
 
