@@ -69,7 +69,6 @@ class Reply:
     as_of: date | None = None
     footer: str | None = None
     chart: Chart | None = None
-    share: bool = False
     extra_sources: tuple[Source, ...] = field(default=())
     # A command (without the leading ``/brief``) that shows more: Slack renders it as a button.
     more: str | None = None

@@ -12,7 +12,7 @@ from briefing.appstate import Context
 from briefing.replies import Line, Reply, Section, format_usd_bn, usage_error
 from briefing.trade.charts import ChartData, Point, default_range, trade_chart
 from briefing.trade.model import Period, PeriodKind
-from briefing.trade.queries import no_data_reply, parse_period_range
+from briefing.trade.queries import no_data_reply, read_period_range
 
 _MONTH_LINES = 6  # the newest months listed in the reply; the chart shows them all
 
@@ -37,14 +37,10 @@ def handle(text: str, ctx: Context) -> Reply:
             return no_data_reply(index, "any period", ctx.today)
         first, last = found
     else:
-        try:
-            first, last = parse_period_range(words[1])
-        except ValueError as exc:
-            return usage_error(
-                f"I can't read {words[1]!r} as a range.",
-                str(exc),
-                "Use years (2019..2025), months (2024-01..2025-06) or one year (2024).",
-            )
+        found_range = read_period_range(words[1])
+        if isinstance(found_range, Reply):
+            return found_range
+        first, last = found_range
         single_year = first == last and first.kind is PeriodKind.YEAR
         by_year = "-" not in words[1]
         if single_year or not by_year:

@@ -25,7 +25,7 @@ from briefing.trade.queries import (
     latest_chapter_year,
     latest_reply,
     movers_reply,
-    parse_period_range,
+    read_period_range,
     trade_reply,
 )
 
@@ -96,14 +96,10 @@ def handle(text: str, ctx: Context) -> Reply:
             f"Use a year (2024), a month (2024-12) or a range (2023-01..2024-06). "
             f"`{ctx.command} help trade` has examples.",
         )
-    try:
-        first, last = parse_period_range(rest[0])
-    except ValueError as exc:
-        return usage_error(
-            f"I can't read {rest[0]!r} as a period.",
-            str(exc),
-            "Use a year (2024), a month (2024-12) or a range (2023-01..2024-06).",
-        )
+    found = read_period_range(rest[0])
+    if isinstance(found, Reply):
+        return found
+    first, last = found
     if view is not None:
         if first != last:
             return usage_error(

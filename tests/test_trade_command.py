@@ -29,3 +29,11 @@ def test_trade_bad_period_is_a_usage_error(ctx: Context) -> None:
     reply = dispatch("trade 2024-13", ctx)
     assert reply.kind is ReplyKind.USAGE_ERROR
     assert "month must be 01–12" in render_text(reply)
+
+
+def test_trade_and_chart_refuse_a_period_in_the_same_words(ctx: Context) -> None:
+    for text in ("2024-13", "2025..2019", "soon"):
+        trade = dispatch(f"trade {text}", ctx)
+        chart = dispatch(f"chart trade {text}", ctx)
+        assert trade.kind is ReplyKind.USAGE_ERROR
+        assert render_text(trade) == render_text(chart)

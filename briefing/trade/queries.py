@@ -15,6 +15,7 @@ from briefing.replies import (
     format_pct,
     format_usd_bn,
     simple,
+    usage_error,
 )
 from briefing.trade.index import TradeIndex
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period, PeriodKind, TradeObservation
@@ -51,6 +52,19 @@ def parse_period_range(text: str) -> tuple[Period, Period]:
         return start, end
     period = Period.parse(text)
     return period, period
+
+
+def read_period_range(text: str) -> tuple[Period, Period] | Reply:
+    """:func:`parse_period_range`, or the refusal every command gives for a period it cannot
+    read (why, and the forms it takes)."""
+    try:
+        return parse_period_range(text)
+    except ValueError as exc:
+        return usage_error(
+            f"I can't read {text!r} as a period.",
+            str(exc),
+            "Use a year (2024), a month (2024-12) or a range (2019..2025, 2023-01..2024-06).",
+        )
 
 
 def yoy_of(index: TradeIndex, obs: TradeObservation, as_of: date) -> tuple[float, str] | None:
