@@ -7,10 +7,11 @@ Loaded once at start (data pack validated, indexes built); handlers get it throu
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine
 
@@ -24,20 +25,59 @@ from briefing.settings import Settings
 from briefing.trade.index import TradeIndex
 from briefing.trade.tables import load_observations as load_trade_observations
 
+if TYPE_CHECKING:
+    from briefing.ask.retrieve import Retriever
+    from briefing.sanctions.search import SanctionsData
+
 
 @dataclass
 class Briefing:
     settings: Settings
     engine: Engine
     datapack: DataPack
+    # The in-memory indexes, each a typed field of this object and rebuilt by refresh(): the
+    # trade figures (built at load), the sanctions lists' search data and the ask engine's
+    # documents (both built on first use: a trade question never loads the lists).
     trade: TradeIndex
-    # Sanctions search data, built by briefing.sanctions on the first sanctions query.
-    _sanctions_index: object | None = field(default=None, init=False, repr=False)
+    _sanctions: SanctionsData | None = field(default=None, init=False, repr=False)
+    _ask: Retriever | None = field(default=None, init=False, repr=False)
+    _build_lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
     # The data generation the indexes were built from, and when it was last compared.
     _generation: int = field(default=-1, init=False, repr=False)
     _checked_at: float = field(default=0.0, init=False, repr=False)
     # A trade index an ingest built of what it committed, and the generation it built on.
     _prepared_trade: tuple[int, TradeIndex] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def sanctions(self) -> SanctionsData:
+        """The sanctions lists' search data: the lists in force and their name indexes."""
+        data = self._sanctions
+        if data is None:
+            # Cold start: the search stack (numpy, rapidfuzz, rigour) loads on the first
+            # sanctions question, not with every command.
+            from briefing.sanctions.search import SanctionsData
+
+            with self._build_lock:
+                data = self._sanctions
+                if data is None:
+                    data = self._sanctions = SanctionsData(self)
+        return data
+
+    @property
+    def ask(self) -> Retriever:
+        """The ask engine's documents: the data pack's facts and events, indexed per recipe."""
+        found = self._ask
+        if found is None:
+            # Cold start: the retrieval stack loads on the first question in words.
+            from briefing.ask.retrieve import Retriever
+
+            with self._build_lock:
+                found = self._ask
+                if found is None:
+                    found = self._ask = Retriever(self.facts, self.events)
+        return found
 
     @property
     def facts(self) -> tuple[Fact, ...]:
@@ -58,11 +98,14 @@ class Briefing:
         return brief
 
     def refresh(self) -> None:
-        """Rebuild the in-memory indexes from the data pack and the database."""
+        """Rebuild the in-memory indexes from the data pack and the database, together: the
+        trade index now, the sanctions search data on its next use. The ask engine's documents
+        are the data pack's alone, which does not change while the process runs: they stay."""
         prepared, self._prepared_trade = self._prepared_trade, None
         self._generation = current_generation(self.engine)
         self._checked_at = time.monotonic()
-        self._sanctions_index = None
+        with self._build_lock:
+            self._sanctions = None
         if prepared is not None and prepared[0] + 1 == self._generation:
             # This process's own ingest is the only change since the index it built on: the
             # index it built of what it committed is the database's state.

@@ -32,3 +32,13 @@ def test_new_data_from_another_process_is_served_after_the_check_interval(
     # …and after it, the new month.
     running._checked_at -= 60
     assert "$19.81 bn" in render_text(dispatch("trade 2025-10", ctx))
+
+
+def test_refresh_rebuilds_the_indexes_together(brief: Briefing) -> None:
+    trade, sanctions, ask = brief.trade, brief.sanctions, brief.ask
+    assert brief.sanctions is sanctions  # built once
+    assert brief.ask is ask
+    brief.refresh()
+    assert brief.trade is not trade  # rebuilt from the database
+    assert brief.sanctions is not sanctions  # read again on its next use
+    assert brief.ask is ask  # the data pack's documents: the data pack did not change

@@ -165,17 +165,17 @@ def test_ask_hook_answers_sanctions_questions_only(ctx: Context) -> None:
 def test_index_is_built_on_first_sanctions_query_and_dropped_by_refresh(ctx: Context) -> None:
     brief = ctx.brief
     load(brief, WATCHMAN / "sdn.csv", as_of=date(2024, 2, 1))
-    assert brief._sanctions_index is None  # the ingest refreshed the briefing
+    assert brief._sanctions is None  # the ingest refreshed the briefing
     dispatch("trade 2024", ctx)
     dispatch("help", ctx)
-    assert brief._sanctions_index is None  # other commands never load the lists
+    assert brief._sanctions is None  # other commands never load the lists
     dispatch("sanctions khoroshev", ctx)
-    data = brief._sanctions_index
+    data = brief._sanctions
     assert isinstance(data, SanctionsData)
     dispatch("sanctions suex", ctx)
     assert sanctions(brief) is data  # cached
     brief.refresh()
-    assert brief._sanctions_index is None
+    assert brief._sanctions is None
     assert sanctions(brief) is not data
 
 

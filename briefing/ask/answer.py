@@ -37,7 +37,6 @@ from briefing.ask.retrieve import (
     NotForPeriod,
     Recipe,
     Retriever,
-    retriever_for,
 )
 from briefing.ask.trade import AGGREGATE_SUBJECTS, TradeAnswers
 from briefing.ask.words import STOPWORDS, plain, words
@@ -109,7 +108,7 @@ def answer(
         reply = SanctionsAnswers(brief, as_of, command).answer(question)
         if reply is not None:
             return reply
-    retriever = retriever_for(brief.facts, brief.events)
+    retriever = brief.ask
     text = correct(question, retriever.vocabulary)
     q = parse(text, as_of)
     trade = TradeAnswers(brief.trade, brief.facts, as_of, command)

@@ -576,19 +576,3 @@ def _ranks(scores: Vectors) -> list[int]:
 def _unit(vectors: Vectors) -> Vectors:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.maximum(norms, 1e-9), dtype=np.float32)
-
-
-_CACHE: list[tuple[tuple[Fact, ...], tuple[Event, ...], Retriever]] = []
-_CACHE_LOCK = threading.Lock()
-
-
-def retriever_for(facts: tuple[Fact, ...], events: tuple[Event, ...]) -> Retriever:
-    """The retriever of a data pack, built on first use and kept (a reload replaces it)."""
-    with _CACHE_LOCK:
-        for cached_facts, cached_events, found in _CACHE:
-            if cached_facts is facts and cached_events is events:
-                return found
-        built = Retriever(facts, events)
-        del _CACHE[:-2]
-        _CACHE.append((facts, events, built))
-        return built

@@ -2,7 +2,7 @@
 force.
 
 Built lazily, on the first sanctions query, from the newest stored list of each source, and
-cached on the :class:`~briefing.appstate.Briefing` (``_sanctions_index``) until
+held by the :class:`~briefing.appstate.Briefing` (its ``sanctions`` field) until
 :meth:`~briefing.appstate.Briefing.refresh` drops it after an ingest. A trade question never
 touches it.
 
@@ -300,17 +300,6 @@ class SanctionsData:
         return found
 
 
-_BUILD_LOCK = threading.Lock()
-
-
 def sanctions(brief: Briefing) -> SanctionsData:
-    """The sanctions data cached on ``brief`` (read on first use, dropped by ``refresh()``)."""
-    data = brief._sanctions_index
-    if isinstance(data, SanctionsData):
-        return data
-    with _BUILD_LOCK:
-        data = brief._sanctions_index
-        if not isinstance(data, SanctionsData):
-            data = SanctionsData(brief)
-            brief._sanctions_index = data
-    return data
+    """The sanctions data of ``brief`` (read on first use, dropped by ``refresh()``)."""
+    return brief.sanctions
