@@ -57,7 +57,7 @@ class Briefing:
         if data is None:
             # Cold start: the search stack (numpy, rapidfuzz, rigour) loads on the first
             # sanctions question, not with every command.
-            from briefing.sanctions.search import SanctionsData
+            from briefing.sanctions.search import SanctionsData  # noqa: PLC0415
 
             with self._build_lock:
                 data = self._sanctions
@@ -71,7 +71,7 @@ class Briefing:
         found = self._ask
         if found is None:
             # Cold start: the retrieval stack loads on the first question in words.
-            from briefing.ask.retrieve import Retriever
+            from briefing.ask.retrieve import Retriever  # noqa: PLC0415
 
             with self._build_lock:
                 found = self._ask

@@ -25,6 +25,10 @@ from enum import StrEnum
 
 from sqlalchemy import Engine, inspect, text
 
+from briefing.delivery.leader import lock_key
+from briefing.delivery.ledger import ORPHAN_LOOKBACK, Ledger
+from briefing.delivery.subscriptions import TOPIC_DIGEST, SubscriptionStore
+from briefing.migrations import current, head, known, pending_from
 from briefing.settings import Settings
 
 # The planner writes its watermark every 30 minutes while it runs.
@@ -97,8 +101,6 @@ def diagnose(engine: Engine, settings: Settings, now: datetime) -> Diagnosis:
 
 
 def _schema(engine: Engine) -> Check:
-    from briefing.migrations import current, head, known, pending_from
-
     revision = current(engine)
     newest = head()
     if revision == newest:
@@ -131,9 +133,6 @@ def _schema(engine: Engine) -> Check:
 
 
 def _ledger(engine: Engine, settings: Settings, now: datetime) -> list[Check]:
-    from briefing.delivery.ledger import ORPHAN_LOOKBACK, Ledger
-    from briefing.delivery.subscriptions import TOPIC_DIGEST, SubscriptionStore
-
     ledger = Ledger(engine)
     lease = timedelta(seconds=settings.delivery_lease_s)
     stats = ledger.stats(now, stuck_after=lease)
@@ -209,8 +208,6 @@ def _ledger(engine: Engine, settings: Settings, now: datetime) -> list[Check]:
 
 
 def _planner_lock(engine: Engine) -> Check:
-    from briefing.delivery.leader import lock_key
-
     with engine.connect() as conn:
         schema = str(conn.execute(text("SELECT current_schema()")).scalar_one())
         held = conn.execute(

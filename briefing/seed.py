@@ -14,7 +14,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from briefing.appstate import Briefing
-from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions, IngestResult
 from briefing.sanctions.tables import snapshots_table
 
@@ -38,6 +37,10 @@ def seed_bundled(brief: Briefing, now: datetime) -> list[IngestResult]:
     """Ingest the bundled lists when the database holds no sanctions list at all."""
     if has_sanctions_data(brief):
         return []
+    # Cold start: the loaders (pandas, the list parsers, rescreening) load only when there is
+    # something to seed, not with every `say`.
+    from briefing.ingest_dispatch import ingest  # noqa: PLC0415
+
     results: list[IngestResult] = []
     for list_date, path in bundled_lists(brief.settings.data_dir):
         options = IngestOptions(as_of=list_date, today=list_date)

@@ -45,7 +45,8 @@ _clients_lock = threading.Lock()
 
 def redis_client(url: str) -> Redis:
     """One client (with its connection pool) per URL and process."""
-    from redis import Redis
+    # Loaded only with REDIS_URL.
+    from redis import Redis  # noqa: PLC0415
 
     with _clients_lock:
         client = _clients.get(url)

@@ -26,6 +26,6 @@ def handle(text: str, ctx: Context) -> Reply:
             f"or `{ctx.command} help ask`.",
         )
     # Imported here: the engine brings numpy, which other commands' cold start does not need.
-    from briefing.ask.answer import answer
+    from briefing.ask.answer import answer  # noqa: PLC0415
 
     return answer(question, ctx.brief, ctx.today, ctx.command)

@@ -34,7 +34,12 @@ ALL_FLAG = "--all"
 
 def handle(text: str, ctx: Context) -> Reply:
     # Late: the search stack (numpy, rapidfuzz, rigour) loads on the first sanctions command only.
-    from briefing.sanctions.list_replies import history_reply, new_reply, search_reply, stats_reply
+    from briefing.sanctions.list_replies import (  # noqa: PLC0415
+        history_reply,
+        new_reply,
+        search_reply,
+        stats_reply,
+    )
 
     words = text.split()
     show_all = any(w.lower() == ALL_FLAG for w in words)

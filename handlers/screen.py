@@ -22,6 +22,13 @@ import time
 from briefing.appstate import Context, FileError
 from briefing.delivery.poster import ChannelRef
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date, simple, usage_error
+from briefing.watch.entries import (
+    MAX_IMPORT_BYTES,
+    CsvError,
+    WatchEntry,
+    decode,
+    parse_csv,
+)
 
 BATCH = ChannelRef("batch", "batch", "batch")  # the rows belong to no channel
 PROGRESS_EVERY_S = 10.0
@@ -43,14 +50,8 @@ RESULT_COLUMNS = (
 
 
 def handle(text: str, ctx: Context) -> Reply:
-    from briefing.watch.entries import (
-        MAX_IMPORT_BYTES,
-        CsvError,
-        WatchEntry,
-        decode,
-        parse_csv,
-    )
-    from briefing.watch.screening import current_lists, list_index, list_label, screen_entry
+    # Cold start: the lists' stack (pandas) loads with the first command that reads them.
+    from briefing.watch.screening import current_lists, list_index, list_label, screen_entry  # noqa: PLC0415
 
     if ctx.files is None:
         return usage_error("This platform cannot pass me a file yet.")

@@ -41,6 +41,18 @@ from briefing.replies import (
     usage_error,
 )
 from briefing.security.audit import AuditAction
+from briefing.watch.entries import (
+    MAX_IMPORT_BYTES,
+    CsvError,
+    EntryError,
+    add_entries,
+    decode,
+    entries_of,
+    name_key,
+    parse_csv,
+    remove_entries,
+    validate,
+)
 
 if TYPE_CHECKING:
     from briefing.watch.screening import Status
@@ -94,8 +106,6 @@ def handle(text: str, ctx: Context) -> Reply:
 
 
 def add_reply(words: list[str], ctx: Context) -> Reply:
-    from briefing.watch.entries import EntryError, add_entries, validate
-
     refused = _admins_only(ctx, "change")
     if refused is not None:
         return refused
@@ -138,7 +148,8 @@ def add_reply(words: list[str], ctx: Context) -> Reply:
             f"{spec.name} is already on this channel's watchlist.",
             f"`{ctx.command} watch list` shows its status.",
         )
-    from briefing.watch.screening import screen_and_store
+    # Cold start: the lists' stack (pandas) loads with the first command that reads them.
+    from briefing.watch.screening import screen_and_store  # noqa: PLC0415
 
     (entry,) = added.entries
     statuses = screen_and_store(ctx.brief.engine, [entry], ctx.now)[entry.entry_id]
@@ -182,8 +193,8 @@ def _status_lines(label: str, statuses: Sequence[Status], *, with_why: bool = Fa
 
 
 def list_reply(ctx: Context) -> Reply:
-    from briefing.watch.entries import entries_of
-    from briefing.watch.screening import statuses_of
+    # Cold start: the lists' stack (pandas) loads with the first command that reads them.
+    from briefing.watch.screening import statuses_of  # noqa: PLC0415
 
     channel = channel_of(ctx.caller)
     assert channel is not None
@@ -227,8 +238,8 @@ def list_reply(ctx: Context) -> Reply:
 
 
 def export_reply(ctx: Context) -> Reply:
-    from briefing.watch.entries import entries_of
-    from briefing.watch.screening import statuses_of
+    # Cold start: the lists' stack (pandas) loads with the first command that reads them.
+    from briefing.watch.screening import statuses_of  # noqa: PLC0415
 
     channel = channel_of(ctx.caller)
     assert channel is not None
@@ -269,8 +280,6 @@ def export_reply(ctx: Context) -> Reply:
 
 
 def remove_reply(words: list[str], ctx: Context) -> Reply:
-    from briefing.watch.entries import entries_of, name_key, remove_entries
-
     refused = _admins_only(ctx, "change")
     if refused is not None:
         return refused
@@ -312,15 +321,8 @@ def remove_reply(words: list[str], ctx: Context) -> Reply:
 
 
 def import_reply(words: list[str], ctx: Context) -> Reply:
-    from briefing.watch.entries import (
-        MAX_IMPORT_BYTES,
-        CsvError,
-        EntryError,
-        add_entries,
-        decode,
-        parse_csv,
-    )
-    from briefing.watch.screening import screen_and_store
+    # Cold start: the lists' stack (pandas) loads with the first command that reads them.
+    from briefing.watch.screening import screen_and_store  # noqa: PLC0415
 
     refused = _admins_only(ctx, "change")
     if refused is not None:

@@ -19,6 +19,12 @@ from datetime import timedelta
 
 from pydantic import SecretStr
 
+from briefing.appstate import Briefing
+from briefing.delivery.digests import DeliveryService
+from briefing.delivery.worker import Worker, WorkerConfig
+from briefing.platforms.slack.poster import SlackPoster, delivery_client
+from briefing.settings import load_settings
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
@@ -45,12 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         for name in ("briefing.delivery.leader", "briefing.delivery.worker"):
             logging.getLogger(name).setLevel(logging.DEBUG)
-
-    from briefing.appstate import Briefing
-    from briefing.delivery.digests import DeliveryService
-    from briefing.delivery.worker import Worker, WorkerConfig
-    from briefing.platforms.slack.poster import SlackPoster, delivery_client
-    from briefing.settings import load_settings
 
     settings = load_settings(
         database_url=args.database_url,

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from briefing.appstate import Context
 from briefing.ask.answer import answer
 from briefing.ask.compose import event_line
+from briefing.render.slack_blocks import MORE_ACTION_ID, render_blocks
 from briefing.render.text import render_text
 from briefing.replies import Reply, ReplyKind
 from handlers import dispatch
@@ -165,8 +166,6 @@ def test_empty_ask_is_a_usage_error(ctx: Context) -> None:
 
 
 def test_slack_shows_more_as_a_button(ctx: Context) -> None:
-    from briefing.render.slack_blocks import MORE_ACTION_ID, render_blocks
-
     blocks, _ = render_blocks(ask(ctx, "trade in 2023"), share_value="ask trade in 2023")
     actions = next(b for b in blocks if b["type"] == "actions")
     more = next(e for e in actions["elements"] if e["action_id"] == MORE_ACTION_ID)

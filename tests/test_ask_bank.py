@@ -7,6 +7,7 @@ but not its failures. The development part prints both.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -122,8 +123,6 @@ def test_every_answer_leads_with_the_answer(replies: dict[str, Reply]) -> None:
 
 
 def test_positive_answers_cite_a_source_on_every_figure(replies: dict[str, Reply]) -> None:
-    import re
-
     for question, reply in replies.items():
         if reply.kind is not ReplyKind.ANSWER:
             continue

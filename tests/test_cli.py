@@ -14,6 +14,7 @@ import pytest
 from briefing.appstate import Briefing
 from briefing.platforms.console import interactive
 from briefing.settings import PROJECT_ROOT
+from tests.conftest import TODAY
 
 
 def _bot(
@@ -85,8 +86,6 @@ def test_console_session_over_stdin(env: dict[str, str]) -> None:
 
 
 def test_interactive_loop_keeps_history(brief: Briefing, tmp_path: Path) -> None:
-    from tests.conftest import TODAY
-
     lines = iter(["trade 2024", "", "help trade"])
 
     def read(_prompt: str) -> str:

@@ -12,20 +12,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from briefing.appstate import Briefing
 from briefing.delivery.ledger import (
+    ChartStatus,
+    Delivery,
     DeliveryStatus,
     Ledger,
     RunStatus,
     deliveries,
     delivery_runs,
+    observe_writes,
 )
 from briefing.delivery.planner import Planner, local_schedule
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.delivery.worker import Pacer
+from briefing.delivery.timer import claim_day
+from briefing.delivery.worker import Pacer, Worker
+from briefing.updates import Update, record_update
+from tests.test_delivery_due import RecordingPoster
 
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -122,8 +128,6 @@ def test_a_batched_claim_spreads_over_workspaces_and_skips_busy_ones(brief: Brie
 
 
 def test_group_commits_settle_each_row_once_and_only_while_it_is_ours(brief: Briefing) -> None:
-    from briefing.delivery.ledger import ChartStatus, observe_writes
-
     for i in range(30):
         subscribe(brief, f"C{i:02d}", time(8), "UTC", workspace=f"T{i % 3}")
     now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
@@ -152,8 +156,6 @@ def test_group_commits_settle_each_row_once_and_only_while_it_is_ours(brief: Bri
         results: dict[str, tuple[bool, bool]] = {}
 
         def settle(delivery: object) -> None:
-            from briefing.delivery.ledger import Delivery
-
             assert isinstance(delivery, Delivery)
             ts = f"ts-{delivery.delivery_id}"
             text = ledger.mark_text_posted(delivery, ts, now)
@@ -403,12 +405,6 @@ def test_pacer_spaces_posts_to_a_channel_and_caps_a_workspace() -> None:
 
 
 def test_what_the_previous_version_sent_is_not_sent_again(brief: Briefing) -> None:
-    from sqlalchemy import text
-
-    from briefing.delivery.timer import claim_day
-    from briefing.delivery.worker import Worker
-    from briefing.updates import Update, record_update
-    from tests.test_delivery_due import RecordingPoster
 
     now = datetime(2024, 3, 8, 8, 30, tzinfo=UTC)
     for channel_id in ("C1", "C2"):

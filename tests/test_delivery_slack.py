@@ -18,7 +18,9 @@ from briefing.delivery.ledger import DeliveryStatus, Ledger, deliveries
 from briefing.delivery.poster import ChannelRef, FindsDeliveries
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.worker import Worker
+from briefing.platforms.slack.app import bolt_app
 from briefing.platforms.slack.poster import SlackPoster, delivery_client
+from briefing.platforms.slack.server import make_wsgi_app
 from briefing.replies import Reply
 from briefing.settings import Settings
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack, Faults
@@ -179,9 +181,6 @@ def test_metrics_report_the_ledger_and_this_process(
 def test_metrics_are_served_on_the_slack_http_server_and_on_their_own_port(
     brief: Briefing, poster: SlackPoster
 ) -> None:
-    from briefing.platforms.slack.app import bolt_app
-    from briefing.platforms.slack.server import make_wsgi_app
-
     metrics.watch_ledger(brief.engine)
     app = bolt_app(poster._client, signing_secret="secret", token_verification=False)
     wsgi = make_wsgi_app(app)

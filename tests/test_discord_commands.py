@@ -33,6 +33,7 @@ from briefing.platforms.discord.commands import (
     command_line,
 )
 from briefing.replies import Chart, Reply, simple
+from briefing.watch.entries import entries_of
 from tests.conftest import OFAC_SNAPSHOTS, TODAY
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # TODAY, in the bot's time zone (UTC)
@@ -553,8 +554,6 @@ class FakeAttachment:
 
 
 def test_watch_import_reads_the_attached_csv_and_add_builds_the_flags(brief: Briefing) -> None:
-    from briefing.watch.entries import entries_of
-
     channel = ChannelRef("discord", str(GUILD_ID), str(CHANNEL_ID))
     csv_file = FakeAttachment("desk.csv", b"name,ref\nAcme Trading,A-1\n,A-2\nBeta Metals,B-1\n")
     interaction = FakeInteraction(manage_channels=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +29,8 @@ from briefing.sanctions.store import list_snapshots
 from briefing.settings import Settings, load_settings
 from tests.conftest import FIXTURES, OFAC_SNAPSHOTS
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack
-from tests.fakes.file_server import Fault, FileServer
+from tests.fakes.file_server import HTML_ERROR, Fault, FileServer
+from tests.test_trade_comtrade import api_frame
 
 pytestmark = pytest.mark.slow
 
@@ -316,8 +318,6 @@ def test_an_html_error_page_is_refused(live: Briefing, server: FileServer, sleep
 def test_an_html_page_sent_as_csv_is_refused(
     live: Briefing, server: FileServer, sleeps: Sleeps
 ) -> None:
-    from tests.fakes.file_server import HTML_ERROR
-
     server.put("ofac/SDN.CSV", HTML_ERROR, FEB_20, content_type="text/csv")
 
     report = fetch(live, "ofac_sdn", sleeps)
@@ -371,8 +371,6 @@ def test_a_list_that_shrank_by_half_is_refused_without_force(
 def test_a_file_over_the_size_limit_is_refused_before_download(
     live: Briefing, server: FileServer, sleeps: Sleeps
 ) -> None:
-    from dataclasses import replace
-
     server.put("ofac/SDN.CSV", SDN_OLD, FEB_20)
     feed = replace(sdn_feed(live), max_bytes=1000)
     ctx = FetchContext(limits=Limits.of(live.settings), sleep=sleeps)
@@ -447,8 +445,6 @@ def test_a_customs_csv_at_the_operators_url(
 def test_the_comtrade_feed_loads_the_apis_answer_once(
     database_url: str, tmp_path: Path, server: FileServer, engine: Engine, sleeps: Sleeps
 ) -> None:
-    from tests.test_trade_comtrade import api_frame
-
     brief = Briefing.load(
         feed_settings(database_url, tmp_path, server, comtrade_api_key=SecretStr("k")), engine
     )

@@ -25,11 +25,12 @@ from sqlalchemy import Engine, update
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
 from briefing.daily_digest import build_digest
+from briefing.delivery.digests import DeliveryService
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.feeds.catalog import scheduled_feeds
-from briefing.feeds.fetch import FetchContext
-from briefing.feeds.http import Limits
+from briefing.feeds.catalog import find_feeds, scheduled_feeds
+from briefing.feeds.fetch import FetchContext, run_feed
+from briefing.feeds.http import Limits, retry_after
 from briefing.feeds.service import FetchService
 from briefing.feeds.state import Outcome, feed_state, load_state
 from briefing.render.text import render_text
@@ -426,8 +427,6 @@ class RecordingPoster:
 def test_delivery_runs_the_feeds_of_feeds_and_tells_each_admin_once(
     database_url: str, tmp_path: Path, server: FileServer, engine: Engine
 ) -> None:
-    from briefing.delivery.digests import DeliveryService
-
     brief = scheduled(database_url, tmp_path, server, engine)
     store = SubscriptionStore(brief.engine)
     for channel, admin in (("C1", "UA"), ("C2", "UA"), ("C3", "UB")):
@@ -456,8 +455,6 @@ def test_delivery_runs_the_feeds_of_feeds_and_tells_each_admin_once(
 
 
 def test_retry_after_as_seconds_or_a_date() -> None:
-    from briefing.feeds.http import retry_after
-
     now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     assert retry_after("120", now) == 120.0
     assert retry_after("Mon, 23 Nov 2026 09:01:30 GMT", now) == 90.0
@@ -468,9 +465,6 @@ def test_retry_after_as_seconds_or_a_date() -> None:
 def test_a_retry_after_longer_than_the_cap_waits_the_cap(
     database_url: str, tmp_path: Path, server: FileServer, engine: Engine
 ) -> None:
-    from briefing.feeds.catalog import find_feeds
-    from briefing.feeds.fetch import run_feed
-
     brief = Briefing.load(
         feed_settings(database_url, tmp_path, server, fetch_retry_max_s=30), engine
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.operations import Operations
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from briefing.db import make_engine
@@ -383,7 +384,6 @@ def test_an_upgrade_that_fails_leaves_the_previous_schema_whole(
     empty_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     upgrade(empty_engine, BASELINE)
-    from alembic.operations import Operations
 
     original = Operations.create_table
 

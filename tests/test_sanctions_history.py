@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from briefing.appstate import Briefing, Context
+from briefing.ingest_dispatch import ingest
+from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions.history import (
@@ -27,6 +29,7 @@ from briefing.sanctions.history import (
 from briefing.sanctions.list_replies import answer_sanctions_question, history_count_reply
 from briefing.settings import PROJECT_ROOT
 from handlers import dispatch
+from tests.conftest import OFAC_SNAPSHOTS
 
 DATA = PROJECT_ROOT / "data"
 END = date(2024, 2, 23)
@@ -136,10 +139,6 @@ def test_when_was_it_designated(ctx: Context) -> None:
 
 
 def test_search_hits_show_when_they_were_first_seen(ctx: Context) -> None:
-    from briefing.ingest_dispatch import ingest
-    from briefing.ingest_types import IngestOptions
-    from tests.conftest import OFAC_SNAPSHOTS
-
     now = datetime(2024, 3, 1, tzinfo=UTC)
     ingest(ctx.brief, [OFAC_SNAPSHOTS / "sdn_2024-02-23.csv"], IngestOptions(today=END), now)
     text = render_text(dispatch("sanctions sergei lavrov", ctx))

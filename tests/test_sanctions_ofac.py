@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -51,7 +52,6 @@ def load(brief: Briefing, *paths: Path, as_of: date | None = None) -> list[Inges
 def test_the_raw_files_hold_the_counts_the_tests_assert() -> None:
     """Independent of the parser: 553 ent_nums only in the later file, 552 of them under
     RUSSIA-EO14024, none dropped, 8 rows that differ."""
-    import csv
 
     def rows(path: Path) -> dict[str, tuple[str, ...]]:
         text = path.read_bytes().rstrip(b"\x1a").decode("latin-1")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from briefing.appstate import Briefing
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestError, IngestOptions, IngestResult
+from briefing.sanctions import formats
 from briefing.sanctions.search import sanctions
 from briefing.sanctions.tables import entries_table, snapshots_table
 from tests.conftest import EU_FSD_CODES, OFAC_SNAPSHOTS, OFAC_WATCHMAN, OPENSANCTIONS_FTM
@@ -160,8 +161,6 @@ def test_a_crash_at_any_write_of_the_next_list_leaves_the_last_one_serving(
 ) -> None:
     """The next list's new rows, its unchanged rows copied in the database, the diff and the
     pruning are one transaction: a crash at any of them leaves nothing of the new list."""
-    from briefing.sanctions import formats
-
     folder = tmp_path / "next"
     folder.mkdir()
     lines = (WATCHMAN / "sdn.csv").read_bytes().split(b"\r\n")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,6 +18,7 @@ from briefing.replies import ReplyKind
 from briefing.sanctions.list_replies import answer_sanctions_question
 from briefing.sanctions.normalise import name_key
 from briefing.sanctions.search import SanctionsData, sanctions
+from briefing.settings import PROJECT_ROOT
 from handlers import dispatch, find
 from tests.conftest import OFAC_SNAPSHOTS, OFAC_WATCHMAN
 
@@ -189,11 +193,6 @@ def test_sanctions_is_registered_cheap_with_its_help() -> None:
 def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: str) -> None:
     """`python bot.py say "/brief trade 2024"` imports neither the search index nor pandas'
     sanctions parsers, and reads no sanctions table."""
-    import os
-    import subprocess
-    import sys
-
-    from briefing.settings import PROJECT_ROOT
 
     script = (
         "import sys, runpy\n"
@@ -221,5 +220,5 @@ def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: st
     )
     assert "$244.8 bn" in done.stdout
     loaded = done.stdout.rsplit("LOADED", 1)[1]
-    for module in ("search", "answers", "ofac", "opensanctions", "formats"):
+    for module in ("search", "list_replies", "ofac", "opensanctions", "formats"):
         assert f"briefing.sanctions.{module}'" not in loaded, loaded

@@ -27,6 +27,7 @@ from briefing.platforms.slack.app import MAX_SHARE_VALUE, parse_share
 from briefing.render.slack_blocks import escape, render_blocks
 from briefing.render.text import render_text
 from briefing.replies import Chart, Line, Reply, ReplyKind, Section, Source
+from briefing.seed import seed_bundled
 from handlers import COMMANDS, dispatch, split
 from handlers.subscribe import ParseError, SubscribeRequest, parse_request, parse_time, parse_zone
 from tests.conftest import TODAY
@@ -296,8 +297,6 @@ def test_sanctions_searches_of_real_lists_answer_within_slack_limits(
 @pytest.fixture
 def seeded(brief: Briefing) -> Briefing:
     """The bundled OFAC lists loaded, so searches have names to match and echo."""
-    from briefing.seed import seed_bundled
-
     seed_bundled(brief, NOW)
     brief.refresh()
     return brief

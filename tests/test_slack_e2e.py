@@ -18,6 +18,8 @@ from pydantic import SecretStr
 
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
+from briefing.delivery.digests import deliver_due
+from briefing.generation import bump_generation
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import SlackPoster
@@ -318,8 +320,6 @@ def test_a_chart_is_uploaded_after_the_reply(bot: Bot, fake: FakeSlack, tmp_path
 def test_each_subscribed_channel_gets_its_digest_once_per_local_day(
     bot: Bot, fake: FakeSlack, slack_brief: Briefing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from briefing.delivery.digests import deliver_due
-
     bot.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # subscribed the day before
     fake.admins.add("UADMIN")
     fake.channel_errors["CGONE"] = "channel_not_found"
@@ -365,8 +365,6 @@ def test_each_subscribed_channel_gets_its_digest_once_per_local_day(
 def test_a_repeated_quick_question_is_served_from_the_reply_cache_until_new_data(
     bot: Bot, fake: FakeSlack, slack_brief: Briefing
 ) -> None:
-    from briefing.generation import bump_generation
-
     first = bot.slash_ack("trade 2024", fake)
     second = bot.slash_ack("trade 2024", fake)
     assert first == second

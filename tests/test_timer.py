@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.date import DateTrigger
 
 from briefing.appstate import Briefing
-from briefing.delivery.timer import daily_trigger, fire_digest, make_scheduler
+from briefing.delivery.timer import daily_trigger, fire_digest, make_scheduler, run_console
 
 
 @pytest.mark.parametrize(
@@ -74,11 +76,6 @@ def test_scheduler_is_a_timer_only() -> None:
 
 
 def test_run_console_prints_the_digest_when_the_timer_fires(brief: Briefing) -> None:
-    import threading
-
-    from apscheduler.triggers.date import DateTrigger
-
-    from briefing.delivery.timer import run_console
 
     tz = brief.settings.tz
     posted: list[str] = []

@@ -12,6 +12,8 @@ from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
+from briefing.trade.model import Flow, Period
+from briefing.trade.queries import figure_for
 from handlers import dispatch, find
 
 FIXTURES = Path(__file__).parent / "fixtures" / "trade"
@@ -158,9 +160,6 @@ def test_help_lists_the_new_forms() -> None:
 
 
 def test_a_sum_of_months_from_several_pages_names_every_outlet(brief: Briefing) -> None:
-    from briefing.trade.model import Flow, Period
-    from briefing.trade.queries import figure_for
-
     index = brief.trade
     quarter = Period(2023, 7, 9)
     months = [

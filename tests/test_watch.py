@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from briefing import ingest_dispatch
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
 from briefing.delivery.poster import ChannelRef
@@ -20,8 +21,18 @@ from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions
 from briefing.platforms.console import ConsoleFiles
 from briefing.render.text import render_text
+from briefing.sanctions import ofac
+from briefing.sanctions.diff import diff_lists
+from briefing.sanctions.model import OFAC_SDN
 from briefing.watch.alerts import watch_reply
-from briefing.watch.entries import CsvError, decode, parse_csv
+from briefing.watch.entries import CsvError, add_entries, decode, parse_csv, validate
+from briefing.watch.screening import (
+    current_lists,
+    list_index,
+    rescreen,
+    screen_and_store,
+    screen_entry,
+)
 from briefing.watch.tables import watch_rescreens_table
 from handlers import dispatch
 from tests.conftest import OFAC_SNAPSHOTS, TODAY
@@ -371,15 +382,11 @@ def _variants(name: str, rng: random.Random) -> list[str]:
     return out
 
 
-def test_names_not_screened_again_could_not_have_changed(brief: Briefing, console: Context) -> None:
+def test_names_not_screened_again_could_not_have_changed(
+    brief: Briefing, console: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The rescreen skips names no added or changed entry can hit: screening every skipped
     name in full on the new list finds no hit on any added or changed entry."""
-    from briefing.sanctions import ofac
-    from briefing.sanctions.diff import diff_lists
-    from briefing.sanctions.model import OFAC_SDN
-    from briefing.watch.entries import add_entries, validate
-    from briefing.watch.screening import current_lists, list_index, rescreen, screen_entry
-
     rng = random.Random(23)
     groups, _ = ofac.group_files([EARLIER])
     old, _ = ofac.parse(groups[0], None)
@@ -401,21 +408,14 @@ def test_names_not_screened_again_could_not_have_changed(brief: Briefing, consol
     load(brief, EARLIER)
     specs = list({validate(n).key: validate(n) for n in names}.values())
     added = add_entries(brief.engine, CONSOLE, specs, by_user="U1", now=NOW).entries
-    from briefing.watch.screening import screen_and_store
 
     screen_and_store(brief.engine, added, NOW)
     before = {s.source.key: s for s in current_lists(brief.engine)}["ofac-sdn"]
     day = date(2024, 2, 23)
     # Load without the hook's rescreen, then rescreen here to see what it screened.
-    from briefing.ingest_types import IngestOptions as Options
-    from briefing.watch import alerts
-
-    original = alerts.rescreen_new_lists
-    alerts.rescreen_new_lists = lambda *a, **k: []
-    try:
-        ingest(brief, [NEWER], Options(as_of=day, today=day), NOW)
-    finally:
-        alerts.rescreen_new_lists = original
+    with monkeypatch.context() as patched:
+        patched.setattr(ingest_dispatch, "rescreen_new_lists", lambda *a, **k: [])
+        ingest(brief, [NEWER], IngestOptions(as_of=day, today=day), NOW)
     after = {s.source.key: s for s in current_lists(brief.engine)}["ofac-sdn"]
     report = rescreen(brief.engine, after, before, NOW)
     assert 0 < report.screened < len(added)

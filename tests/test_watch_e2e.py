@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+import handlers.screen
 from briefing.appstate import Briefing
 from briefing.delivery.digests import deliver_alerts
 from briefing.delivery.ledger import DeliveryStatus, Ledger
@@ -219,8 +220,6 @@ def test_batch_screening_of_a_slack_file_sends_results_privately_with_progress(
     bot_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import handlers.screen
-
     monkeypatch.setattr(handlers.screen, "PROGRESS_EVERY_S", 0.0)
     load(slack_brief, NEWER, MORNING - timedelta(hours=1))
     rows = "\n".join(

@@ -38,6 +38,7 @@ from briefing.ask.retrieve import (
     Recipe,
     Retriever,
 )
+from briefing.ask.sanctions import SanctionsAnswers, is_about_sanctions
 from briefing.ask.trade import AGGREGATE_SUBJECTS, TradeAnswers
 from briefing.ask.words import STOPWORDS, plain, words
 from briefing.replies import Line, Reply
@@ -101,8 +102,6 @@ def answer(
 
     ``recipe`` chooses the retrieval scoring (for measuring the alternatives).
     """
-    from briefing.ask.sanctions import SanctionsAnswers, is_about_sanctions
-
     # Names are searched as typed: spelling is corrected only for the data's own vocabulary.
     if is_about_sanctions(question):
         reply = SanctionsAnswers(brief, as_of, command).answer(question)

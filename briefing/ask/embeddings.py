@@ -29,9 +29,10 @@ _lock = threading.Lock()
 
 
 def _wordllama(dimensions: int) -> Embed:
-    from safetensors import safe_open
-    from tokenizers import Tokenizer
-    from wordllama.inference import WordLlamaInference
+    # Cold start: the embedding model's libraries load with the first question in words.
+    from safetensors import safe_open  # noqa: PLC0415
+    from tokenizers import Tokenizer  # noqa: PLC0415
+    from wordllama.inference import WordLlamaInference  # noqa: PLC0415
 
     package = files("wordllama")
     tokenizer = Tokenizer.from_file(str(package / "tokenizers/l2_supercat_tokenizer_config.json"))

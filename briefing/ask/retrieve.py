@@ -379,7 +379,8 @@ class _Lexical:
                 [w.removeprefix("_flow_") for w in self.vocabulary], recipe.model
             )
         else:
-            import bm25s
+            # Cold start: BM25 loads with the first lexical index.
+            import bm25s  # noqa: PLC0415
 
             self.bm25 = bm25s.BM25(k1=recipe.k1, b=recipe.b)
             self.bm25.index(corpus, show_progress=False)

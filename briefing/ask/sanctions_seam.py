@@ -60,15 +60,11 @@ class ListChange:
 
 
 def lists_held(brief: Briefing, as_of: date) -> list[HeldList]:
-    from briefing.sanctions.search import sanctions
-
-    return [_held(s) for s in sanctions(brief).in_force(as_of)]
+    return [_held(s) for s in brief.sanctions.in_force(as_of)]
 
 
 def search(brief: Briefing, name: str, as_of: date, limit: int = 3) -> list[Hit]:
-    from briefing.sanctions.search import sanctions
-
-    data = sanctions(brief)
+    data = brief.sanctions
     hits = []
     for match in data.index(as_of).search(name, limit=limit):
         tier = "match" if match.is_match else "possible match"
@@ -80,9 +76,7 @@ def search(brief: Briefing, name: str, as_of: date, limit: int = 3) -> list[Hit]
 
 def changes(brief: Briefing, as_of: date) -> list[ListChange]:
     """Every stored list known on ``as_of`` compared with the previous one of its source."""
-    from briefing.sanctions.search import sanctions
-
-    data = sanctions(brief)
+    data = brief.sanctions
     out = []
     by_source: dict[str, list[Snapshot]] = {}
     for snap in data.snapshots:

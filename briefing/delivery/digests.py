@@ -54,6 +54,8 @@ from briefing.delivery.worker import (
     WorkerConfig,
     alert_reply,
 )
+from briefing.feeds.catalog import scheduled_feeds
+from briefing.feeds.service import FetchService
 from briefing.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -181,9 +183,6 @@ class DeliveryService:
 
     def _fetcher(self) -> FetchService | None:
         """The scheduled fetch of the live data feeds (FEEDS), run while this process leads."""
-        from briefing.feeds.catalog import scheduled_feeds
-        from briefing.feeds.service import FetchService
-
         feeds = scheduled_feeds(self.brief.settings)
         if not feeds:
             return None

@@ -117,7 +117,8 @@ class PostgresLeader:
         self._step_down("stopping")
 
     def _connect(self) -> Any:
-        import psycopg
+        # Loaded only on PostgreSQL.
+        import psycopg  # noqa: PLC0415
 
         url = self.engine.url
         params: dict[str, Any] = {

@@ -50,6 +50,7 @@ from briefing.delivery.ledger import (
 )
 from briefing.delivery.subscriptions import TOPIC_DIGEST, Subscription, SubscriptionStore
 from briefing.updates import updates_table
+from briefing.watch.alerts import plan_watch_alerts
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +153,6 @@ class Planner:
     def plan_watch_alerts(self, now: datetime, report: PlanReport | None = None) -> PlanReport:
         """A delivery per channel for each watchlist rescreen with changes in the alert
         window (:mod:`briefing.watch.alerts`)."""
-        from briefing.watch.alerts import plan_watch_alerts
-
         now = require_aware(now)
         report = report if report is not None else PlanReport()
         report.planned.extend(

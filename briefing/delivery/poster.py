@@ -11,12 +11,12 @@ worker records the text as posted before it uploads the chart, so neither is pos
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
-from briefing.replies import Chart, Reply
+from briefing.replies import Chart, Line, Reply, Section
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +120,6 @@ class PostsCharts(Protocol):
 def with_chart_note(reply: Reply, reason: str, command: str = "/brief") -> Reply:
     """``reply`` without its chart, with a last line saying that the chart could not be posted
     (what the channel sees when a chart fails after its attempts)."""
-    from dataclasses import replace
-
-    from briefing.replies import Line, Section
 
     if reply.chart is None:
         return reply

@@ -42,6 +42,7 @@ uploaded); with several threads the settling writes wait for a group commit
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import random
@@ -78,6 +79,7 @@ from briefing.delivery.poster import (
 from briefing.delivery.subscriptions import Subscription, SubscriptionStore
 from briefing.replies import Reply, ReplyKind, Section
 from briefing.updates import Update, _line_from_dict, updates_table
+from briefing.watch.alerts import watch_recipient, watch_reply
 
 log = logging.getLogger(__name__)
 
@@ -236,8 +238,6 @@ def alert_reply(update: Update, command: str = "/brief") -> Reply:
 
 
 def load_update(brief: Briefing, update_id: str) -> Update | None:
-    import json
-
     stmt = select(updates_table).where(updates_table.c.update_id == update_id)
     with brief.engine.connect() as conn:
         row = conn.execute(stmt).mappings().first()
@@ -285,8 +285,6 @@ class _Replies:
                     command=command,
                 )
             elif delivery.kind == KIND_WATCH:
-                from briefing.watch.alerts import watch_reply
-
                 assert delivery.update_id is not None
                 reply = watch_reply(
                     self.brief.engine, delivery.update_id, delivery.channel, command
@@ -549,8 +547,6 @@ class Worker:
         sub = self.store.get(delivery.channel) if isinstance(known, _Unknown) else known
         if delivery.kind == KIND_WATCH:
             # A watchlist alert needs no subscription: the channel's watchlist is enough.
-            from briefing.watch.alerts import watch_recipient
-
             sub = watch_recipient(self.brief.engine, delivery.channel, sub, delivery.due_at)
             wanted = sub is not None
         else:

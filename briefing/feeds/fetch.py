@@ -60,6 +60,7 @@ from briefing.feeds.state import (
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestError, IngestOptions, IngestResult, ProgressCallback
 from briefing.replies import format_date
+from briefing.trade import comtrade
 
 log = logging.getLogger(__name__)
 
@@ -487,8 +488,6 @@ def _run_comtrade(
     force: bool,
 ) -> tuple[FetchReport, _Success]:
     """China → Russia monthly figures of this year and last, through comtradeapicall."""
-    from briefing.trade import comtrade
-
     key = brief.settings.comtrade_api_key
     if key is None:
         raise _RefusedError("set COMTRADE_API_KEY", Outcome.FAILED)

@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from briefing.appstate import Briefing
 from briefing.delivery.leader import Leadership
+from briefing.delivery.timer import make_scheduler
 from briefing.feeds.catalog import Feed
 from briefing.feeds.fetch import FetchContext, FetchReport, run_feed
 from briefing.feeds.http import Limits
@@ -95,8 +96,6 @@ class FetchService:
     def start(self) -> FetchService:
         self.prepare(datetime.now(UTC))
         if self.scheduler is None:
-            from briefing.delivery.timer import make_scheduler
-
             self.scheduler = make_scheduler()
         self.scheduler.add_job(
             self.tick,

@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from briefing.db import make_engine
 from briefing.migrations import HERE, config, current, head, pending, scripts, upgrade
 from briefing.schema import schema_metadata
+from briefing.settings import load_settings
 
 
 @contextmanager
@@ -108,8 +109,6 @@ def sql(dialect: str, start: str | None) -> int:
 
 
 def show_current() -> int:
-    from briefing.settings import load_settings
-
     engine = make_engine(load_settings().database_url)
     try:
         revision = current(engine)
@@ -123,8 +122,6 @@ def show_current() -> int:
 
 
 def run_upgrade() -> int:
-    from briefing.settings import load_settings
-
     engine = make_engine(load_settings().database_url)
     try:
         applied = upgrade(engine)

@@ -14,6 +14,7 @@ from briefing.appstate import Briefing, Context, FileError, SharedFile
 from briefing.caller import Caller
 from briefing.render.text import render_text
 from briefing.replies import Reply
+from handlers import dispatch
 
 CONSOLE_CALLER = Caller(platform="console", user_id="console", channel_id="console", is_admin=True)
 
@@ -56,8 +57,6 @@ class ConsoleFiles:
 
 
 def run_command(brief: Briefing, line: str, today: date) -> Reply:
-    from handlers import dispatch
-
     command = brief.settings.command_name
     ctx = Context(
         brief=brief,
@@ -108,7 +107,8 @@ def interactive(
 ) -> None:
     """A prompt with line editing and history (readline where the terminal offers it)."""
     try:
-        import readline
+        # Only the interactive console: importing readline changes how input() reads.
+        import readline  # noqa: PLC0415
 
         history_file.parent.mkdir(parents=True, exist_ok=True)
         if history_file.exists():

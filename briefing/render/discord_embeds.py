@@ -359,6 +359,7 @@ def embeds_size(embeds: list[dict[str, Any]]) -> int:
 
 def to_discord_embeds(embeds: list[dict[str, Any]]) -> list[discord.Embed]:
     """The dicts as :class:`discord.Embed` objects, for discord.py's send methods."""
-    import discord
+    # Cold start: discord.py loads only to send to Discord.
+    import discord  # noqa: PLC0415
 
     return [discord.Embed.from_dict(embed) for embed in embeds]

@@ -119,11 +119,13 @@ def render_history_chart(data: HistoryChartData, chart_dir: Path) -> Chart:
 
 
 def _draw(data: HistoryChartData, path: Path) -> None:
-    import matplotlib
+    # Cold start: matplotlib loads only to draw.
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    # Cold start: matplotlib loads only to draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
 
     width, height = SIZE
     font = 10
@@ -198,7 +200,8 @@ def _draw(data: HistoryChartData, path: Path) -> None:
 
 
 def _style(ax: Any, font: int) -> None:
-    from matplotlib.ticker import MaxNLocator
+    # Cold start: matplotlib loads only to draw.
+    from matplotlib.ticker import MaxNLocator  # noqa: PLC0415
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # entries are counted, never halved
     ax.tick_params(labelsize=font - 1)

@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 
 from briefing.replies import Source
+from briefing.sanctions.screen import NameIndex, Party, Tier
 from briefing.sanctions.topic import (
     CHINA,
     HONG_KONG,
@@ -335,8 +336,6 @@ def entity_history(
     """The recorded history of the entries whose name matches ``name`` (best first), as known
     on ``as_of``: when each was added (or that it was already listed when the history starts),
     changed and removed."""
-    from briefing.sanctions.screen import NameIndex, Party, Tier
-
     known = history.known(as_of)
     by_entry: dict[str, list[Change]] = defaultdict(list)
     for change in known:

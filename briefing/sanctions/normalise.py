@@ -131,7 +131,8 @@ _WORD_END = re.compile(r"(?:ei|ej|ij|yj)\b")
 def _remove_org_types(text: str) -> str:
     """The name without its legal form, by OpenSanctions' rigour org-type table (OOO, LLC, JSC,
     Sp. z o.o., Aktsionernoe obshchestvo, Limited Liability Company, ...)."""
-    from rigour.names import remove_org_types
+    # Cold start: the name libraries load with the first name matched.
+    from rigour.names import remove_org_types  # noqa: PLC0415
 
     removed = remove_org_types(text)
     return removed if removed.strip() else text
@@ -204,7 +205,8 @@ def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
 
 @lru_cache(maxsize=65_536)
 def _organisation_tokens(lowered: str) -> tuple[str, ...]:
-    from rigour.names import remove_obj_prefixes
+    # Cold start: the name libraries load with the first name matched.
+    from rigour.names import remove_obj_prefixes  # noqa: PLC0415
 
     lowered = remove_obj_prefixes(_remove_org_types(lowered)) or lowered
     folded = fold(lowered)

@@ -170,7 +170,8 @@ _PLACES = (
 @cache
 def place_words() -> frozenset[str]:
     """Words that name a country or a big city: common in company names, never distinctive."""
-    from rigour.territories import get_territories
+    # Cold start: the name libraries load with the first name matched.
+    from rigour.territories import get_territories  # noqa: PLC0415
 
     words = set(name_tokens(_PLACES, organisation=False))
     for territory in get_territories():
@@ -186,7 +187,8 @@ def _has_digit(word: str) -> bool:
 
 @lru_cache(maxsize=100_000)
 def _metaphone(word: str) -> str:
-    from rigour.text.phonetics import metaphone
+    # Cold start: the name libraries load with the first name matched.
+    from rigour.text.phonetics import metaphone  # noqa: PLC0415
 
     return metaphone(word) if len(word) >= 4 and word.isalpha() else ""
 
@@ -196,7 +198,8 @@ class _ByLength:
     cutoff (``fuzz.ratio`` ≥ c needs the shorter word to be ≥ c/(200-c) of the longer)."""
 
     def __init__(self, words: Sequence[str]) -> None:
-        from rapidfuzz import process
+        # Cold start: the name libraries load with the first name matched.
+        from rapidfuzz import process  # noqa: PLC0415
 
         self._process = process
         order = sorted(range(len(words)), key=lambda i: len(words[i]))

@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from briefing.settings import Settings
 
@@ -43,8 +44,6 @@ def secret_values(settings: Settings) -> list[str]:
             values.append(raw)
             values.extend(part.strip() for part in raw.split(","))
     if settings.redis_url is not None:  # its password, if it has one
-        from urllib.parse import urlsplit
-
         password = urlsplit(settings.redis_url.get_secret_value()).password
         if password:
             values.append(password)

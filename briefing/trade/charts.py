@@ -213,11 +213,13 @@ def render_chart(data: ChartData, chart_dir: Path) -> Chart:
 
 
 def _draw(data: ChartData, path: Path) -> None:
-    import matplotlib
+    # Cold start: matplotlib loads only to draw.
+    import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    # Cold start: matplotlib loads only to draw.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415
 
     width, height = data.size
     small = width < 900

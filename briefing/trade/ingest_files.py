@@ -13,6 +13,7 @@ import io
 import json
 import math
 import re
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -301,8 +302,9 @@ def comtrade_figures(
 
 def _equals(column: pd.Series, code: str) -> pd.Series:
     """Cells equal to ``code`` once stripped (only cells not already equal are stripped)."""
-    import numpy as np
-    import pandas as pd
+    # Cold start: pandas loads only when a file is read.
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
     values = column.to_numpy(dtype=object)
     same = values == code
@@ -315,9 +317,8 @@ def _equals(column: pd.Series, code: str) -> pd.Series:
 def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
     """A Comtrade CSV export. pandas' C reader splits the file; only China → Russia rows are
     then checked one by one (a download is mostly other partners and reporters)."""
-    import warnings
-
-    import pandas as pd
+    # Cold start: pandas loads only when a file is read.
+    import pandas as pd  # noqa: PLC0415
 
     raw = read_bytes(path)
     try:
@@ -399,7 +400,8 @@ def _comtrade_frame_fast(
     """China → Russia rows of a Comtrade CSV checked and turned into figures column by column;
     None when any row needs the row-by-row check (a bad value, a duplicate: its message names
     the row), which gives the same figures otherwise."""
-    import numpy as np
+    # Cold start: pandas loads only when a file is read.
+    import numpy as np  # noqa: PLC0415
 
     def column(name: str) -> np.ndarray:
         if name not in kept.columns:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from briefing.delivery.poster import ChannelRef
 from briefing.sanctions.normalise import fold
@@ -94,7 +94,8 @@ def name_key(name: str) -> str:
 
 
 def _country_known(code: str) -> bool:
-    from rigour.territories import get_territory
+    # Cold start: the name libraries load with the first name matched.
+    from rigour.territories import get_territory  # noqa: PLC0415
 
     territory = get_territory(code.lower())
     # Countries and places like Hong Kong or Macao; not "ZZ" (global) or "EU".
@@ -290,8 +291,6 @@ def all_entries(conn: Connection) -> list[WatchEntry]:
 
 
 def count_of(engine: Engine, channel: ChannelRef) -> int:
-    from sqlalchemy import func
-
     stmt = select(func.count()).select_from(watch_entries_table).where(*_channel_where(channel))
     with engine.connect() as conn:
         return int(conn.execute(stmt).scalar_one())

@@ -162,7 +162,8 @@ def _hints(entry: WatchEntry, listed: Entry, tier: Tier) -> tuple[Tier, list[str
                     tier = Tier.POSSIBLE
                     notes.append("so at most a possible match")
     if spec.country and listed.countries:
-        from rigour.territories import get_territory
+        # Cold start: the name libraries load with the first name matched.
+        from rigour.territories import get_territory  # noqa: PLC0415
 
         territory = get_territory(spec.country.lower())
         names = {
@@ -495,10 +496,11 @@ class _Vocabulary:
         carries: dict[str, set[str]] = {}
         if not self.words or not tokens:
             return aligns, carries
-        import numpy as np
-        from rapidfuzz import fuzz, process
-        from rapidfuzz.distance import OSA
-        from rigour.text.phonetics import metaphone
+        # Cold start: the name libraries load with the first name matched.
+        import numpy as np  # noqa: PLC0415
+        from rapidfuzz import fuzz, process  # noqa: PLC0415
+        from rapidfuzz.distance import OSA  # noqa: PLC0415
+        from rigour.text.phonetics import metaphone  # noqa: PLC0415
 
         def sound(word: str) -> str:
             return metaphone(word) if len(word) >= 4 and word.isalpha() else ""
@@ -581,7 +583,8 @@ def _may_score(
     """Can a name (``tokenised``) score a possible match on one of the ``carried`` forms, when a word (or
     two adjacent words) of it aligns at most with the listed words ``near`` gives it? An upper
     bound of the screener's score: every word that may align counts as aligned, fully."""
-    from rapidfuzz import fuzz
+    # Cold start: the name libraries load with the first name matched.
+    from rapidfuzz import fuzz  # noqa: PLC0415
 
     for tokens in tokenised:
         weights = [index.names.weight(w) for w in tokens]

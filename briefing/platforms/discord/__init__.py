@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+
+from discord.http import Route
 
 from briefing.appstate import Briefing
+from briefing.delivery.digests import start_delivery
+from briefing.platforms.discord.client import BriefClient
+from briefing.platforms.discord.commands import DiscordCommands
 from briefing.platforms.discord.poster import DiscordPoster, api_base
-
-if TYPE_CHECKING:
-    from briefing.platforms.discord.client import BriefClient
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,11 @@ def configure_api_url(api_url: str | None) -> None:
 
     The gateway address then comes from that API too (see :class:`~.client.BriefClient`).
     """
-    from discord.http import Route
-
     Route.BASE = api_base(api_url)
 
 
 def make_client(brief: Briefing, *, sync_commands: bool = True) -> BriefClient:
     """A :class:`discord.Client` serving ``/brief``; syncs the commands when it connects."""
-    from briefing.platforms.discord.client import BriefClient
-    from briefing.platforms.discord.commands import DiscordCommands
-
     return BriefClient(
         DiscordCommands(brief),
         sync_commands=sync_commands,
@@ -48,8 +44,6 @@ def make_client(brief: Briefing, *, sync_commands: bool = True) -> BriefClient:
 
 def run_discord(brief: Briefing, *, announce: Callable[[str], None] = print) -> None:
     """Start the gateway client and the delivery timer; return when the client stops."""
-    from briefing.delivery.digests import start_delivery
-
     settings = brief.settings
     settings.require("discord_bot_token")
     assert settings.discord_bot_token is not None

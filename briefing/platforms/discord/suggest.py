@@ -14,6 +14,9 @@ from zoneinfo import available_timezones
 
 from sqlalchemy import case, func, or_, select
 
+from briefing.sanctions.search import sanctions
+from briefing.sanctions.tables import entries_table
+
 if TYPE_CHECKING:
     from briefing.appstate import Briefing
 
@@ -45,9 +48,6 @@ def sanctioned_names(
     Case-insensitive, names starting with ``typed`` first: a scan of the lists in force (tens of
     thousands of rows), fast enough per keystroke. Empty when no list is loaded.
     """
-    from briefing.sanctions.search import sanctions
-    from briefing.sanctions.tables import entries_table
-
     ids = [s.snapshot_id for s in sanctions(brief).in_force(as_of)]
     typed = " ".join(typed.split())
     if not ids or not typed:
@@ -74,8 +74,6 @@ def sanctioned_names(
 
 def similar_names(brief: Briefing, typed: str, as_of: date, limit: int = MAX_CHOICES) -> list[str]:
     """Names the sanctions search ranks for ``typed`` (word order, typos, legal forms)."""
-    from briefing.sanctions.search import sanctions
-
     found: list[str] = []
     for match in sanctions(brief).index(as_of).search(typed, limit=limit):
         if match.entry.name not in found:

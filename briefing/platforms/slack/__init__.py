@@ -14,9 +14,18 @@ import logging
 from collections.abc import Callable
 
 from briefing.appstate import Briefing
+from briefing.delivery.digests import start_delivery
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
+from briefing.platforms.slack.oauth import (
+    build_oauth_bot,
+    register_uninstall_listeners,
+    require_oauth_settings,
+)
 from briefing.platforms.slack.poster import SlackPoster, delivery_client
+from briefing.platforms.slack.server import serve_http, serve_socket_mode
+from briefing.security.redact import install_redaction, secret_values
+from briefing.security.replay import replay_guard_for
 from briefing.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -32,8 +41,6 @@ def oauth_mode(settings: Settings) -> bool:
 def require_settings(brief: Briefing, *, http: bool) -> None:
     """Check this mode's secrets, naming every missing one in one error."""
     if oauth_mode(brief.settings):
-        from briefing.platforms.slack.oauth import require_oauth_settings
-
         if not http:
             raise SettingsError(
                 ["SLACK_CLIENT_ID/SLACK_CLIENT_SECRET (installs in any workspace) need --http"]
@@ -54,12 +61,6 @@ def run_slack(
     announce: Callable[[str], None] = print,
 ) -> None:
     """Start the adapter and the delivery timer; return when the server stops."""
-    from briefing.delivery.digests import start_delivery
-    from briefing.platforms.slack.oauth import build_oauth_bot, register_uninstall_listeners
-    from briefing.platforms.slack.server import serve_http, serve_socket_mode
-    from briefing.security.redact import install_redaction, secret_values
-    from briefing.security.replay import replay_guard_for
-
     settings = brief.settings
     install_redaction(secret_values(settings))
     require_settings(brief, http=http)

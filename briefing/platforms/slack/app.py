@@ -32,7 +32,12 @@ from briefing.platforms.slack.admins import AdminCheck
 from briefing.platforms.slack.client import make_webhook
 from briefing.platforms.slack.files import SlackFiles
 from briefing.platforms.slack.poster import RenderBlocks, upload_chart
+from briefing.render.slack_blocks import render_blocks
 from briefing.replies import Reply, ReplyKind
+from briefing.sanctions.history import HistoryError, load_history
+from briefing.sanctions.search import sanctions
+from handlers import dispatch as dispatch_command
+from handlers import split
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +117,8 @@ class SlackCommands:
         client_for: Callable[[str | None], WebClient] | None = None,
     ) -> None:
         if render is None:
-            from briefing.render.slack_blocks import render_blocks
-
             render = render_blocks
         if dispatch is None:
-            from handlers import dispatch as dispatch_command
-
             dispatch = dispatch_command
         self.brief = brief
         self.client = client
@@ -137,9 +138,6 @@ class SlackCommands:
         `sanctions` answer is quick too."""
 
         def build() -> None:
-            from briefing.sanctions.history import HistoryError, load_history
-            from briefing.sanctions.search import sanctions
-
             sanctions(self.brief).index(self.local_day(self.clock()))
             try:
                 load_history(self.brief.settings.data_dir)
@@ -165,8 +163,6 @@ class SlackCommands:
 
     def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
         """Answer a quick command in the ack; acknowledge a slow one at once and answer later."""
-        from handlers import split
-
         text, share = parse_share(command.get("text") or "")
         arrived = self.clock()
         chosen = split(text)[0]

@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from briefing.delivery.poster import ChannelRef, ChartOutcome, PostError, PostResult
 from briefing.platforms.slack.client import API_TIMEOUT_S, api_base_url, retry_after_s
+from briefing.render.slack_blocks import render_blocks
 from briefing.replies import Chart, Reply
 from briefing.settings import Settings
 
@@ -142,8 +143,6 @@ class SlackPoster:
         client_for: Callable[[str], WebClient] | None = None,
     ) -> None:
         if render is None:
-            from briefing.render.slack_blocks import render_blocks
-
             render = render_blocks
         self._client = client
         self._render = render

@@ -203,7 +203,8 @@ def serve_http(
 
 
 def serve_socket_mode(app: App, app_token: str, announce: Callable[[str], None]) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    # Loaded only in Socket Mode (its WebSocket client).
+    from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
 
     handler = SocketModeHandler(app, app_token)
     announce("Connecting to Slack over Socket Mode…")
