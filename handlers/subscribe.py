@@ -197,7 +197,7 @@ def handle(text: str, ctx: Context) -> Reply:
     lines: list[str] = []
     if TOPIC_DIGEST in sub.topics:
         # Loaded here: the delivery machinery is not needed to answer other commands.
-        from briefing.delivery.digests import next_digest_at
+        from briefing.delivery.service import next_digest_at
 
         due = next_digest_at(sub, now).astimezone(sub.zone)
         lines.append(f"Next digest: {due:%a} {format_date(due.date())} at {due:%H:%M} {sub.tz}.")

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from briefing.core import Briefing, Caller, Context
-from briefing.delivery.digests import deliver_alerts, deliver_due
 from briefing.delivery.poster import ChannelRef
+from briefing.delivery.service import deliver_alerts, deliver_due
 from briefing.delivery.subscriptions import SubscriptionStatus, SubscriptionStore
 from briefing.platforms.discord.poster import DiscordPoster, nonce_for
 from briefing.replies import Line, Source

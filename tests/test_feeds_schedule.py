@@ -425,7 +425,7 @@ class RecordingPoster:
 def test_delivery_runs_the_feeds_of_feeds_and_tells_each_admin_once(
     database_url: str, tmp_path: Path, server: FileServer, engine: Engine
 ) -> None:
-    from briefing.delivery.digests import DeliveryService
+    from briefing.delivery.service import DeliveryService
 
     brief = scheduled(database_url, tmp_path, server, engine)
     store = SubscriptionStore(brief.engine)

@@ -46,6 +46,7 @@ from briefing.security.audit import AuditAction
 from briefing.security.crypto import TokenCipher, generate_key
 from briefing.settings import PROJECT_ROOT, SettingsError, load_settings
 from handlers import dispatch
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -165,7 +166,7 @@ def server(brief: Briefing, fake: FakeSlack) -> Iterator[Server]:
         recorded.append((text, ctx.caller))
         return dispatch(text, ctx)
 
-    bot = build_oauth_bot(oauth_brief, dispatch=recording)
+    bot = build_oauth_bot(oauth_brief, table_of(recording))
     http = HttpServer(make_wsgi_app(bot.app), "127.0.0.1", 0)
     http.start_in_thread()
     yield Server(http.url, bot, oauth_brief, fake, recorded)
