@@ -29,6 +29,7 @@ import typer
 
 if TYPE_CHECKING:
     from briefing.appstate import Briefing
+    from briefing.command_table import CommandTable
 
 app = typer.Typer(
     add_completion=False,
@@ -85,6 +86,16 @@ def _seed(brief: Briefing) -> None:
         typer.echo(f"warning: the bundled lists did not load: {exc}", err=True)
 
 
+def _command_table() -> CommandTable:
+    """The ``/brief`` subcommands, handed to the platform adapter: the one place that wires
+    the handlers to a platform."""
+    # Imported here, like every command's own modules: the handlers (and the data libraries
+    # they load) cost half a second that `migrate`, `doctor` and `--help` need not pay.
+    from handlers import TABLE
+
+    return TABLE
+
+
 def _today(tz_name: str) -> date:
     from zoneinfo import ZoneInfo
 
@@ -99,7 +110,10 @@ def console() -> None:
     brief = _load(seed=True)
     tz = brief.settings.timezone
     interactive(
-        brief, lambda: _today(tz), Path(brief.settings.chart_dir).parent / "console_history"
+        brief,
+        _command_table(),
+        lambda: _today(tz),
+        Path(brief.settings.chart_dir).parent / "console_history",
     )
 
 
@@ -116,7 +130,7 @@ def say(
 
     brief = _load(seed=True)
     today = _parse_day(as_of) if as_of else _today(brief.settings.timezone)
-    say_commands(brief, commands, today, as_json=json_output, out=sys.stdout)
+    say_commands(brief, _command_table(), commands, today, as_json=json_output, out=sys.stdout)
 
 
 @app.command()
@@ -262,7 +276,6 @@ def run(
     ] = None,
 ) -> None:
     """Start the bot and its delivery (every replica delivers; one plans)."""
-    from briefing.delivery.timer import run_console
     from briefing.settings import SettingsError
 
     brief = _load()
@@ -274,25 +287,17 @@ def run(
         server = serve_metrics(metrics_port, host)
         typer.echo(f"Metrics at http://{host}:{server.server_port}/metrics")
     if chosen == "console":
-        from briefing.delivery.leader import LocalLeader
-        from briefing.feeds.catalog import scheduled_feeds
-        from briefing.feeds.service import FetchService
+        from briefing.platforms.console import run_console
 
-        # One process prints the digest; it also fetches the feeds on their schedule.
-        feeds = scheduled_feeds(brief.settings)
-        fetcher = FetchService(brief, feeds, leadership=LocalLeader(), notify=typer.echo)
-        if feeds:
-            fetcher.start()
-        try:
-            run_console(brief)
-        finally:
-            fetcher.shutdown()
+        # The digest printed at DIGEST_TIME through the delivery ledger, as in a chat channel;
+        # the feeds fetched on their schedule.
+        run_console(brief)
         return
     if chosen == "slack":
         from briefing.platforms.slack import run_slack
 
         try:
-            run_slack(brief, http=http, host=host, port=port, announce=typer.echo)
+            run_slack(brief, _command_table(), http=http, host=host, port=port, announce=typer.echo)
         except SettingsError as exc:
             typer.echo(f"error: {exc}", err=True)
             if not http:
@@ -303,7 +308,7 @@ def run(
         from briefing.platforms.discord import run_discord
 
         try:
-            run_discord(brief, announce=typer.echo)
+            run_discord(brief, _command_table(), announce=typer.echo)
         except SettingsError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -78,6 +78,7 @@ def serve_app(variant: str, api_url: str, database_url: str) -> None:
     from briefing.platforms.slack.client import make_client
     from briefing.platforms.slack.server import HttpServer, make_wsgi_app
     from briefing.settings import load_settings
+    from handlers import TABLE
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # queue depth notes
@@ -97,7 +98,7 @@ def serve_app(variant: str, api_url: str, database_url: str) -> None:
 
         app.command(settings.command_name)(ack_only)
     else:
-        commands = SlackCommands(Briefing.load(settings), client)
+        commands = SlackCommands(Briefing.load(settings), client, TABLE)
         if variant == "uncached":
             commands.replies.maxsize = 0
         app = build_app(commands, signing_secret=SECRET)

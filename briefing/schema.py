@@ -14,7 +14,7 @@ from sqlalchemy import MetaData, Text
 # Explicit imports: each module registers its tables on ``metadata``.
 from briefing import generation, ratelimit, updates  # noqa: F401
 from briefing.db import metadata
-from briefing.delivery import digest_days, ledger, subscriptions  # noqa: F401
+from briefing.delivery import ledger, subscriptions  # noqa: F401
 from briefing.feeds import state as feed_state  # noqa: F401
 from briefing.sanctions import tables as sanctions_tables  # noqa: F401
 from briefing.security import replay  # noqa: F401

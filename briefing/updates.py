@@ -11,7 +11,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Connection, Date, DateTime, Engine, String, Table, Text, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    RowMapping,
+    String,
+    Table,
+    Text,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from briefing.db import metadata
@@ -38,7 +49,8 @@ class Update:
     data_date: date
 
 
-def _line_to_dict(line: Line) -> dict[str, str | None]:
+def line_to_dict(line: Line) -> dict[str, str | None]:
+    """A line as stored (JSON): its text and its source's title, address and date."""
     src = line.source
     return {
         "text": line.text,
@@ -48,7 +60,8 @@ def _line_to_dict(line: Line) -> dict[str, str | None]:
     }
 
 
-def _line_from_dict(raw: dict[str, str | None]) -> Line:
+def line_from_dict(raw: dict[str, str | None]) -> Line:
+    """A line as :func:`line_to_dict` stored it."""
     source = None
     if raw.get("source_title"):
         as_of = raw.get("source_as_of")
@@ -81,7 +94,7 @@ def _record(conn: Connection, update: Update, detected_at: datetime) -> bool:
         "update_id": update.update_id,
         "topic": update.topic,
         "title": update.title,
-        "lines_json": json.dumps([_line_to_dict(line) for line in update.lines]),
+        "lines_json": json.dumps([line_to_dict(line) for line in update.lines]),
         "data_date": update.data_date,
         # Stored in UTC: SQLite keeps no offset, and readers compare against UTC times.
         "detected_at": detected_at.astimezone(UTC),
@@ -105,13 +118,22 @@ def updates_between(
     stmt = stmt.order_by(updates_table.c.data_date, updates_table.c.update_id)
     with engine.connect() as conn:
         rows = conn.execute(stmt).mappings().all()
-    return [
-        Update(
-            update_id=row["update_id"],
-            topic=row["topic"],
-            title=row["title"],
-            lines=tuple(_line_from_dict(d) for d in json.loads(row["lines_json"])),
-            data_date=row["data_date"],
-        )
-        for row in rows
-    ]
+    return [_from_row(row) for row in rows]
+
+
+def load_update(engine: Engine, update_id: str) -> Update | None:
+    """The update ``update_id``, or None when there is none."""
+    stmt = select(updates_table).where(updates_table.c.update_id == update_id)
+    with engine.connect() as conn:
+        row = conn.execute(stmt).mappings().first()
+    return _from_row(row) if row is not None else None
+
+
+def _from_row(row: RowMapping) -> Update:
+    return Update(
+        update_id=row["update_id"],
+        topic=row["topic"],
+        title=row["title"],
+        lines=tuple(line_from_dict(d) for d in json.loads(row["lines_json"])),
+        data_date=row["data_date"],
+    )

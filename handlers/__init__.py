@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from briefing.appstate import Context
+from briefing.command_table import CommandTable, ParsedCommand
 from briefing.ratelimit import check_expensive
 from briefing.replies import Reply
 
@@ -42,9 +43,15 @@ class Command:
     module: ModuleType
     aliases: tuple[str, ...] = ()
     expensive: bool = False  # may take long (charts, free-text search): answered after the ack
-    needs_admin: bool = False  # reads the caller's admin status (a platform lookup)
+    # Which of its lines read the caller's admin status (a platform lookup); None: none do.
+    admin_for: Callable[[str], bool] | None = None
+    # Its answer depends on the channel or changes what is stored: never answered from a cache.
+    stateful: bool = False
     # The handler when it is not the module's ``handle(text, ctx)`` (help: it reads this table).
     handler: Handler | None = None
+
+    def needs_admin(self, rest: str) -> bool:
+        return self.admin_for is not None and self.admin_for(rest)
 
     @property
     def handle(self) -> Handler:
@@ -62,6 +69,22 @@ class Command:
         return (self.module.__doc__ or self.name).strip()
 
 
+def _always(rest: str) -> bool:
+    return True
+
+
+def _watch_changes(rest: str) -> bool:
+    """``watch add|remove|import …`` change the list (admins only); ``list``/``export`` read it."""
+    words = rest.split()
+    action = words[0].strip("'\"").lower() if words else "list"
+    return action not in ("list", "ls", "status", "export")
+
+
+def _subscription_log(rest: str) -> bool:
+    """``subscriptions --log`` is for admins; ``subscriptions`` alone is for anyone."""
+    return subscriptions.LOG_FLAG in rest.lower().split()
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(
         "help",
@@ -76,10 +99,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("ask", ask, expensive=True),
     Command("digest", digest, expensive=True),
     Command("sources", sources),
-    Command("subscribe", subscribe, needs_admin=True),
-    Command("unsubscribe", unsubscribe, needs_admin=True),
-    Command("subscriptions", subscriptions, needs_admin=True),
-    Command("watch", watch, needs_admin=True),
+    Command("subscribe", subscribe, admin_for=_always, stateful=True),
+    Command("unsubscribe", unsubscribe, admin_for=_always, stateful=True),
+    Command("subscriptions", subscriptions, admin_for=_subscription_log, stateful=True),
+    Command("watch", watch, admin_for=_watch_changes, stateful=True),
 )
 
 _BY_NAME: dict[str, Command] = {
@@ -103,12 +126,34 @@ def split(text: str) -> tuple[Command, str]:
     return command, rest.strip()
 
 
-def dispatch(text: str, ctx: Context) -> Reply:
-    """Run the subcommand ``text`` names (without the leading ``/brief``)."""
+def parse(text: str) -> ParsedCommand:
+    """``text`` parsed once: the subcommand, what its handler reads, how to answer it."""
     command, rest = split(text)
+    return ParsedCommand(
+        text=text,
+        name=command.name,
+        rest=rest,
+        expensive=command.expensive,
+        needs_admin=command.needs_admin(rest),
+        stateful=command.stateful,
+    )
+
+
+def run(parsed: ParsedCommand, ctx: Context) -> Reply:
+    """Run a parsed command line."""
+    command = _BY_NAME[parsed.name]
     if command.expensive:  # a few a minute per user (briefing.ratelimit); not at the console
         refusal = check_expensive(ctx, ", ".join(c.name for c in COMMANDS if c.expensive))
         if refusal is not None:
             return refusal
     ctx.brief.ensure_fresh()
-    return command.handle(rest, ctx)
+    return command.handle(parsed.rest, ctx)
+
+
+def dispatch(text: str, ctx: Context) -> Reply:
+    """Run the subcommand ``text`` names (without the leading ``/brief``)."""
+    return run(parse(text), ctx)
+
+
+# What bot.py hands each platform adapter.
+TABLE = CommandTable(parse=parse, run=run, names=tuple(c.name for c in COMMANDS))

@@ -19,6 +19,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from briefing.appstate import Context
+from briefing.delivery.planner import next_digest_at
 from briefing.delivery.subscriptions import (
     ALL_TOPICS,
     TOPIC_DIGEST,
@@ -196,9 +197,6 @@ def handle(text: str, ctx: Context) -> Reply:
     )
     lines: list[str] = []
     if TOPIC_DIGEST in sub.topics:
-        # Loaded here: the delivery machinery is not needed to answer other commands.
-        from briefing.delivery.digests import next_digest_at  # noqa: PLC0415
-
         due = next_digest_at(sub, now).astimezone(sub.zone)
         lines.append(f"Next digest: {due:%a} {format_date(due.date())} at {due:%H:%M} {sub.tz}.")
     if sub.topics & {TOPIC_SANCTIONS, TOPIC_TRADE}:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
+import queue
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import Engine, text
@@ -99,3 +107,113 @@ def ctx(brief: Briefing) -> Context:
     return Context(
         brief=brief, today=TODAY, caller=Caller(platform="console", user_id="U1", is_admin=True)
     )
+
+
+# -- bot.py as a subprocess ------------------------------------------------------------------
+
+
+@dataclass
+class BotProcess:
+    """``bot.py`` running as an operator runs it: its stdout read line by line (what it
+    announces), its stderr (the log) written to a file."""
+
+    proc: subprocess.Popen[str]
+    log_path: Path
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    seen: list[str] = field(default_factory=list)
+    ready: re.Match[str] | None = None  # the line it announced itself with (``ready=``)
+
+    def announced(self, group: int = 1) -> str:
+        """A group of the ``ready`` pattern in the line the bot announced itself with."""
+        assert self.ready is not None, "start the bot with ready=PATTERN"
+        return self.ready.group(group)
+
+    def wait_for(self, pattern: str, timeout_s: float = 60.0) -> re.Match[str]:
+        """The first line on stdout (from here on) that matches ``pattern``; the test fails,
+        with the bot's log, when the bot exits or prints none in time."""
+        wanted = re.compile(pattern)
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout_s)
+            except queue.Empty:
+                self.proc.kill()
+                self.proc.wait()
+                pytest.fail(f"the bot never printed {pattern!r}:\n{self.log()}")
+            if not line:  # stdout closed: the bot exited
+                self.proc.wait()
+                pytest.fail(
+                    f"the bot exited ({self.proc.returncode}) before printing {pattern!r}:\n"
+                    f"{''.join(self.seen)}{self.log()}"
+                )
+            self.seen.append(line)
+            found = wanted.search(line)
+            if found is not None:
+                return found
+
+    def log(self) -> str:
+        """What the bot wrote to stderr so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, timeout_s: float = 20.0) -> int:
+        """Ctrl-C, as an operator stops it; killed if it does not stop in time. Its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+class BotRunner:
+    """Starts ``bot.py`` subprocesses in the test's folder (away from any developer's
+    ``.env``) and stops every one still running at the end of the test."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.started: list[BotProcess] = []
+
+    def start(
+        self, *args: str, env: dict[str, str], ready: str | None = None, timeout_s: float = 60.0
+    ) -> BotProcess:
+        """``python bot.py ARGS``; with ``ready``, wait for a line on stdout that matches it."""
+        log_path = self.cwd / f"bot-{len(self.started) + 1}.log"
+        with log_path.open("w", encoding="utf-8") as log:
+            proc = subprocess.Popen(
+                [sys.executable, str(PROJECT_ROOT / "bot.py"), *args],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=env,
+                cwd=self.cwd,
+            )
+        bot = BotProcess(proc, log_path)
+        self.started.append(bot)
+        assert proc.stdout is not None
+        threading.Thread(target=_read_lines, args=(proc.stdout, bot.lines), daemon=True).start()
+        if ready is not None:
+            bot.ready = bot.wait_for(ready, timeout_s)
+        return bot
+
+    def stop_all(self) -> None:
+        for bot in self.started:
+            if bot.proc.poll() is None:
+                bot.proc.send_signal(signal.SIGINT)
+        for bot in self.started:
+            bot.stop()
+
+
+def _read_lines(stream: IO[str], into: queue.Queue[str]) -> None:
+    for line in stream:
+        into.put(line)
+    into.put("")  # the end: the bot exited
+
+
+@pytest.fixture
+def bot_runner(tmp_path: Path) -> Iterator[BotRunner]:
+    """Start ``bot.py`` and wait for it to be ready: ``bot_runner.start("run", …, env=…,
+    ready=r"…")``; every bot still running is stopped (Ctrl-C) at the end of the test."""
+    runner = BotRunner(tmp_path)
+    yield runner
+    runner.stop_all()

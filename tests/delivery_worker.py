@@ -20,7 +20,8 @@ from datetime import timedelta
 from pydantic import SecretStr
 
 from briefing.appstate import Briefing
-from briefing.delivery.digests import DeliveryService
+from briefing.delivery.compose import DeliveryReplies
+from briefing.delivery.service import DeliveryService
 from briefing.delivery.worker import Worker, WorkerConfig
 from briefing.platforms.slack.poster import SlackPoster, delivery_client
 from briefing.settings import load_settings
@@ -76,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
         service.start()
     else:
         worker = Worker(
-            brief, poster, config=config, owner=args.name, check_history=not args.no_history
+            brief,
+            poster,
+            DeliveryReplies(brief),
+            config=config,
+            owner=args.name,
+            check_history=not args.no_history,
         )
         worker.start()
     print(f"{args.name} ready", flush=True)

@@ -14,6 +14,7 @@ import pytest
 from briefing.appstate import Briefing
 from briefing.platforms.console import interactive
 from briefing.settings import PROJECT_ROOT
+from handlers import TABLE
 from tests.conftest import TODAY
 
 
@@ -96,7 +97,7 @@ def test_interactive_loop_keeps_history(brief: Briefing, tmp_path: Path) -> None
 
     out = io.StringIO()
     history = tmp_path / "history"
-    interactive(brief, lambda: TODAY, history, read=read, out=out)
+    interactive(brief, TABLE, lambda: TODAY, history, read=read, out=out)
     assert "Total trade 2024: $244.8 bn" in out.getvalue()
     assert "/brief trade [YEAR" in out.getvalue()
 

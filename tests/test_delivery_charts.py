@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from briefing.appstate import Briefing
-from briefing.delivery.digests import deliver_due, worker_config
+from briefing.delivery.compose import DeliveryReplies
 from briefing.delivery.ledger import ChartStatus, DeliveryStatus, Ledger, digest_delivery_id
 from briefing.delivery.planner import Planner
 from briefing.delivery.poster import ChannelRef, ChartOutcome
+from briefing.delivery.service import deliver_due, worker_config
 from briefing.delivery.subscriptions import SubscriptionStore, schedule_id_for
 from briefing.delivery.worker import CHART_WITH_MESSAGE, Pacer, Worker
 from briefing.platforms.discord.poster import DiscordPoster
@@ -154,14 +155,18 @@ def test_a_crash_between_the_text_and_the_chart_posts_the_chart_once_and_the_tex
     dying = DiesBeforeTheChart(delivery_client(settings, timeout_s=2))
     assert Planner(brief.engine).plan(now).planned == [DELIVERY_ID]
     with pytest.raises(Died):
-        Worker(brief, dying, config=worker_config(brief.settings)).run_once(now)
+        Worker(brief, dying, DeliveryReplies(brief), config=worker_config(brief.settings)).run_once(
+            now
+        )
     saved = row(brief)
     assert saved["status"] == DeliveryStatus.SENDING.value  # its worker is gone
     assert saved["message_id"] is not None
     assert saved["chart_status"] == ChartStatus.OWED.value
     # Another worker, once the lease ran out: the chart alone, after looking for it.
     later = now + worker_config(brief.settings).lease + timedelta(seconds=1)
-    report = Worker(brief, poster, config=worker_config(brief.settings)).run_once(later)
+    report = Worker(
+        brief, poster, DeliveryReplies(brief), config=worker_config(brief.settings)
+    ).run_once(later)
     assert report.posted == [DELIVERY_ID]
     assert fake.delivered() == {DELIVERY_ID: 1}
     assert fake.charts() == {chart_file_name(DELIVERY_ID): 1}

@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from briefing.appstate import Briefing
-from briefing.delivery import digests
-from briefing.delivery.digests import (
+from briefing.delivery import service
+from briefing.delivery.poster import ChannelRef, PostError, PostResult
+from briefing.delivery.service import (
     deliver_alerts,
     deliver_due,
     local_schedule,
@@ -21,7 +22,6 @@ from briefing.delivery.digests import (
     run_tick,
     start_delivery,
 )
-from briefing.delivery.poster import ChannelRef, PostError, PostResult
 from briefing.delivery.subscriptions import ALL_TOPICS, SubscriptionStatus, SubscriptionStore
 from briefing.render.slack_blocks import render_blocks
 from briefing.replies import Line, Reply, ReplyKind, Source
@@ -486,9 +486,9 @@ def test_run_tick_logs_a_failing_step_and_runs_the_other(
     def alerts(*_args: object, **_kwargs: object) -> None:
         calls.append("alerts")
 
-    monkeypatch.setattr(digests, "deliver_due", broken)
-    monkeypatch.setattr(digests, "deliver_alerts", alerts)
-    with caplog.at_level(logging.ERROR, logger="briefing.delivery.digests"):
+    monkeypatch.setattr(service, "deliver_due", broken)
+    monkeypatch.setattr(service, "deliver_alerts", alerts)
+    with caplog.at_level(logging.ERROR, logger="briefing.delivery.service"):
         run_tick(brief, RecordingPoster(), DETECTED)
     assert calls == ["alerts"]
     [record] = [r for r in caplog.records if "digest delivery tick failed" in r.message]

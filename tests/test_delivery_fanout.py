@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from briefing.appstate import Briefing
+from briefing.delivery.compose import DeliveryReplies
 from briefing.delivery.ledger import DeliveryStatus, Ledger, observe_writes
 from briefing.delivery.planner import Planner
 from briefing.delivery.poster import ChannelRef, PostResult
@@ -103,7 +104,7 @@ def test_many_posts_in_flight_keep_every_limit_and_post_each_digest_once(
     claims: list[str] = []
     remove = observe_writes(lambda write, step: claims.append(step) if write == "claim" else None)
     config = WorkerConfig(concurrency=16, workspace_concurrency=CAP, poll_s=0.1)
-    worker = Worker(brief, poster, config=config)
+    worker = Worker(brief, poster, DeliveryReplies(brief), config=config)
     worker.start()
     ledger = Ledger(brief.engine)
     try:
@@ -148,7 +149,9 @@ def test_stopping_gives_back_the_rows_no_thread_started(
         )
         poster = SlackPoster(delivery_client(configured, timeout_s=5))
         # Two posting threads, so a claim takes three rows: one waits in the queue.
-        worker = Worker(brief, poster, config=WorkerConfig(concurrency=2, poll_s=0.1))
+        worker = Worker(
+            brief, poster, DeliveryReplies(brief), config=WorkerConfig(concurrency=2, poll_s=0.1)
+        )
         worker.start()
         slow.wait_for("chat.postMessage", 1)
         worker.stop()

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select, text
 
 from briefing.appstate import Briefing
+from briefing.delivery.compose import DeliveryReplies
 from briefing.delivery.ledger import (
     ChartStatus,
     Delivery,
@@ -28,8 +29,8 @@ from briefing.delivery.ledger import (
 from briefing.delivery.planner import Planner, local_schedule
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.delivery.timer import claim_day
 from briefing.delivery.worker import Pacer, Worker
+from briefing.migrations.versions.m0007_console_digest_in_the_ledger import import_digest_days
 from briefing.updates import Update, record_update
 from tests.test_delivery_due import RecordingPoster
 
@@ -418,9 +419,20 @@ def test_what_the_previous_version_sent_is_not_sent_again(brief: Briefing) -> No
         )
     update = Update("ofac:1", "sanctions", "OFAC", (), date(2024, 3, 7))
     record_update(brief.engine, update, now - timedelta(minutes=20))
-    # What the previous version recorded: C1's digest today and C1's alert.
-    claim_day(brief.engine, "sub:slack:T1:C1", date(2024, 3, 8), now - timedelta(minutes=30))
+    # What the previous version recorded: C1's digest today (``digest_days``, which the schema
+    # migration 0007 moves into the ledger) and C1's alert (``alerts_sent``).
     with brief.engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE digest_days (schedule_id VARCHAR(200), local_day DATE, "
+                "fired_at TIMESTAMP WITH TIME ZONE)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO digest_days VALUES ('sub:slack:T1:C1', :day, :at)"),
+            {"day": date(2024, 3, 8), "at": now - timedelta(minutes=30)},
+        )
+        import_digest_days(conn)
         conn.execute(
             text(
                 "CREATE TABLE alerts_sent (update_id VARCHAR(200), platform VARCHAR(20), "
@@ -438,7 +450,7 @@ def test_what_the_previous_version_sent_is_not_sent_again(brief: Briefing) -> No
         "sub:slack:T1:C2:2024-03-08",
     ]
     poster = RecordingPoster()
-    Worker(brief, poster).run_once(now)
+    Worker(brief, poster, DeliveryReplies(brief)).run_once(now)
     assert sorted(str(p.delivery_id) for p in poster.posts) == sorted(report.planned)
     assert Ledger(brief.engine).counts() == {DeliveryStatus.SENT.value: 4}
     assert Ledger(brief.engine).import_legacy(now) == 0  # once

@@ -13,9 +13,10 @@ from pydantic import SecretStr
 
 from briefing.appstate import Briefing
 from briefing.delivery import metrics
-from briefing.delivery.digests import deliver_due
+from briefing.delivery.compose import DeliveryReplies
 from briefing.delivery.ledger import DeliveryStatus, Ledger, deliveries
 from briefing.delivery.poster import ChannelRef, FindsDeliveries
+from briefing.delivery.service import deliver_due
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.worker import Worker
 from briefing.platforms.slack.app import bolt_app
@@ -117,7 +118,7 @@ def test_without_the_check_a_lost_answer_posts_twice(
     fake.faults = Faults(reset_after_post=1.0)
     deliver_due(brief, poster, now)
     fake.faults = None
-    worker = Worker(brief, poster, check_history=False)
+    worker = Worker(brief, poster, DeliveryReplies(brief), check_history=False)
     assert worker.run_once(now + timedelta(minutes=1)).posted == [delivery_id]
     assert fake.delivered()[delivery_id] == 2
 

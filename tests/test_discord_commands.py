@@ -35,6 +35,7 @@ from briefing.platforms.discord.commands import (
 from briefing.replies import Chart, Reply, simple
 from briefing.watch.entries import entries_of
 from tests.conftest import OFAC_SNAPSHOTS, TODAY
+from tests.fakes.commands import table_of
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # TODAY, in the bot's time zone (UTC)
 GUILD_ID = 900
@@ -136,7 +137,7 @@ class RecordingDispatch:
 def make_commands(
     brief: Briefing, dispatch: Callable[[str, Context], Reply] | None = None, **kwargs: Any
 ) -> DiscordCommands:
-    return DiscordCommands(brief, dispatch=dispatch, clock=lambda: NOW, **kwargs)
+    return DiscordCommands(brief, table_of(dispatch), clock=lambda: NOW, **kwargs)
 
 
 def invoke(

@@ -10,8 +10,8 @@ import pytest
 
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
-from briefing.delivery.digests import deliver_alerts, deliver_due
 from briefing.delivery.poster import ChannelRef
+from briefing.delivery.service import deliver_alerts, deliver_due
 from briefing.delivery.subscriptions import SubscriptionStatus, SubscriptionStore
 from briefing.platforms.discord.poster import DiscordPoster, nonce_for
 from briefing.replies import Line, Source

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +19,7 @@ import pytest
 from briefing.db import make_engine
 from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.settings import PROJECT_ROOT
+from tests.conftest import BotProcess, BotRunner
 from tests.fakes.fake_discord import APPLICATION_ID, FakeDiscord, FakeGateway
 
 pytestmark = pytest.mark.slow
@@ -105,10 +102,12 @@ def fake() -> Iterator[tuple[FakeDiscord, FakeGateway]]:
 
 @pytest.fixture
 def bot(
-    fake: tuple[FakeDiscord, FakeGateway], database_url: str, tmp_path: Path
-) -> Iterator[subprocess.Popen[str]]:
+    fake: tuple[FakeDiscord, FakeGateway],
+    database_url: str,
+    tmp_path: Path,
+    bot_runner: BotRunner,
+) -> BotProcess:
     rest, _ = fake
-    log = (tmp_path / "bot.log").open("w")
     env = {
         **os.environ,
         "DISCORD_BOT_TOKEN": "fake-token",
@@ -118,29 +117,11 @@ def bot(
         "ADMIN_USER_IDS": "",
         "LOG_LEVEL": "INFO",
     }
-    process = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "bot.py"), "run", "--platform", "discord"],
-        cwd=tmp_path,  # no .env of the developer's
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
-        log.close()
+    return bot_runner.start("run", "--platform", "discord", env=env, ready=r"running \(Discord\)")
 
 
 def test_the_bot_serves_brief_on_discord(
-    bot: subprocess.Popen[str],
+    bot: BotProcess,
     fake: tuple[FakeDiscord, FakeGateway],
     database_url: str,
     tmp_path: Path,
@@ -150,7 +131,7 @@ def test_the_bot_serves_brief_on_discord(
         (sync,) = rest.wait_for("sync", 1, timeout_s=60)
         assert gateway.identified.wait(30)
     except AssertionError:
-        raise AssertionError((tmp_path / "bot.log").read_text()) from None
+        raise AssertionError(bot.log()) from None
 
     # Logged in with the token, registered /brief with its subcommands, no privileged intents.
     assert rest.calls_to("me")[0].headers["authorization"] == "Bot fake-token"
@@ -235,9 +216,7 @@ def test_the_bot_serves_brief_on_discord(
 
     # Stops cleanly on Ctrl-C, having logged no error on the way.
     time.sleep(0.3)  # the last response is sent; let the bot read it before stopping it
-    bot.send_signal(signal.SIGINT)
-    assert bot.wait(15) == 0
-    log = (tmp_path / "bot.log").read_text()
-    assert "running (Discord)" in log
+    assert bot.stop(15) == 0
+    log = bot.log()
     assert " ERROR " not in log, log
     assert "Traceback" not in log, log

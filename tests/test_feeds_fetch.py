@@ -16,8 +16,8 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from briefing.appstate import Briefing
-from briefing.delivery.digests import deliver_alerts
 from briefing.delivery.poster import ChannelRef
+from briefing.delivery.service import deliver_alerts
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.feeds.catalog import Feed, find_feeds
 from briefing.feeds.fetch import FetchContext, FetchReport, run_feed

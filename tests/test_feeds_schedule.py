@@ -7,10 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import queue
 import random
-import re
-import signal
 import subprocess
 import sys
 import threading
@@ -25,8 +22,8 @@ from sqlalchemy import Engine, update
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
 from briefing.daily_digest import build_digest
-from briefing.delivery.digests import DeliveryService
 from briefing.delivery.poster import ChannelRef
+from briefing.delivery.service import DeliveryService
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.feeds.catalog import find_feeds, scheduled_feeds
 from briefing.feeds.fetch import FetchContext, run_feed
@@ -36,6 +33,7 @@ from briefing.feeds.state import Outcome, feed_state, load_state
 from briefing.render.text import render_text
 from briefing.settings import PROJECT_ROOT
 from handlers import sources
+from tests.conftest import BotProcess, BotRunner
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack, iter_texts, signed_post, slash_body
 from tests.fakes.file_server import Fault, FileServer
 from tests.test_feeds_fetch import FEB_20, FEB_23, SDN_NEW, SDN_OLD, Sleeps, feed_settings
@@ -298,7 +296,7 @@ SECRET = "feeds-test-signing-secret"
     ],
 )
 def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
-    database_url: str, server: FileServer, tmp_path: Path, brief: Briefing, replicas: int
+    database_url: str, server: FileServer, brief: Briefing, replicas: int, bot_runner: BotRunner
 ) -> None:
     """The whole path: `bot.py run` with its feeds pointed at the file server loads the list,
     posts the update alert once per subscribed channel when a newer version appears, and
@@ -320,7 +318,7 @@ def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
         env = _env(
             database_url,
             server,
-            tmp_path,
+            bot_runner.cwd,
             SLACK_BOT_TOKEN="xoxb-feeds",
             SLACK_SIGNING_SECRET=SECRET,
             SLACK_API_URL=slack.api_url,
@@ -331,17 +329,18 @@ def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
             DELIVERY_CHANNEL_INTERVAL_S="0",
             DELIVERY_LEADER_RETRY_S="1",
         )
-        procs: list[subprocess.Popen[str]] = []
-        urls: list[str] = []
+        bots: list[BotProcess] = []
         try:
             for _ in range(replicas):
-                proc = _bot(
-                    "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
-                    env=env,
-                    cwd=tmp_path,
+                bots.append(
+                    bot_runner.start(
+                        "run", "--platform", "slack", "--http", "--port", "0",
+                        "--host", "127.0.0.1",
+                        env=env,
+                        ready=r"(http://127\.0\.0\.1:\d+)/slack/events",
+                    )
                 )  # fmt: skip
-                procs.append(proc)
-                urls.append(_announced_url(proc))
+            urls = [bot.announced() for bot in bots]
 
             def loaded(day: str) -> bool:
                 state = load_state(brief.engine, "ofac_sdn")
@@ -364,14 +363,7 @@ def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
                 assert "OFAC SDN list: data of 23 Feb 2024" in texts
                 assert "next run" in texts
         finally:
-            for proc in procs:
-                proc.send_signal(signal.SIGINT)
-            for proc in procs:
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            bot_runner.stop_all()
         delivered = slack.delivered()
         channels = sorted(m.channel for msgs in slack.messages.values() for m in msgs)
     assert channels == ["C1", "C2"]
@@ -380,26 +372,6 @@ def test_bot_run_fetches_on_schedule_and_alerts_each_channel_once(
     # the list closer together than half the interval.
     times = [r.at for r in server.requests_to("ofac/SDN.CSV")]
     assert min(b - a for a, b in itertools.pairwise(times)) >= 0.5
-
-
-def _announced_url(proc: subprocess.Popen[str]) -> str:
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-
-    def read_lines() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=read_lines, daemon=True).start()
-    try:
-        announced = lines.get(timeout=60)
-    except queue.Empty:
-        proc.kill()
-        pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
-    match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", announced)
-    assert match, announced
-    return match.group(1)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
@@ -427,6 +399,7 @@ class RecordingPoster:
 def test_delivery_runs_the_feeds_of_feeds_and_tells_each_admin_once(
     database_url: str, tmp_path: Path, server: FileServer, engine: Engine
 ) -> None:
+
     brief = scheduled(database_url, tmp_path, server, engine)
     store = SubscriptionStore(brief.engine)
     for channel, admin in (("C1", "UA"), ("C2", "UA"), ("C3", "UB")):

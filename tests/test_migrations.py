@@ -16,15 +16,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.operations import Operations
 from sqlalchemy import Engine, MetaData, Table, inspect, select, text
 
 from briefing.db import make_engine
 from briefing.delivery.ledger import DeliveryStatus, Ledger
 from briefing.delivery.planner import Planner
-from briefing.migrations import BASELINE, current, head, locked, pending, scripts, upgrade
+from briefing.delivery.poster import ChannelRef
+from briefing.delivery.subscriptions import SubscriptionStore
+from briefing.migrations import (
+    BASELINE,
+    config,
+    current,
+    head,
+    locked,
+    pending,
+    scripts,
+    upgrade,
+)
 from briefing.migrations.__main__ import differences
 from briefing.migrations.__main__ import main as migrations_main
+from briefing.platforms.console import CONSOLE_CHANNEL
 from briefing.settings import PROJECT_ROOT
 from tests.conftest import FIXTURES, empty_database
 from tests.fakes.fake_slack import FakeSlack
@@ -350,10 +363,19 @@ def test_a_database_of_0_1_0_upgrades_with_every_row_intact(
 
     assert applied == [s.revision for s in pending_from_base()]
     assert current(empty_engine) == head()
-    # Every row is still there, column for column (the columns 0.1.0 had).
-    after = {name: [row[: len(before[name][0])] for row in rs] for name, rs in
-             snapshot(empty_engine, sorted(rows)).items()}  # fmt: skip
-    assert after == before
+    # Every row is still there, column for column (the columns 0.1.0 had); the console's
+    # digest days are in the ledger now (0007).
+    kept = sorted(set(rows) - {"digest_days"})
+    after = {name: [row[: len(before[name][0])] for row in rs
+                    if not str(row[0]).startswith("sub:console:")] for name, rs in
+             snapshot(empty_engine, kept).items()}  # fmt: skip
+    assert after == {name: before[name] for name in kept}
+    (console_day,) = rows["digest_days"]
+    imported = Ledger(empty_engine).row(
+        f"sub:console:console:console:{console_day['local_day'].isoformat()}"
+    )
+    assert imported is not None
+    assert imported["status"] == DeliveryStatus.SENT.value
     assert {len(v) for v in before.values()} != {0}
     # The new columns and tables are there, with what an old row means.
     ledger = Ledger(empty_engine)
@@ -479,3 +501,120 @@ def read(folder: Path, replica: int) -> str:
 
 def logs(folder: Path) -> str:
     return "\n".join(f"--- r{i}\n{read(folder, i)[-3000:]}" for i in range(REPLICAS))
+
+
+def test_the_console_digest_days_move_into_the_ledger_once(empty_engine: Engine) -> None:
+    upgrade(empty_engine, "0006")
+    today = NOW.date()
+    yesterday = today - timedelta(days=1)
+    fired = NOW - timedelta(hours=3)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO digest_days VALUES (:s, :d, :at)"),
+            [
+                {"s": "console", "d": yesterday, "at": fired - timedelta(days=1)},
+                {"s": "console", "d": today, "at": fired},
+                {"s": "sub:slack:T1:C1", "d": today, "at": fired},
+                {"s": "sub:slack:T1:C2", "d": today, "at": fired},
+                {"s": "sub:slack:T1:C9", "d": today, "at": fired},  # no subscription (any more)
+                {"s": "test:Europe/Berlin:08:00", "d": today, "at": fired},  # not a channel's
+            ],
+        )
+    for channel_id in ("C1", "C2"):
+        SubscriptionStore(empty_engine).subscribe(
+            ChannelRef("slack", "T1", channel_id),
+            at=fired.time().replace(second=0, microsecond=0),
+            tz="UTC",
+            topics=frozenset({"digest"}),
+            by_user="U1",
+            now=NOW - timedelta(days=5),
+        )
+    # C2's digest of today is in the ledger already (planned, not yet posted): it stays so.
+    ledger = Ledger(empty_engine)
+    ledger.insert_planned(
+        [
+            {
+                "run_id": f"sub:slack:T1:C2:{today}",
+                "kind": "digest",
+                "schedule_id": "sub:slack:T1:C2",
+                "period": today.isoformat(),
+                "due_at": fired,
+                "status": "planned",
+                "planned_at": fired,
+                "planned_by": "planner",
+            }
+        ],
+        [
+            {
+                "delivery_id": f"sub:slack:T1:C2:{today}",
+                "run_id": f"sub:slack:T1:C2:{today}",
+                "kind": "digest",
+                "topic": "digest",
+                "platform": "slack",
+                "workspace_id": "T1",
+                "channel_id": "C2",
+                "local_day": today,
+                "label": "08:00 UTC",
+                "update_id": None,
+                "status": "pending",
+                "due_at": fired,
+                "expires_at": fired + timedelta(hours=6),
+                "next_attempt_at": fired,
+                "created_at": fired,
+                "finished_at": None,
+                "last_error": None,
+            }
+        ],
+        name="test",
+    )
+
+    assert upgrade(empty_engine) == ["0007"]
+
+    assert "digest_days" not in inspect(empty_engine).get_table_names()
+    assert differences(empty_engine) == []
+    statuses = {
+        delivery_id: ledger.status_of(delivery_id)
+        for delivery_id in (
+            f"sub:console:console:console:{yesterday}",
+            f"sub:console:console:console:{today}",
+            f"sub:slack:T1:C1:{today}",
+            f"sub:slack:T1:C2:{today}",
+        )
+    }
+    assert statuses == {
+        f"sub:console:console:console:{yesterday}": DeliveryStatus.SENT.value,
+        f"sub:console:console:console:{today}": DeliveryStatus.SENT.value,
+        f"sub:slack:T1:C1:{today}": DeliveryStatus.SENT.value,
+        f"sub:slack:T1:C2:{today}": DeliveryStatus.PENDING.value,
+    }
+    console = ledger.row(f"sub:console:console:console:{today}")
+    assert console is not None
+    assert (console["platform"], console["workspace_id"], console["channel_id"]) == (
+        "console",
+        "console",
+        "console",
+    )
+    assert ledger.status_of(f"sub:slack:T1:C9:{today}") is None
+    assert ledger.counts() == {DeliveryStatus.SENT.value: 3, DeliveryStatus.PENDING.value: 1}
+
+    # The console, subscribed for today's digest time, does not print today's digest again.
+    SubscriptionStore(empty_engine).subscribe(
+        CONSOLE_CHANNEL,
+        at=fired.time().replace(second=0),
+        tz="UTC",
+        topics=frozenset({"digest"}),
+        by_user="settings",
+        now=NOW - timedelta(days=2),
+    )
+    report = Planner(empty_engine).plan(NOW)
+    assert not [p for p in report.planned if p.startswith("sub:console")]
+
+    # Down again: the console's days are back in digest_days.
+    with locked(empty_engine) as conn:
+        command.downgrade(config(conn), "0006")
+    with empty_engine.connect() as conn:
+        back = conn.execute(text("SELECT schedule_id, local_day FROM digest_days")).all()
+    assert sorted((s, str(d)[:10]) for s, d in back) == [
+        ("console", str(yesterday)),
+        ("console", str(today)),
+    ]

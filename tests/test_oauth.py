@@ -8,12 +8,8 @@ import base64
 import dataclasses
 import json
 import os
-import queue
-import re
-import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +45,8 @@ from briefing.security.audit import AuditAction
 from briefing.security.crypto import TokenCipher, generate_key
 from briefing.settings import PROJECT_ROOT, SettingsError, load_settings
 from handlers import dispatch
+from tests.conftest import BotRunner
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -168,7 +166,7 @@ def server(brief: Briefing, fake: FakeSlack) -> Iterator[Server]:
         recorded.append((text, ctx.caller))
         return dispatch(text, ctx)
 
-    bot = build_oauth_bot(oauth_brief, dispatch=recording)
+    bot = build_oauth_bot(oauth_brief, table_of(recording))
     http = HttpServer(make_wsgi_app(bot.app), "127.0.0.1", 0)
     http.start_in_thread()
     yield Server(http.url, bot, oauth_brief, fake, recorded)
@@ -560,7 +558,7 @@ def test_run_in_oauth_mode_names_every_missing_setting(database_url: str, tmp_pa
 
 
 def test_run_in_oauth_mode_serves_the_install_link(
-    fake: FakeSlack, database_url: str, tmp_path: Path
+    fake: FakeSlack, database_url: str, bot_runner: BotRunner
 ) -> None:
     env = _cli_env(
         database_url,
@@ -570,33 +568,13 @@ def test_run_in_oauth_mode_serves_the_install_link(
         TOKEN_ENCRYPTION_KEY=KEY,
         SLACK_API_URL=fake.api_url,
     )
-    proc = subprocess.Popen(
-        [sys.executable, str(PROJECT_ROOT / "bot.py"), "run", "--platform", "slack", "--http",
-         "--port", "0", "--host", "127.0.0.1"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    bot = bot_runner.start(
+        "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
         env=env,
-        cwd=tmp_path,
+        ready=r"installs start at (http://127\.0\.0\.1:\d+)/slack/install",
     )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-
-    def read_lines() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=read_lines, daemon=True).start()
+    url = bot.announced()
     try:
-        try:
-            announced = lines.get(timeout=60)
-        except queue.Empty:
-            proc.kill()
-            pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
-        match = re.search(r"installs start at (http://127\.0\.0\.1:\d+)/slack/install", announced)
-        assert match, announced
-        url = match.group(1)
         start = request(url, "GET", "/slack/install")
         assert start.status == 302
         assert start.headers["location"].startswith("https://slack.com/oauth/v2/authorize?")
@@ -615,10 +593,5 @@ def test_run_in_oauth_mode_serves_the_install_link(
         assert fake.calls_to("auth.test")  # the command was authorized with the stored token
         assert bearer(fake.calls_to("auth.test")[-1].headers) == BOT_TOKEN
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+        returncode = bot.stop()
+    assert returncode == 0, bot.log()

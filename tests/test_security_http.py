@@ -25,6 +25,7 @@ from briefing.replies import Reply
 from briefing.security import audit
 from briefing.security.replay import ReplayGuard
 from handlers import dispatch
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -83,7 +84,7 @@ def bot(brief: Briefing, fake: FakeSlack) -> Iterator[Bot]:
     )
     slack_brief = dataclasses.replace(brief, settings=settings)
     bot = Bot()
-    commands = SlackCommands(slack_brief, make_client(settings), dispatch=bot.dispatch)
+    commands = SlackCommands(slack_brief, make_client(settings), table_of(bot.dispatch))
     app = build_app(commands, signing_secret=SECRET)
     wsgi = make_wsgi_app(app, replay_guard=bot.guard, signing_secret=SECRET)  # as in production
     server = HttpServer(wsgi, "127.0.0.1", 0)

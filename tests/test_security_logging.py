@@ -31,6 +31,7 @@ from briefing.security.redact import (
     uninstall_redaction,
 )
 from handlers import dispatch
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -112,7 +113,7 @@ def test_oauth_install_commands_and_posts_log_no_secret(
             raise RuntimeError(f"a bug that mentions {BOT_TOKEN} and {SIGNING_SECRET}")
         return dispatch(text, ctx)
 
-    bot = build_oauth_bot(oauth_brief, dispatch=failing_or_not)
+    bot = build_oauth_bot(oauth_brief, table_of(failing_or_not))
     server = HttpServer(make_wsgi_app(bot.app), "127.0.0.1", 0)
     server.start_in_thread()
     try:
@@ -193,7 +194,7 @@ def test_token_mode_commands_and_posts_log_no_secret(
     )
     token_brief = dataclasses.replace(brief, settings=settings)
     install_redaction(secret_values(settings))
-    commands = SlackCommands(token_brief, make_client(settings))
+    commands = SlackCommands(token_brief, make_client(settings), table_of())
     server = HttpServer(
         make_wsgi_app(build_app(commands, signing_secret=SIGNING_SECRET)), "127.0.0.1", 0
     )

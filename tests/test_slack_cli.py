@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
-import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from briefing.settings import PROJECT_ROOT
+from tests.conftest import BotRunner
 from tests.fakes.fake_slack import FakeSlack, iter_texts, request, signed_post, slash_body
 
 pytestmark = pytest.mark.slow
@@ -47,7 +44,7 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def test_run_slack_http_serves_signed_commands(
-    fake: FakeSlack, database_url: str, tmp_path: Path
+    fake: FakeSlack, database_url: str, bot_runner: BotRunner
 ) -> None:
     env = _env(
         database_url,
@@ -55,29 +52,13 @@ def test_run_slack_http_serves_signed_commands(
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake.api_url,
     )
-    proc = _bot(
+    bot = bot_runner.start(
         "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
         env=env,
-        cwd=tmp_path,
+        ready=r"(http://127\.0\.0\.1:\d+)/slack/events",
     )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    stdout = proc.stdout
-
-    def read_lines() -> None:
-        for line in stdout:
-            lines.put(line)
-
-    threading.Thread(target=read_lines, daemon=True).start()
+    url = bot.announced()
     try:
-        try:
-            announced = lines.get(timeout=60)
-        except queue.Empty:
-            proc.kill()
-            pytest.fail(f"the bot did not start: {proc.communicate()[1]}")
-        match = re.search(r"(http://127\.0\.0\.1:\d+)/slack/events", announced)
-        assert match, announced
-        url = match.group(1)
         assert fake.calls_to("auth.test")  # the token was checked at start
 
         health = request(url, "GET", "/healthz")
@@ -88,13 +69,8 @@ def test_run_slack_http_serves_signed_commands(
         assert any("$244.8 bn" in text for text in iter_texts(json.loads(answer.body)["blocks"]))
         assert signed_post(url, body, "wrong-secret").status == 401
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+        returncode = bot.stop()
+    assert returncode == 0, bot.log()
     assert fake.responses() == []  # answered in the ack; the forged request ran nothing
 
 

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
-from briefing.delivery.digests import deliver_due
+from briefing.delivery.service import deliver_due
 from briefing.generation import bump_generation
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
@@ -27,6 +27,7 @@ from briefing.platforms.slack.server import HttpServer, make_wsgi_app
 from briefing.replies import Chart, Reply, simple
 from handlers import dispatch, find
 from tests.conftest import TODAY
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import (
     TEAM_ID,
     FakeSlack,
@@ -95,7 +96,10 @@ class Bot:
 def bot(slack_brief: Briefing) -> Iterator[Bot]:
     bot = Bot()
     commands = SlackCommands(
-        slack_brief, make_client(slack_brief.settings), dispatch=bot.dispatch, clock=lambda: bot.now
+        slack_brief,
+        make_client(slack_brief.settings),
+        table_of(bot.dispatch),
+        clock=lambda: bot.now,
     )
     server = HttpServer(make_wsgi_app(build_app(commands, signing_secret=SECRET)), "127.0.0.1", 0)
     bot.url = server.url
@@ -270,14 +274,31 @@ def test_admin_rights_come_from_users_info_cached_or_from_settings(
     bot: Bot, fake: FakeSlack
 ) -> None:
     fake.admins.add("UADMIN")
-    # `subscriptions` reads the caller's admin status; quick read-only commands don't.
+    # `subscriptions --log` reads the caller's admin status; quick read-only commands don't.
     for count, user in enumerate(("UADMIN", "UADMIN", "U2", "UCONFIGURED"), start=1):
-        assert bot.slash("subscriptions", fake, user_id=user) == 200
+        assert bot.slash("subscriptions --log", fake, user_id=user) == 200
         fake.wait_for("response", count)
     rights = {caller.user_id: caller.is_admin for _, caller in bot.dispatched}
     assert rights == {"UADMIN": True, "U2": False, "UCONFIGURED": True}
     asked = [c.params["user"] for c in fake.calls_to("users.info")]
     assert sorted(asked) == ["U2", "UADMIN"]  # cached for UADMIN; UCONFIGURED needs no lookup
+
+
+def test_only_the_lines_that_read_admin_rights_ask_slack(bot: Bot, fake: FakeSlack) -> None:
+    fake.admins.add("UADMIN")
+    # Answered after the ack, through the response_url; `sources` and `trade` in the ack.
+    later = ("subscriptions", "watch list", "digest")
+    for count, line in enumerate(later, start=1):
+        assert bot.slash(line, fake, user_id="UADMIN") == 200
+        fake.wait_for("response", count)
+    for line in ("sources", "trade 2024"):
+        assert bot.slash(line, fake, user_id="UADMIN") == 200
+    assert fake.calls_to("users.info") == []
+    assert {caller.is_admin for _, caller in bot.dispatched} == {False}
+    assert bot.slash("watch remove Example Trading LLC", fake, user_id="UADMIN") == 200
+    fake.wait_for("response", len(later) + 1)
+    assert [c.params["user"] for c in fake.calls_to("users.info")] == ["UADMIN"]
+    assert bot.dispatched[-1][1].is_admin
 
 
 def test_a_non_admin_cannot_subscribe_a_channel(bot: Bot, fake: FakeSlack) -> None:
@@ -320,6 +341,7 @@ def test_a_chart_is_uploaded_after_the_reply(bot: Bot, fake: FakeSlack, tmp_path
 def test_each_subscribed_channel_gets_its_digest_once_per_local_day(
     bot: Bot, fake: FakeSlack, slack_brief: Briefing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+
     bot.now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)  # subscribed the day before
     fake.admins.add("UADMIN")
     fake.channel_errors["CGONE"] = "channel_not_found"

@@ -17,6 +17,7 @@ from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.replies import Reply
 from handlers import dispatch
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import FakeSlack, iter_texts, slash_payload
 from tests.fakes.fake_socket_mode import FakeSocketMode
 
@@ -59,7 +60,7 @@ def test_socket_mode_acks_over_the_socket_and_answers(
     commands = SlackCommands(
         dataclasses.replace(brief, settings=settings),
         make_client(settings),
-        dispatch=slow_when_asked,
+        table_of(slow_when_asked),
         clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
     )
     handler = SocketModeHandler(build_app(commands, signing_secret=""), APP_TOKEN)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-import handlers.screen
+import handlers
 from briefing.appstate import Briefing
-from briefing.delivery.digests import deliver_alerts
 from briefing.delivery.ledger import DeliveryStatus, Ledger
+from briefing.delivery.service import deliver_alerts
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions
 from briefing.platforms.slack.app import SlackCommands, build_app
@@ -27,6 +27,7 @@ from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.poster import SlackPoster, delivery_client
 from briefing.platforms.slack.server import HttpServer, make_wsgi_app
 from tests.conftest import OFAC_SNAPSHOTS, TODAY
+from tests.fakes.commands import table_of
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack, iter_texts, signed_post, slash_body
 
 pytestmark = pytest.mark.slow
@@ -74,7 +75,9 @@ def slack_brief(brief: Briefing, fake: FakeSlack) -> Briefing:
 
 @pytest.fixture
 def bot_url(slack_brief: Briefing) -> Iterator[str]:
-    commands = SlackCommands(slack_brief, make_client(slack_brief.settings), clock=lambda: MORNING)
+    commands = SlackCommands(
+        slack_brief, make_client(slack_brief.settings), table_of(), clock=lambda: MORNING
+    )
     server = HttpServer(make_wsgi_app(build_app(commands, signing_secret=SECRET)), "127.0.0.1", 0)
     server.start_in_thread()
     yield server.url

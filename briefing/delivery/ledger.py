@@ -235,10 +235,6 @@ def _timestamp(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
-def _date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def digest_delivery_id(schedule_id: str, day: date) -> str:
     """``sub:slack:T1:C1:2024-03-08``: the channel's digest of one local day (also its run id)."""
     return f"{schedule_id}:{day.isoformat()}"
@@ -591,8 +587,9 @@ class Ledger:
             write.did("watermark", write.conn.execute(stmt).rowcount)
 
     def import_legacy(self, now: datetime) -> int:
-        """Once per database: record what the version before the ledger had already claimed
-        (``digest_days``, ``alerts_sent``) as sent, so upgrading does not post it again."""
+        """Once per database: record the alerts the version before the ledger had already
+        claimed (``alerts_sent``) as sent, so upgrading does not post them again. (Its digest
+        days, ``digest_days``, were recorded by the schema migration 0007.)"""
         now = require_aware(now)
         with self.engine.connect() as conn:
             done = conn.execute(
@@ -637,30 +634,6 @@ class Ledger:
             )
 
         with self.engine.connect() as conn:
-            if "digest_days" in names:
-                legacy = conn.execute(
-                    text("SELECT schedule_id, local_day, fired_at FROM digest_days")
-                ).all()
-                for schedule_id, local_day, fired_at in legacy:
-                    parts = str(schedule_id).split(":", 3)
-                    at = utc(_timestamp(fired_at))
-                    if parts[0] != "sub" or len(parts) != 4 or at < since:
-                        continue  # the console's days, or long past
-                    day = _date(local_day)
-                    delivery_id = digest_delivery_id(str(schedule_id), day)
-                    add(
-                        run=(delivery_id, str(schedule_id), day.isoformat()),
-                        delivery={
-                            "delivery_id": delivery_id,
-                            "kind": KIND_DIGEST,
-                            "topic": KIND_DIGEST,
-                            "platform": parts[1],
-                            "workspace_id": parts[2],
-                            "channel_id": parts[3],
-                            "local_day": day,
-                        },
-                        at=at,
-                    )
             if "alerts_sent" in names:
                 legacy = conn.execute(
                     text(

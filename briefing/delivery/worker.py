@@ -42,7 +42,6 @@ uploaded); with several threads the settling writes wait for a group commit
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import random
@@ -53,13 +52,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-
-from sqlalchemy import select
+from typing import Protocol
 
 from briefing.appstate import Briefing
-from briefing.daily_digest import build_digest
 from briefing.delivery.ledger import (
-    KIND_DIGEST,
     KIND_WATCH,
     ChartStatus,
     Delivery,
@@ -74,12 +70,10 @@ from briefing.delivery.poster import (
     PostError,
     PostResult,
     PostsCharts,
-    with_chart_note,
 )
 from briefing.delivery.subscriptions import Subscription, SubscriptionStore
-from briefing.replies import Reply, ReplyKind, Section
-from briefing.updates import Update, _line_from_dict, updates_table
-from briefing.watch.alerts import watch_recipient, watch_reply
+from briefing.replies import Reply
+from briefing.watch.alerts import watch_recipient
 
 log = logging.getLogger(__name__)
 
@@ -226,81 +220,21 @@ class Pacer:
             self._next_at[channel] = max(self._next_at.get(channel, 0.0), until)
 
 
-def alert_reply(update: Update, command: str = "/brief") -> Reply:
-    """An update as the alert posted to subscribed channels."""
-    return Reply(
-        title=update.title,
-        sections=(Section(None, update.lines),) if update.lines else (),
-        kind=ReplyKind.ALERT,
-        as_of=update.data_date,
-        footer=f"{command} digest · {command} subscriptions",
-    )
+class Compose(Protocol):
+    """What the worker posts, written elsewhere (:class:`~.compose.DeliveryReplies`): the
+    worker itself writes no text."""
 
+    def reply(self, delivery: Delivery) -> Reply | None:
+        """The reply ``delivery`` posts; None when what it announces is gone (skipped)."""
+        ...
 
-def load_update(brief: Briefing, update_id: str) -> Update | None:
-    stmt = select(updates_table).where(updates_table.c.update_id == update_id)
-    with brief.engine.connect() as conn:
-        row = conn.execute(stmt).mappings().first()
-    if row is None:
-        return None
-    return Update(
-        update_id=row["update_id"],
-        topic=row["topic"],
-        title=row["title"],
-        lines=tuple(_line_from_dict(d) for d in json.loads(row["lines_json"])),
-        data_date=row["data_date"],
-    )
+    def without_chart(self, reply: Reply, reason: str) -> Reply:
+        """``reply`` once its chart was given up: the chart left out, the reason told."""
+        ...
 
-
-class _Replies:
-    """Digest and alert replies, built once per process (a fan-out posts the same reply)."""
-
-    def __init__(self, brief: Briefing) -> None:
-        self.brief = brief
-        self._lock = threading.Lock()
-        self._cache: dict[tuple[str, ...], Reply] = {}
-
-    def for_delivery(self, delivery: Delivery) -> Reply | None:
-        command = self.brief.settings.command_name
-        if delivery.kind == KIND_DIGEST:
-            assert delivery.local_day is not None
-            key: tuple[str, ...] = ("digest", delivery.local_day.isoformat(), delivery.label or "")
-        else:
-            assert delivery.update_id is not None
-            key = (delivery.kind, delivery.update_id)
-            if delivery.kind == KIND_WATCH:  # each channel's own list of changes
-                key = (*key, channel_label(delivery.channel))
-        with self._lock:
-            reply = self._cache.get(key)
-            if reply is not None:
-                return reply
-            if delivery.kind == KIND_DIGEST:
-                day = delivery.local_day
-                assert day is not None
-                reply = build_digest(
-                    self.brief,
-                    day,
-                    since=day - timedelta(days=1),
-                    local_time_label=delivery.label,
-                    command=command,
-                )
-            elif delivery.kind == KIND_WATCH:
-                assert delivery.update_id is not None
-                reply = watch_reply(
-                    self.brief.engine, delivery.update_id, delivery.channel, command
-                )
-                if reply is None:
-                    return None
-            else:
-                assert delivery.update_id is not None
-                update = load_update(self.brief, delivery.update_id)
-                if update is None:
-                    return None
-                reply = alert_reply(update, command)
-            if len(self._cache) > 256:
-                self._cache.clear()
-            self._cache[key] = reply
-            return reply
+    def paused(self, sub: Subscription, code: str) -> str:
+        """The note to the admin whose subscription a permanent error paused."""
+        ...
 
 
 Observer = Callable[[Outcome, Delivery], None]
@@ -324,6 +258,7 @@ class Worker:
         self,
         brief: Briefing,
         poster: Poster,
+        compose: Compose,
         *,
         config: WorkerConfig | None = None,
         owner: str | None = None,
@@ -342,7 +277,7 @@ class Worker:
         self.ledger = Ledger(brief.engine)
         self.store = SubscriptionStore(brief.engine)
         self.pacer = Pacer(self.config.channel_interval_s, self.config.workspace_concurrency)
-        self._replies = _Replies(brief)
+        self.compose = compose
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -582,7 +517,7 @@ class Worker:
             return Outcome.SKIPPED
 
         try:
-            reply = self._replies.for_delivery(delivery)
+            reply = self.compose.reply(delivery)
         except Exception:
             log.exception("building the reply for %s failed", delivery.delivery_id)
             return self._retry(delivery, "build_error", clock(), in_doubt=False)
@@ -737,7 +672,7 @@ class Worker:
         log.info("%s had in fact posted (%s); not posting again", delivery.delivery_id, message_id)
         reply: Reply | None
         try:
-            reply = self._replies.for_delivery(delivery)
+            reply = self.compose.reply(delivery)
         except Exception:
             log.exception("building the reply for %s failed", delivery.delivery_id)
             reply = None
@@ -780,7 +715,7 @@ class Worker:
             return self._chart_done(delivery, ChartStatus.FAILED, clock, error="not supported")
         if reply is None:
             try:
-                reply = self._replies.for_delivery(delivery)
+                reply = self.compose.reply(delivery)
             except Exception:
                 log.exception("building the reply for %s failed", delivery.delivery_id)
                 if clock() > delivery.expires_at:
@@ -871,7 +806,7 @@ class Worker:
         poster = self.poster
         assert isinstance(poster, PostsCharts)
         reason = reason.removeprefix("chart: ")
-        noted = with_chart_note(reply, reason, self.brief.settings.command_name)
+        noted = self.compose.without_chart(reply, reason)
         try:
             poster.note_chart_failed(
                 delivery.channel, delivery.message_id, noted, delivery_id=delivery.delivery_id
@@ -965,12 +900,7 @@ class Worker:
         return Outcome.RETRY
 
     def _notify_paused(self, sub: Subscription, code: str) -> None:
-        command = self.brief.settings.command_name
-        text = (
-            f"China–Russia Brief stopped posting to channel {sub.channel.channel_id}: "
-            f"Slack or Discord said {code!r}. The subscription is paused. "
-            f"To resume, make sure the bot can post there and run `{command} subscribe` in it."
-        )
+        text = self.compose.paused(sub, code)
         try:
             self.poster.notify_user(sub.channel, sub.created_by, text)
         except Exception:

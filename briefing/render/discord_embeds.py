@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from briefing.render.lines import one_line, sourced_line
 from briefing.render.links import web_url
 from briefing.replies import Chart, Line, Reply, ReplyKind, Section, format_date
 
@@ -145,10 +146,6 @@ def render_content(text: str) -> str:
     return _cut(text, MAX_CONTENT) or BLANK
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _nonblank(text: str) -> str:
     return text if text.strip() else BLANK
 
@@ -165,14 +162,17 @@ def _link(url: str | None, label: str) -> str:
 
 def render_line(line: Line, *, bullet: bool, limit: int = _MAX_LINE) -> str:
     """One reply line: ``• text — *source, date*`` when it cites a source."""
-    prefix = "• " if bullet or line.source is not None else ""
-    suffix = ""
-    if line.source is not None:
-        label = _cut(_one_line(line.source.label()), _MAX_LABEL)
-        if label:
-            suffix = f" — *{label}*"
-    room = max(limit - size(prefix) - size(suffix), 1)
-    return _nonblank(prefix + _cut(line.text, room) + suffix)
+    return _nonblank(
+        sourced_line(
+            line,
+            bullet=bullet,
+            limit=limit,
+            cut=_cut,
+            measure=size,
+            emphasis="*",
+            label_limit=_MAX_LABEL,
+        )
+    )
 
 
 def sources_text(reply: Reply, limit: int = _MAX_SOURCES) -> str | None:
@@ -182,7 +182,7 @@ def sources_text(reply: Reply, limit: int = _MAX_SOURCES) -> str | None:
         return None
     text = ""
     for i, source in enumerate(sources):
-        label = _cut(_one_line(source.label()), _MAX_LABEL) or "source"
+        label = _cut(one_line(source.label()), _MAX_LABEL) or "source"
         piece = _link(source.url, label)
         if size(piece) > _MAX_LINK:
             piece = label  # an absurdly long address is not worth the room
@@ -201,7 +201,7 @@ def footer_text(reply: Reply) -> str | None:
     if data_as_of is not None:
         parts.append(f"Data as of {format_date(data_as_of)}")
     if reply.footer and reply.kind not in (ReplyKind.USAGE_ERROR, ReplyKind.REFUSAL):
-        parts.append(_one_line(reply.footer))
+        parts.append(one_line(reply.footer))
     if not parts:
         return None
     # The footer shows no markdown, so only mentions are made inert.
@@ -288,7 +288,7 @@ def _body(layout: _Layout, sections: tuple[Section, ...]) -> int:
     shown = 0
     full = False
     for section in sections:
-        heading_text = _one_line(section.heading or "")
+        heading_text = one_line(section.heading or "")
         heading = _cut(heading_text, _MAX_HEADING) if heading_text else None
         if heading is not None:
             layout.in_description = False
@@ -312,7 +312,7 @@ def render_embeds(reply: Reply) -> list[dict[str, Any]]:
     When ``reply.chart`` is set the last embed shows ``attachment://`` + :func:`chart_filename`;
     the adapter attaches the PNG under that name.
     """
-    title = _cut(_one_line(reply.title), MAX_TITLE) or DEFAULT_TITLE
+    title = _cut(one_line(reply.title), MAX_TITLE) or DEFAULT_TITLE
     sources = sources_text(reply)
     footer = footer_text(reply)
     fixed = size(title) + (size("Sources") + size(sources) if sources else 0)

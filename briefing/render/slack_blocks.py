@@ -17,6 +17,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from briefing.render.lines import one_line, sourced_line
 from briefing.render.links import web_url
 from briefing.render.text import render_text
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date
@@ -68,10 +69,6 @@ def escape_truncated(text: str, limit: int) -> str:
     return "".join(out).rstrip() + _ELLIPSIS
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _json_len(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False))
 
@@ -83,7 +80,7 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 def _link(url: str | None, title: str, limit: int) -> str:
     """``<url|title>`` for an http(s) URL, else the escaped title alone."""
-    label = escape_truncated(_one_line(title) or "source", limit)
+    label = escape_truncated(one_line(title) or "source", limit)
     address = web_url(url)
     if address is None:
         return label
@@ -93,14 +90,15 @@ def _link(url: str | None, title: str, limit: int) -> str:
 
 
 def _render_line(line: Line, bullet: bool, limit: int) -> str:
-    prefix = "• " if bullet or line.source is not None else ""
-    suffix = ""
-    if line.source is not None:
-        label = escape_truncated(_one_line(line.source.label()), _MAX_LABEL_CHARS)
-        if label:
-            suffix = f" — _{label}_"
-    room = max(limit - len(prefix) - len(suffix), 1)
-    return prefix + escape_truncated(line.text, room) + suffix
+    return sourced_line(
+        line,
+        bullet=bullet,
+        limit=limit,
+        cut=escape_truncated,
+        measure=len,
+        emphasis="_",
+        label_limit=_MAX_LABEL_CHARS,
+    )
 
 
 def _section_block(text: str) -> dict[str, Any]:
@@ -112,7 +110,7 @@ def _context_block(*texts: str) -> dict[str, Any]:
 
 
 def _header_block(title: str) -> dict[str, Any]:
-    text = escape_truncated(_one_line(title), MAX_HEADER_CHARS) or DEFAULT_TITLE
+    text = escape_truncated(one_line(title), MAX_HEADER_CHARS) or DEFAULT_TITLE
     return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": True}}
 
 
@@ -140,14 +138,14 @@ def _sources_block(reply: Reply) -> dict[str, Any] | None:
 def _tail_blocks(reply: Reply, share_value: str | None) -> list[dict[str, Any]]:
     tail: list[dict[str, Any]] = []
     if reply.chart is not None:
-        chart_title = escape_truncated(_one_line(reply.chart.title), _MAX_CHART_TITLE_CHARS)
+        chart_title = escape_truncated(one_line(reply.chart.title), _MAX_CHART_TITLE_CHARS)
         tail.append(_context_block(f":bar_chart: Chart: {chart_title or 'attached'}"))
     sources = _sources_block(reply)
     if sources is not None:
         tail.append(sources)
     show_footer = reply.kind not in (ReplyKind.USAGE_ERROR, ReplyKind.REFUSAL)
     if reply.footer and show_footer:
-        footer = escape_truncated(_one_line(reply.footer), _MAX_FOOTER_CHARS)
+        footer = escape_truncated(one_line(reply.footer), _MAX_FOOTER_CHARS)
         if footer:
             tail.append(_context_block(footer))
     buttons = []
@@ -202,7 +200,7 @@ def _body_blocks(
 
     full = False
     for section in sections:
-        heading = _one_line(section.heading or "")
+        heading = one_line(section.heading or "")
         chunk = [f"*{escape_truncated(heading, 200)}*"] if heading else []
         has_line = False
         for line in section.lines:

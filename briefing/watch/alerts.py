@@ -34,7 +34,7 @@ from briefing.delivery.subscriptions import Subscription, SubscriptionStatus
 from briefing.replies import Reply, ReplyKind, Section
 from briefing.sanctions.model import Snapshot
 from briefing.sanctions.store import list_snapshots
-from briefing.updates import _line_from_dict
+from briefing.updates import line_from_dict
 from briefing.watch.entries import count_of, last_adder
 from briefing.watch.screening import RescreenReport, rescreen
 from briefing.watch.tables import watch_rescreens_table
@@ -181,7 +181,7 @@ def watch_reply(
     if row is None:
         return None
     sections = tuple(
-        Section(raw["heading"], tuple(_line_from_dict(d) for d in raw["lines"]))
+        Section(raw["heading"], tuple(line_from_dict(d) for d in raw["lines"]))
         for raw in json.loads(row["lines_json"])
     )
     return Reply(

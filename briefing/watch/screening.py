@@ -48,7 +48,7 @@ from briefing.sanctions.normalise import fold, name_tokens
 from briefing.sanctions.screen import POSSIBLE_SCORE
 from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier
 from briefing.sanctions.store import in_force, list_snapshots, load_entries
-from briefing.updates import _line_to_dict
+from briefing.updates import line_to_dict
 from briefing.watch.entries import WatchEntry, all_entries
 from briefing.watch.tables import (
     watch_entries_table,
@@ -877,7 +877,7 @@ def alert_content(
 def sections_json(sections: Sequence[Section]) -> str:
     return json.dumps(
         [
-            {"heading": s.heading, "lines": [_line_to_dict(line) for line in s.lines]}
+            {"heading": s.heading, "lines": [line_to_dict(line) for line in s.lines]}
             for s in sections
         ],
         ensure_ascii=False,

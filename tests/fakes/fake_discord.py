@@ -32,10 +32,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.http_server import LoopbackServer
 
 API_PREFIX = "/api/v10"
 APPLICATION_ID = "1100000000000000001"
@@ -129,8 +131,7 @@ class FakeDiscord:
         self._failures: dict[str, deque[_Failure]] = {}
         self._ids = itertools.count(1)
         self._by_nonce: dict[tuple[str, str], Message] = {}
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LoopbackServer | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -140,20 +141,12 @@ class FakeDiscord:
         class Handler(_Handler):
             owner = fake
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        self._http = LoopbackServer(Handler).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._http is not None:
+            self._http.stop()
 
     def __enter__(self) -> FakeDiscord:
         return self.start()
@@ -163,9 +156,8 @@ class FakeDiscord:
 
     @property
     def api_url(self) -> str:
-        assert self._server is not None, "start the fake first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{API_PREFIX}"
+        assert self._http is not None, "start the fake first"
+        return f"{self._http.base_url}{API_PREFIX}"
 
     # -- test controls -----------------------------------------------------------------------
 

@@ -20,9 +20,11 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from tests.fakes.http_server import LoopbackServer
 
 TEAM_ID = "T0FAKE"
 BOT_USER_ID = "UBOT"
@@ -135,8 +137,7 @@ class FakeSlack:
         self._counts: Counter[str] = Counter()
         self._failures: dict[str, deque[_Failure]] = {}
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http: LoopbackServer | None = None
         self._rng = random.Random(self.faults.seed if self.faults else 0)
         self._upload_rng = random.Random(self.upload_faults.seed if self.upload_faults else 0)
         self._file_names: dict[str, str] = {}  # file id → the name it was uploaded under
@@ -152,18 +153,13 @@ class FakeSlack:
         class Handler(_Handler):
             owner = fake
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        # A deep backlog: bursts of new connections (a benchmark) must not be reset.
+        self._http = LoopbackServer(Handler, request_queue_size=128).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        if self._http is not None:
+            self._http.stop()
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -173,8 +169,8 @@ class FakeSlack:
 
     @property
     def base_url(self) -> str:
-        assert self._server is not None, "start() the fake first"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        assert self._http is not None, "start() the fake first"
+        return self._http.base_url
 
     @property
     def api_url(self) -> str:
@@ -488,10 +484,6 @@ class FakeSlack:
                 )
             return {"ok": True, "channel": channel, "ts": ts}
         return {"ok": False, "error": "unknown_method"}
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # bursts of new connections (a benchmark) must not be reset
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from discord.http import Route
 
 from briefing.appstate import Briefing
-from briefing.delivery.digests import start_delivery
+from briefing.command_table import CommandTable
+from briefing.delivery.service import start_delivery
 from briefing.platforms.discord.client import BriefClient
 from briefing.platforms.discord.commands import DiscordCommands
 from briefing.platforms.discord.poster import DiscordPoster, api_base
@@ -33,23 +34,25 @@ def configure_api_url(api_url: str | None) -> None:
     Route.BASE = api_base(api_url)
 
 
-def make_client(brief: Briefing, *, sync_commands: bool = True) -> BriefClient:
+def make_client(brief: Briefing, table: CommandTable, *, sync_commands: bool = True) -> BriefClient:
     """A :class:`discord.Client` serving ``/brief``; syncs the commands when it connects."""
     return BriefClient(
-        DiscordCommands(brief),
+        DiscordCommands(brief, table),
         sync_commands=sync_commands,
         follow_gateway=bool(brief.settings.discord_api_url),
     )
 
 
-def run_discord(brief: Briefing, *, announce: Callable[[str], None] = print) -> None:
+def run_discord(
+    brief: Briefing, table: CommandTable, *, announce: Callable[[str], None] = print
+) -> None:
     """Start the gateway client and the delivery timer; return when the client stops."""
     settings = brief.settings
     settings.require("discord_bot_token")
     assert settings.discord_bot_token is not None
     token = settings.discord_bot_token.get_secret_value()
     configure_api_url(settings.discord_api_url)
-    client = make_client(brief)
+    client = make_client(brief, table)
     timer = start_delivery(
         brief, DiscordPoster(token, api_url=settings.discord_api_url, command=settings.command_name)
     )

@@ -1,10 +1,11 @@
-"""``/brief`` as a Discord application command group, answered through :func:`handlers.dispatch`.
+"""``/brief`` as a Discord application command group, answered by the command table.
 
 Each subcommand has typed options (``/brief trade period:2024 flow:exports``); its callback puts
 them back into the text line the handlers read (``trade 2024 exports``) and runs the same
-handler as every other platform. The handler runs in a worker thread so the gateway's event loop
-never blocks; Discord wants an answer within 3 seconds, so commands marked ``expensive`` in
-:data:`handlers.COMMANDS` are deferred at once and answered with a follow-up, and any other
+handler as every other platform (the :class:`~briefing.command_table.CommandTable` the entry
+point hands over). The handler runs in a worker thread so the gateway's event loop never blocks;
+Discord wants an answer within 3 seconds, so commands the table marks ``expensive`` are deferred
+at once and answered with a follow-up, and any other
 command still running after :attr:`DiscordCommands.defer_after_s` is deferred then.
 
 Answers are ephemeral unless the user sets ``share:True``; usage errors and refusals always stay
@@ -27,9 +28,9 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-import handlers
 from briefing.appstate import Briefing, Context, FileError, SharedFile
 from briefing.caller import Caller
+from briefing.command_table import CommandTable, ParsedCommand
 from briefing.platforms.discord import suggest
 from briefing.render.discord_embeds import (
     chart_filename,
@@ -75,7 +76,6 @@ SANCTIONS_KEYWORDS = (
 # Fuzzy name suggestions must not hold up Discord's 3-second autocomplete window.
 FUZZY_SUGGEST_S = 1.5
 
-Dispatch = Callable[[str, Context], Reply]
 Interaction = discord.Interaction[discord.Client]
 
 
@@ -131,13 +131,13 @@ class DiscordCommands:
     def __init__(
         self,
         brief: Briefing,
+        table: CommandTable,
         *,
-        dispatch: Dispatch | None = None,
         clock: Callable[[], datetime] | None = None,
         defer_after_s: float = DEFER_AFTER_S,
     ) -> None:
         self.brief = brief
-        self._dispatch: Dispatch = dispatch or handlers.dispatch
+        self.table = table
         self._clock = clock or (lambda: datetime.now(UTC))
         self.defer_after_s = defer_after_s
 
@@ -177,11 +177,11 @@ class DiscordCommands:
             user_name=interaction.user.name,
         )
 
-    def _answer(self, text: str, ctx: Context) -> Reply:
+    def _answer(self, parsed: ParsedCommand, ctx: Context) -> Reply:
         try:
-            return self._dispatch(text, ctx)
+            return self.table.run(parsed, ctx)
         except Exception:
-            log.exception("/%s %s failed", self.group_name, text)
+            log.exception("/%s %s failed", self.group_name, parsed.text)
             return failure_reply()
 
     async def run(
@@ -194,7 +194,7 @@ class DiscordCommands:
     ) -> None:
         """Answer ``text`` (a handler line such as ``trade 2024 exports``) to ``interaction``;
         ``attachment``: a file the command reads (``watch import``, ``screen``)."""
-        command, _ = handlers.split(text)
+        command = self.table.parse(text)
         files = DiscordFiles(None)
         if attachment is not None:
             await interaction.response.defer(ephemeral=True, thinking=True)
@@ -211,7 +211,7 @@ class DiscordCommands:
         ephemeral = not share
         if command.expensive and not interaction.response.is_done():
             await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        work = asyncio.ensure_future(asyncio.to_thread(self._answer, text, ctx))
+        work = asyncio.ensure_future(asyncio.to_thread(self._answer, command, ctx))
         if not command.expensive and not interaction.response.is_done():
             done, _ = await asyncio.wait({work}, timeout=self.defer_after_s)
             if not done:
@@ -394,7 +394,7 @@ def build_group(commands: DiscordCommands) -> app_commands.Group:
     @group.command(name="help", description=DESCRIPTIONS["help"])
     @app_commands.describe(command="A subcommand to explain")
     @app_commands.choices(
-        command=[app_commands.Choice(name=c.name, value=c.name) for c in handlers.COMMANDS]
+        command=[app_commands.Choice(name=name, value=name) for name in commands.table.names]
     )
     async def help_(
         interaction: Interaction, command: app_commands.Choice[str] | None = None

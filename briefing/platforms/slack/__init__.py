@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 
 from briefing.appstate import Briefing
-from briefing.delivery.digests import start_delivery
+from briefing.command_table import CommandTable
+from briefing.delivery.service import start_delivery
 from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import make_client
 from briefing.platforms.slack.oauth import (
@@ -54,23 +55,25 @@ def require_settings(brief: Briefing, *, http: bool) -> None:
 
 def run_slack(
     brief: Briefing,
+    table: CommandTable,
     *,
     http: bool,
     host: str = "0.0.0.0",
     port: int = 3000,
     announce: Callable[[str], None] = print,
 ) -> None:
-    """Start the adapter and the delivery timer; return when the server stops."""
+    """Start the adapter (answering ``table``'s commands) and the delivery timer; return when
+    the server stops."""
     settings = brief.settings
     install_redaction(secret_values(settings))
     require_settings(brief, http=http)
     if oauth_mode(settings):
-        bot = build_oauth_bot(brief)
+        bot = build_oauth_bot(brief, table)
         commands, app, poster = bot.commands, bot.app, bot.poster
     else:
         client = make_client(settings)
         secret = settings.slack_signing_secret
-        commands = SlackCommands(brief, client)
+        commands = SlackCommands(brief, client, table)
         app = build_app(commands, signing_secret=secret.get_secret_value() if secret else "")
         register_uninstall_listeners(app, brief, None)
         # Scheduled posts go through the delivery ledger, which retries (after Retry-After) and

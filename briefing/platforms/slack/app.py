@@ -3,10 +3,13 @@
 The app runs with ``process_before_response=True``: the ack listener runs on the request's own
 thread and its ack *is* the HTTP response. Quick commands (answered from memory in about a
 millisecond) are answered in the ack itself. Slow ones — charts, free-text questions, the digest,
-anything that needs the caller's admin status from Slack — are acknowledged at once, inside
-Slack's 3-second window, handed to a pool of answer workers and answered through the
-``response_url``. Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks
-"Share in channel", which re-runs the command and posts it ``in_channel``.
+the commands that change or read a channel's state — are acknowledged at once, inside Slack's
+3-second window, and answered through the ``response_url`` by bolt's lazy listener
+(:meth:`SlackCommands.answer_later`), on bolt's listener executor. The command text is parsed
+once, in the ack; the lazy listener answers that parse. Slack is asked whether the caller is an
+admin (``users.info``) only for the lines that need it (:attr:`ParsedCommand.needs_admin`).
+Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks "Share in
+channel", which re-runs the command and posts it ``in_channel``.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from briefing.appstate import Briefing, Context
 from briefing.caller import Caller
+from briefing.command_table import CommandTable, ParsedCommand
 from briefing.platforms.slack.admins import AdminCheck
 from briefing.platforms.slack.client import make_webhook
 from briefing.platforms.slack.files import SlackFiles
@@ -36,8 +40,6 @@ from briefing.render.slack_blocks import render_blocks
 from briefing.replies import Reply, ReplyKind
 from briefing.sanctions.history import HistoryError, load_history
 from briefing.sanctions.search import sanctions
-from handlers import dispatch as dispatch_command
-from handlers import split
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +57,9 @@ FAILURE_TEXT = (
     "please try again in a minute."
 )
 
-Dispatch = Callable[[str, Context], Reply]
+# Where the ack leaves, in bolt's context, what the lazy listener is to answer.
+LATER_KEY = "brief_later"
+ARRIVED_KEY = "brief_arrived"
 
 
 def parse_share(text: str) -> tuple[str, bool]:
@@ -76,6 +80,15 @@ class Invocation:
     response_url: str
     arrived: datetime  # when Slack's request reached us: the context's ``now``
     user_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Later:
+    """A command the ack acknowledged without its answer: for the lazy listener."""
+
+    parsed: ParsedCommand
+    share: bool
+    arrived: datetime
 
 
 class ReplyCache:
@@ -108,27 +121,26 @@ class SlackCommands:
         self,
         brief: Briefing,
         client: WebClient,
+        commands: CommandTable,
         *,
-        render: RenderBlocks | None = None,
-        dispatch: Dispatch | None = None,
+        render: RenderBlocks = render_blocks,
         clock: Callable[[], datetime] | None = None,
         admins: AdminCheck | None = None,
         workers: int = 16,
         client_for: Callable[[str | None], WebClient] | None = None,
     ) -> None:
-        if render is None:
-            render = render_blocks
-        if dispatch is None:
-            dispatch = dispatch_command
         self.brief = brief
         self.client = client
+        self.commands = commands
         self.render = render
-        self.dispatch = dispatch
         self.clock = clock or (lambda: datetime.now(UTC))
         # OAuth mode: each workspace's own token for users.info and chart uploads.
         self.client_for = client_for
         self.admins = admins or AdminCheck(client, brief.settings.admin_ids, client_for=client_for)
+        # Quick answers running against their inline budget, charts of answers already sent.
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-answer")
+        # bolt's listener executor: where it runs the lazy listeners (the slow answers).
+        self.lazy_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-lazy")
         # Quick read-only answers depend only on the text, the day and the data generation, so
         # the same question asked again that day is answered from here.
         self.replies = ReplyCache(maxsize=512)
@@ -148,6 +160,7 @@ class SlackCommands:
 
     def close(self) -> None:
         """Finish the answers already started; take no new ones."""
+        self.lazy_pool.shutdown(wait=True, cancel_futures=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _later(self, work: Callable[[], None]) -> None:
@@ -161,17 +174,18 @@ class SlackCommands:
 
     # -- listeners (bolt injects arguments by parameter name) -------------------------------
 
-    def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
-        """Answer a quick command in the ack; acknowledge a slow one at once and answer later."""
+    def ack_command(self, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+        """Answer a quick command in the ack; acknowledge a slow one at once and leave it to
+        :meth:`answer_later`."""
         text, share = parse_share(command.get("text") or "")
         arrived = self.clock()
-        chosen = split(text)[0]
-        if chosen.expensive or chosen.needs_admin:
-            if chosen.expensive:
+        parsed = self.commands.parse(text)
+        if parsed.expensive or parsed.stateful:
+            if parsed.expensive:
                 ack(text=WORKING_TEXT, response_type="ephemeral")
             else:
                 ack()
-            self._later(lambda: self.answer_command(command, arrived))
+            context[LATER_KEY] = Later(parsed, share, arrived)
             return
         invocation = self.invocation_of(command, text, arrived)
         self.brief.ensure_fresh()
@@ -180,7 +194,7 @@ class SlackCommands:
         if cached is not None:
             ack(**cached)
             return
-        answering = self.pool.submit(self.message_for, invocation, share=share, admin_lookup=False)
+        answering = self.pool.submit(self.message_for, invocation, parsed, share=share)
         try:
             message, reply = answering.result(timeout=INLINE_BUDGET_S)
         except FutureTimeout:
@@ -191,8 +205,16 @@ class SlackCommands:
         ack(**message)
         if reply is not None and reply.chart is not None:
             self._later(lambda: self.attach_chart(invocation, reply, share=share))
-        elif reply is not None:
+        elif reply is not None and parsed.cacheable:
             self.replies.put(key, message)
+
+    def answer_later(self, command: dict[str, Any], context: BoltContext) -> None:
+        """bolt's lazy listener of the slash command: answer what the ack left for later."""
+        later = context.get(LATER_KEY)
+        if not isinstance(later, Later):
+            return  # answered in the ack
+        invocation = self.invocation_of(command, later.parsed.text, later.arrived)
+        self.answer(invocation, later.parsed, share=later.share)
 
     def deliver_late(
         self, invocation: Invocation, done: Future[tuple[dict[str, Any], Reply | None]], share: bool
@@ -218,35 +240,35 @@ class SlackCommands:
             user_name=command.get("user_name"),
         )
 
-    def answer_command(self, command: dict[str, Any], arrived: datetime) -> None:
-        text, share = parse_share(command.get("text") or "")
-        self.answer(self.invocation_of(command, text, arrived), share=share)
-
-    def ack_share(self, ack: Ack, body: dict[str, Any]) -> None:
+    def ack_button(self, ack: Ack, context: BoltContext) -> None:
+        """The Share and More buttons: acknowledged at once, answered by the lazy listener."""
         ack()
-        arrived = self.clock()
-        self._later(lambda: self.answer_share(body, arrived))
+        context[ARRIVED_KEY] = self.clock()
 
-    def ack_more(self, ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        arrived = self.clock()
-        self._later(lambda: self.answer_share(body, arrived, share=False))
+    def answer_share(self, body: dict[str, Any], context: BoltContext) -> None:
+        """The Share button: re-run the command its value holds and post it in the channel."""
+        self.answer_button(body, context, share=True)
 
-    def answer_share(self, body: dict[str, Any], arrived: datetime, *, share: bool = True) -> None:
-        """The Share button: re-run the command its value holds and post it in the channel.
-        The More button (``share=False``): run the command it holds, privately."""
+    def answer_more(self, body: dict[str, Any], context: BoltContext) -> None:
+        """The More button: run the command it holds, privately."""
+        self.answer_button(body, context, share=False)
+
+    def answer_button(self, body: dict[str, Any], context: BoltContext, *, share: bool) -> None:
+        arrived = context.get(ARRIVED_KEY)
         actions = body.get("actions") or [{}]
         user = body.get("user") or {}
+        text = str(actions[0].get("value") or "")
         self.answer(
             Invocation(
-                text=str(actions[0].get("value") or ""),
+                text=text,
                 user_id=user.get("id", ""),
                 team_id=(body.get("team") or {}).get("id") or user.get("team_id"),
                 channel_id=(body.get("channel") or {}).get("id"),
                 response_url=body["response_url"],
-                arrived=arrived,
+                arrived=arrived if isinstance(arrived, datetime) else self.clock(),
                 user_name=user.get("username") or user.get("name"),
             ),
+            self.commands.parse(text),
             share=share,
         )
 
@@ -256,7 +278,7 @@ class SlackCommands:
         """The Web API client for ``team_id``: its installation's (OAuth mode) or the one."""
         return self.client_for(team_id) if self.client_for is not None else self.client
 
-    def caller(self, invocation: Invocation, *, admin_lookup: bool = True) -> Caller:
+    def caller(self, invocation: Invocation, *, admin_lookup: bool) -> Caller:
         """Who asked; ``admin_lookup`` asks Slack (cached) whether they are an admin."""
         is_admin = (
             admin_lookup
@@ -273,7 +295,7 @@ class SlackCommands:
         )
 
     def message_for(
-        self, invocation: Invocation, *, share: bool, admin_lookup: bool = True
+        self, invocation: Invocation, parsed: ParsedCommand, *, share: bool
     ) -> tuple[dict[str, Any], Reply | None]:
         """Dispatch and render; a failure is logged with its traceback and told briefly."""
         try:
@@ -282,7 +304,7 @@ class SlackCommands:
                 today=self.local_day(invocation.arrived),
                 now=invocation.arrived,
                 command=self.brief.settings.command_name,
-                caller=self.caller(invocation, admin_lookup=admin_lookup),
+                caller=self.caller(invocation, admin_lookup=parsed.needs_admin),
                 files=SlackFiles(
                     lambda: self.client_of(invocation.team_id),
                     channel_id=invocation.channel_id,
@@ -291,7 +313,7 @@ class SlackCommands:
                     progress=lambda text: self.tell(invocation, text),
                 ),
             )
-            reply = self.dispatch(invocation.text, ctx)
+            reply = self.commands.run(parsed, ctx)
             share_value = None
             if (
                 not share
@@ -310,9 +332,9 @@ class SlackCommands:
         }
         return message, reply
 
-    def answer(self, invocation: Invocation, *, share: bool) -> None:
+    def answer(self, invocation: Invocation, parsed: ParsedCommand, *, share: bool) -> None:
         """Answer through the response_url (slow commands, the Share button)."""
-        message, reply = self.message_for(invocation, share=share)
+        message, reply = self.message_for(invocation, parsed, share=share)
         self.send(invocation, message, reply, share=share)
 
     def send(
@@ -377,6 +399,7 @@ def bolt_app(
     signing_secret: str,
     token_verification: bool = True,
     oauth_settings: OAuthSettings | None = None,
+    listener_executor: ThreadPoolExecutor | None = None,
 ) -> App:
     """A bolt App as this bot runs it, with no listeners yet.
 
@@ -392,6 +415,7 @@ def bolt_app(
         process_before_response=True,
         name="china-russia-brief",
         oauth_settings=oauth_settings,
+        listener_executor=listener_executor,
     )
 
 
@@ -408,8 +432,12 @@ def build_app(
         signing_secret=signing_secret,
         token_verification=token_verification,
         oauth_settings=oauth_settings,
+        listener_executor=commands.lazy_pool,
     )
-    app.command(commands.brief.settings.command_name)(commands.ack_command)
-    app.action(SHARE_ACTION_ID)(commands.ack_share)
-    app.action(MORE_ACTION_ID)(commands.ack_more)
+    # bolt's lazy listeners: the ack is the HTTP response; the lazy function runs after it.
+    app.command(commands.brief.settings.command_name)(
+        ack=commands.ack_command, lazy=[commands.answer_later]
+    )
+    app.action(SHARE_ACTION_ID)(ack=commands.ack_button, lazy=[commands.answer_share])
+    app.action(MORE_ACTION_ID)(ack=commands.ack_button, lazy=[commands.answer_more])
     return app

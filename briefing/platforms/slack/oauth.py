@@ -37,9 +37,10 @@ from sqlalchemy import Dialect, Engine, Text, select, update
 from sqlalchemy.types import TypeDecorator
 
 from briefing.appstate import Briefing
+from briefing.command_table import CommandTable
 from briefing.delivery.poster import PostError
 from briefing.delivery.subscriptions import SubscriptionStore
-from briefing.platforms.slack.app import Dispatch, SlackCommands, build_app
+from briefing.platforms.slack.app import SlackCommands, build_app
 from briefing.platforms.slack.client import api_base_url, make_client, retry_handlers
 from briefing.platforms.slack.poster import SlackPoster, delivery_client, post_error
 from briefing.security.crypto import InvalidToken, TokenCipher
@@ -336,8 +337,8 @@ class OAuthBot:
 
 def build_oauth_bot(
     brief: Briefing,
+    table: CommandTable,
     *,
-    dispatch: Dispatch | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> OAuthBot:
     """Stores, bolt app (with the install and redirect routes), commands and poster, each
@@ -346,9 +347,7 @@ def build_oauth_bot(
     # No token of its own: every request is authorized with its workspace's installation.
     api_client = make_client(settings.model_copy(update={"slack_bot_token": None}))
     oauth = setup_oauth(brief, api_client)
-    commands = SlackCommands(
-        brief, api_client, client_for=oauth.command_client, dispatch=dispatch, clock=clock
-    )
+    commands = SlackCommands(brief, api_client, table, client_for=oauth.command_client, clock=clock)
     secret = settings.slack_signing_secret
     assert secret is not None
     app = build_app(

@@ -1,16 +1,18 @@
-"""Scheduled delivery of each subscribed channel's daily digest and the update alerts.
+"""The delivery service: each subscribed channel's daily digest and the update alerts, on
+every platform (Slack, Discord, the console) the same way.
 
 The pieces (docs/delivery.md):
 
 - :mod:`.planner` turns subscriptions and updates into ledger rows, once per period;
 - :mod:`.ledger` is the database's record of what is owed, claimed, sent, failed, skipped;
 - :mod:`.worker` claims due rows under a lease, posts them, settles them;
+- :mod:`.compose` writes what is posted (the worker is handed it);
 - :mod:`.leader` picks the one process (of several on PostgreSQL) that fires the planner;
 - APScheduler (:mod:`.timer`) is only the timer that wakes the planner once a minute.
 
 :func:`start_delivery` runs all of that in a process. :func:`deliver_due` and
 :func:`deliver_alerts` do one synchronous pass at a given ``now`` (plan, then post what is
-due), which is what the tests and the console drive. The behaviour is the same either way: one
+due), which is what the tests drive. The behaviour is the same either way: one
 digest per channel per local day (DST included), up to 6 hours late and skipped after that,
 alerts once per (update, channel) to channels subscribed to the update's topic, a permanent
 error pauses the subscription and tells the admin.
@@ -31,6 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from briefing.appstate import Briefing
 from briefing.clock import require_aware
 from briefing.delivery import metrics
+from briefing.delivery.compose import DeliveryReplies
 from briefing.delivery.leader import LocalLeader, PostgresLeader, make_leadership
 from briefing.delivery.ledger import KIND_ALERT, KIND_DIGEST, KIND_WATCH
 from briefing.delivery.planner import (
@@ -52,7 +55,6 @@ from briefing.delivery.worker import (
     Outcome,
     Worker,
     WorkerConfig,
-    alert_reply,
 )
 from briefing.feeds.catalog import scheduled_feeds
 from briefing.feeds.service import FetchService
@@ -68,7 +70,6 @@ __all__ = [
     "TICK_SECONDS",
     "DeliveryReport",
     "DeliveryService",
-    "alert_reply",
     "deliver_alerts",
     "deliver_due",
     "local_schedule",
@@ -111,7 +112,13 @@ def deliver_due(
     stale = stale_after if stale_after is not None else stale_after_of(brief.settings)
     planner = Planner(brief.engine, stale_after=stale)
     plan = planner.plan_digests(SubscriptionStore(brief.engine).active(), now)
-    worker = Worker(brief, poster, config=worker_config(brief.settings), observe=_count)
+    worker = Worker(
+        brief,
+        poster,
+        DeliveryReplies(brief),
+        config=worker_config(brief.settings),
+        observe=_count,
+    )
     report = worker.run_once(now, kinds=[KIND_DIGEST])
     report.skipped[:0] = plan.skipped
     return report
@@ -131,7 +138,13 @@ def deliver_alerts(
     planner = Planner(brief.engine, alert_window=window)
     planner.plan_alerts(SubscriptionStore(brief.engine).active(), now)
     planner.plan_watch_alerts(now)
-    worker = Worker(brief, poster, config=worker_config(brief.settings), observe=_count)
+    worker = Worker(
+        brief,
+        poster,
+        DeliveryReplies(brief),
+        config=worker_config(brief.settings),
+        observe=_count,
+    )
     return worker.run_once(now, kinds=[KIND_ALERT, KIND_WATCH])
 
 
@@ -168,6 +181,7 @@ class DeliveryService:
         self.worker = Worker(
             brief,
             poster,
+            DeliveryReplies(brief),
             config=config or worker_config(settings),
             owner=f"{self.name}:{os.urandom(3).hex()}",
             observe=_count,
