@@ -487,10 +487,7 @@ def test_rotating_the_encryption_key_with_reencryption(brief: Briefing) -> None:
 
 
 def test_the_rekey_command(
-    brief: Briefing,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    brief: Briefing, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = EncryptedInstallationStore(CLIENT_ID, brief.engine, TokenCipher([KEY]))
     store.create_tables()  # type: ignore[no-untyped-call]
