@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
+from briefing.sanctions.parties import PartyMap, load_party_map, own_id, party_entries
 from briefing.sanctions.screen import Hit, NameIndex, Party, Tier
 from briefing.sanctions.store import (
     in_force,
@@ -162,6 +163,7 @@ class SanctionsIndex:
         self._haystack = ("\0".join(texts), starts)
         self._cache: OrderedDict[int, Entry] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._parties: PartyMap | None = None
 
     @classmethod
     def from_database(cls, engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
@@ -236,6 +238,36 @@ class SanctionsIndex:
         # Stable: the name index's own order (score, then a letter-for-letter hit first)
         # holds within each tier.
         return sorted(ranked, key=lambda m: 0 if m.is_match else 1)
+
+    # --- one party across lists (see briefing.sanctions.parties) ---------------------
+
+    def party_map(self) -> PartyMap:
+        """The parties of these lists (OpenSanctions referents), read on first use."""
+        if self._parties is None:
+            if self._engine is not None:
+                self._parties = load_party_map(self._engine, self._snapshots)
+            else:
+                self._parties = PartyMap.from_entries(self.lists)
+        return self._parties
+
+    def party_key(self, match: Match) -> str:
+        return self.party_map().key(match.snapshot.source.key, match.entry.entity_key)
+
+    def party_members(self, match: Match) -> list[tuple[Snapshot, Entry]]:
+        """Every entry of these lists that is ``match``'s party (``match``'s own entry too)."""
+        ids = self.party_map().members(self.party_key(match))
+        if self._engine is not None and self._lists is None:
+            return party_entries(self._engine, self._snapshots, ids)
+        return [
+            (snap, e)
+            for snap, entries in self.lists
+            for e in entries
+            if own_id(snap.source.key, e.entity_key) in ids
+        ]
+
+    def list_keys(self, list_no: int) -> list[str]:
+        """The entity keys of one list of the index, without reading its entries."""
+        return self._keys[list_no]
 
     def search(self, query: str, limit: int = 5) -> list[Match]:
         """The best ``limit`` entries for ``query`` (matches before possible matches)."""

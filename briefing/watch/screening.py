@@ -31,8 +31,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -45,6 +45,14 @@ from briefing.sanctions.diff import ListDiff, diff_lists
 from briefing.sanctions.identifiers import birth_years, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
 from briefing.sanctions.normalise import fold, name_tokens
+from briefing.sanctions.parties import (
+    PartyMap,
+    describe_listings,
+    listings_of,
+    load_party_map,
+    own_id,
+    party_entries,
+)
 from briefing.sanctions.screen import POSSIBLE_SCORE
 from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier
 from briefing.sanctions.store import in_force, list_snapshots, load_entries
@@ -91,6 +99,7 @@ class WatchHit:
     addresses: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     url: str | None = None
+    party: str = ""  # the party across lists (briefing.sanctions.parties); "" before it was kept
 
     @property
     def is_match(self) -> bool:
@@ -114,6 +123,7 @@ class WatchHit:
             "addresses": list(self.addresses),
             "countries": list(self.countries),
             "url": self.url,
+            "party": self.party,
         }
 
     @classmethod
@@ -131,6 +141,7 @@ class WatchHit:
             addresses=tuple(raw.get("addresses") or ()),
             countries=tuple(raw.get("countries") or ()),
             url=raw.get("url"),
+            party=str(raw.get("party") or ""),
         )
 
 
@@ -179,8 +190,11 @@ def _hints(entry: WatchEntry, listed: Entry, tier: Tier) -> tuple[Tier, list[str
     return tier, notes
 
 
-def screen_entry(index: SanctionsIndex, entry: WatchEntry) -> list[WatchHit]:
-    """The best hits of ``entry`` on the list ``index`` holds, matches first."""
+def screen_entry(
+    index: SanctionsIndex, entry: WatchEntry, parties: PartyMap | None = None
+) -> list[WatchHit]:
+    """The best hits of ``entry`` on the list ``index`` holds, matches first; each names its
+    party across the loaded lists (``parties``; else the entry's own id)."""
     matches: list[Match] = index.screen(entry.spec.name, person=entry.spec.person)
     hits: list[WatchHit] = []
     for match in matches[: MAX_HITS * 2]:
@@ -205,6 +219,11 @@ def screen_entry(index: SanctionsIndex, entry: WatchEntry) -> list[WatchHit]:
                 addresses=listed.addresses,
                 countries=listed.countries,
                 url=entry_url(match.snapshot.source.key, listed.entity_key),
+                party=(
+                    parties.key(match.snapshot.source.key, listed.entity_key)
+                    if parties is not None
+                    else own_id(match.snapshot.source.key, listed.entity_key)
+                ),
             )
         )
     hits.sort(key=lambda h: 0 if h.is_match else 1)  # stable: score order within a tier
@@ -284,11 +303,13 @@ def screen_and_store(
     if not entries:
         return out
     rows: list[dict[str, Any]] = []
-    for snap in current_lists(engine):
+    lists = current_lists(engine)
+    parties = load_party_map(engine, lists)
+    for snap in lists:
         index = list_index(engine, snap)
         version = version_of(snap)
         for entry in entries:
-            hits = screen_entry(index, entry)
+            hits = screen_entry(index, entry, parties)
             out[entry.entry_id].append(
                 Status(
                     snap.source.key,
@@ -361,6 +382,9 @@ class Item:
     entry: WatchEntry
     hit: WatchHit
     detail: str = ""
+    # The same party's other entries on this list, and every list that names the party.
+    others: tuple[Item, ...] = ()
+    lists: str = ""
 
 
 SECTIONS = (
@@ -443,6 +467,27 @@ def compare(  # noqa: PLR0917
         elif touched is None or key in touched or hit.is_match:
             items.append(Item("cleared", entry, hit))
     return items
+
+
+_KIND_ORDER = {kind: at for at, (kind, _) in enumerate(SECTIONS)}
+
+
+def by_party(items: Sequence[Item], lists_of: Callable[[str], str] | None = None) -> list[Item]:
+    """One item per watched name and party: a party with several entries on the list (OFAC
+    lists some companies twice; OpenSanctions' referents say they are one) is one line, under
+    the section of its strongest change, with the others noted; ``lists_of`` gives the lists
+    that name the party."""
+    grouped: dict[tuple[int, str], list[Item]] = {}
+    for item in items:
+        party = item.hit.party or item.hit.key
+        grouped.setdefault((item.entry.entry_id, party), []).append(item)
+    out: list[Item] = []
+    for (_, party), found in grouped.items():
+        found.sort(key=lambda i: _KIND_ORDER.get(i.kind, len(_KIND_ORDER)))
+        first = found[0]
+        lists = lists_of(party) if lists_of is not None else ""
+        out.append(replace(first, others=tuple(found[1:]), lists=lists))
+    return out
 
 
 def _tokens(text: str) -> set[tuple[str, ...]]:
@@ -658,6 +703,8 @@ def rescreen(
         return report
     stored = _stored(engine, snap.source.key, [e.entry_id for e in entries])
     index = list_index(engine, snap)
+    lists = current_lists(engine)
+    parties = load_party_map(engine, lists)
     listed = index.lists[0][1]
     still_listed = frozenset(e.entity_key for e in listed)
 
@@ -719,7 +766,7 @@ def rescreen(
             continue
         report.screened += 1
         report.screened_ids.add(entry.entry_id)
-        hits = screen_entry(index, entry)
+        hits = screen_entry(index, entry, parties)
         new_rows.append(_status_row(entry.entry_id, snap, hits, now))
         if not baseline:
             by_channel[entry.channel].extend(
@@ -733,7 +780,19 @@ def rescreen(
                 )
             )
 
+    described: dict[str, str] = {}
+
+    def lists_of(party: str) -> str:
+        """Every loaded list naming the party, when more than one does."""
+        if party not in described:
+            members = party_entries(engine, lists, parties.members(party))
+            found = listings_of(members)
+            described[party] = describe_listings(found) if len(found) > 1 else ""
+        return described[party]
+
     rescreen_rows = []
+    for channel in list(by_channel):
+        by_channel[channel] = by_party(by_channel[channel], lists_of)
     for channel, items in by_channel.items():
         title, sections = alert_content(snap, previous, items, command)
         rescreen_rows.append(
@@ -833,9 +892,25 @@ def _item_line(item: Item, snap: Snapshot) -> Line:
         text = f"{head}: no longer on the list (was a {hit.tier})"
     else:
         text = f"{head}: still listed, but the name no longer matches it (was a {hit.tier})"
+    for other in item.others:
+        text += (
+            f"; the same party as {snap.source.short} entry {other.hit.key} {other.hit.name}"
+            f" ({_KIND_WORDS.get(other.kind, other.kind)})"
+        )
+    if item.lists:
+        text += f"; listed by: {item.lists}"
     where = f"{snap.source.short} entry {hit.key}"
     text = f"{text}. {where}: {hit.url}" if hit.url else f"{text}. {where}"
     return Line(text, snap.source.cite(snap.list_date))
+
+
+_KIND_WORDS = {
+    "match": "newly matched",
+    "possible": "newly possibly matched",
+    "changed": "details changed",
+    "delisted": "delisted",
+    "cleared": "no longer a hit",
+}
 
 
 def alert_content(
