@@ -251,6 +251,42 @@ def test_names_that_must_not_match_stay_clear(brief: Briefing, console: Context)
         assert "clear on the U.S. Treasury OFAC SDN list" in text, text
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nordic Paper AB",  # MEHRAN PAPER MILL: "paper" alone
+        "Volga Timber Company",  # MYANMA TIMBER ENTERPRISE
+        "Nordic Chemicals AB",  # A-TEAM CHEMICALS COMPANY LTD.
+        "Amur Gold Mining",  # HIGHLAND GOLD MINING LIMITED: two trade words, still no party
+        "Asia Pharma Ltd",  # CITY PHARMA SARL
+        "Baltic Tobacco Company",  # LIMITED LIABILITY COMPANY INTER TOBACCO
+    ],
+)
+def test_a_trade_word_alone_is_never_a_possible_match(
+    brief: Briefing, console: Context, name: str
+) -> None:
+    load(brief, NEWER)
+    text = say(console, f"watch add {name} --type entity")
+    assert "clear on the U.S. Treasury OFAC SDN list" in text, text
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [
+        ("Mehran Paper", "MEHRAN PAPER MILL"),
+        ("Myanma Timber", "MYANMA TIMBER ENTERPRISE"),
+        ("A-Team Chemicals", "A-TEAM CHEMICALS COMPANY LTD."),
+        ("Inter Tobacco", "LIMITED LIABILITY COMPANY INTER TOBACCO"),
+    ],
+)
+def test_the_same_trade_word_with_the_name_still_matches(
+    brief: Briefing, console: Context, name: str, listed: str
+) -> None:
+    load(brief, NEWER)
+    text = say(console, f"watch add {name} --type entity")
+    assert f"match — {listed} (entity" in text, text
+
+
 # -- rescreening ---------------------------------------------------------------------------------
 
 
