@@ -291,6 +291,27 @@ class SanctionsIndex:
         return out
 
 
+_SHARED: OrderedDict[tuple[str, tuple[tuple[int, str], ...]], SanctionsIndex] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_KEEP_SHARED = 4
+
+
+def shared_index(engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
+    """The index of ``snapshots`` (read from the database), one per process and set of lists:
+    searches, watchlist rescreens and batch screening on the same lists share it."""
+    key = (str(engine.url), tuple((s.snapshot_id, s.content_hash) for s in snapshots))
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None:
+            _SHARED.move_to_end(key)
+            return found
+        found = SanctionsIndex.from_database(engine, snapshots)
+        while len(_SHARED) >= _KEEP_SHARED:
+            _SHARED.popitem(last=False)
+        _SHARED[key] = found
+        return found
+
+
 class SanctionsData:
     """What the sanctions commands read: the snapshot list and fuzzy indexes by as-of date."""
 
@@ -312,7 +333,7 @@ class SanctionsData:
         with self._lock:
             found = self._indexes.get(key)
             if found is None:
-                found = SanctionsIndex.from_database(self._engine, chosen)
+                found = shared_index(self._engine, chosen)
                 if len(self._indexes) >= 4:
                     self._indexes.pop(next(iter(self._indexes)))
                 self._indexes[key] = found

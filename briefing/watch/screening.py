@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -41,7 +40,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from briefing.delivery.poster import ChannelRef
 from briefing.replies import Line, Section, format_date
-from briefing.sanctions.diff import ListDiff, diff_lists
+from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import birth_years, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
 from briefing.sanctions.normalise import fold, name_tokens
@@ -54,8 +53,8 @@ from briefing.sanctions.parties import (
     party_entries,
 )
 from briefing.sanctions.screen import POSSIBLE_SCORE
-from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier
-from briefing.sanctions.store import in_force, list_snapshots, load_entries
+from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier, shared_index
+from briefing.sanctions.store import in_force, list_snapshots, load_frame
 from briefing.updates import _line_to_dict
 from briefing.watch.entries import WatchEntry, all_entries
 from briefing.watch.tables import (
@@ -240,25 +239,38 @@ def hits_from_json(text: str) -> list[WatchHit]:
 
 # -- per-list indexes --------------------------------------------------------------------------
 
-_INDEXES: dict[tuple[str, int], SanctionsIndex] = {}
-_INDEX_LOCK = threading.Lock()
-_KEEP_INDEXES = 3
-
 
 def list_index(engine: Engine, snap: Snapshot) -> SanctionsIndex:
-    """The index of one stored list alone (built once per process and list)."""
-    key = (str(engine.url), snap.snapshot_id)
-    with _INDEX_LOCK:
-        found = _INDEXES.get(key)
-        if found is not None and found.snapshots[0].content_hash == snap.content_hash:
-            return found
-        with engine.connect() as conn:
-            entries = load_entries(conn, snap.snapshot_id)
-        found = SanctionsIndex([(snap, entries)])
-        while len(_INDEXES) >= _KEEP_INDEXES:
-            _INDEXES.pop(next(iter(_INDEXES)))
-        _INDEXES[key] = found
-        return found
+    """The index of one stored list alone: the search index of that list (built once per
+    process and list, read from the database column-wise), shared with ``sanctions`` searches
+    when it is the only list loaded, and with batch screening."""
+    return shared_index(engine, [snap])
+
+
+_DIFF_KEYS = ("entity_key", "fingerprint")
+
+
+def list_diff(engine: Engine, previous: Snapshot, snap: Snapshot) -> ListDiff:
+    """What changed from ``previous`` to ``snap`` (one source), read from the database: the
+    keys and fingerprints of both lists first, then only the rows that were added, removed or
+    whose fingerprint moved (an unchanged entry was copied with its fingerprint), so a
+    million-entry list is never read whole."""
+    with engine.connect() as conn:
+        old = load_frame(conn, previous.snapshot_id, _DIFF_KEYS)
+        new = load_frame(conn, snap.snapshot_id, _DIFF_KEYS)
+        before = dict(zip(old["entity_key"].tolist(), old["fingerprint"].tolist(), strict=True))
+        after = dict(zip(new["entity_key"].tolist(), new["fingerprint"].tolist(), strict=True))
+        del old, new
+        moved = [
+            k for k, f in after.items() if f is None or before.get(k, _ABSENT) != f
+        ]  # added, changed, or stored without a fingerprint
+        gone = [k for k in before if k not in after]
+        old_rows = load_frame(conn, previous.snapshot_id, keys=[*moved, *gone])
+        new_rows = load_frame(conn, snap.snapshot_id, keys=moved)
+    return diff_frames(snap.source, previous.list_date, old_rows, new_rows, snap.list_date)
+
+
+_ABSENT = object()
 
 
 def current_lists(engine: Engine) -> list[Snapshot]:
@@ -705,15 +717,12 @@ def rescreen(
     index = list_index(engine, snap)
     lists = current_lists(engine)
     parties = load_party_map(engine, lists)
-    listed = index.lists[0][1]
-    still_listed = frozenset(e.entity_key for e in listed)
+    still_listed = frozenset(index.list_keys(0))
 
     previous_version = version_of(previous) if previous is not None else None
     diff: ListDiff | None = None
     if previous is not None and previous.entries_kept:
-        with engine.connect() as conn:
-            before = load_entries(conn, previous.snapshot_id)
-        diff = diff_lists(snap.source, previous.list_date, before, listed, snap.list_date)
+        diff = list_diff(engine, previous, snap)
     touched: set[str] = set()
     added_keys: set[str] = set()
     vocabulary: _Vocabulary | None = None
