@@ -291,7 +291,8 @@ class SanctionsIndex:
         return out
 
 
-_SHARED: OrderedDict[tuple[str, tuple[tuple[int, str], ...]], SanctionsIndex] = OrderedDict()
+_SharedKey = tuple[str, tuple[tuple[int, str], ...]]
+_SHARED: OrderedDict[_SharedKey, SanctionsIndex] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
 _KEEP_SHARED = 4
 
@@ -305,6 +306,14 @@ def shared_index(engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsInde
         if found is not None:
             _SHARED.move_to_end(key)
             return found
+        # An index holding another version of one of these lists is dropped first: a
+        # million-entry index is not kept beside the one that replaces it.
+        sources = {(s.source.key, s.snapshot_id) for s in snapshots}
+        names = {source for source, _ in sources}
+        for other in [k for k, v in _SHARED.items() if k[0] == key[0]]:
+            held = {(s.source.key, s.snapshot_id) for s in _SHARED[other].snapshots}
+            if any(source in names and (source, at) not in sources for source, at in held):
+                del _SHARED[other]
         found = SanctionsIndex.from_database(engine, snapshots)
         while len(_SHARED) >= _KEEP_SHARED:
             _SHARED.popitem(last=False)
