@@ -19,7 +19,8 @@ from briefing.ingest import IngestOptions, ingest
 from briefing.platforms.console import ConsoleFiles
 from briefing.render.text import render_text
 from briefing.watch.alerts import watch_reply
-from briefing.watch.entries import CsvError, decode, parse_csv
+from briefing.watch.entries import CsvError, WatchEntry, WatchSpec, decode, parse_csv
+from briefing.watch.screening import WatchHit, compare
 from briefing.watch.tables import watch_rescreens_table
 from handlers import dispatch
 from tests.conftest import OFAC_SNAPSHOTS, TODAY
@@ -462,3 +463,19 @@ def test_names_not_screened_again_could_not_have_changed(brief: Briefing, consol
     hitting = [e for e in added if any(h.key in touched for h in screen_entry(index, e))]
     assert len(hitting) >= 100
     assert len(skipped) >= 50
+
+
+def test_identifiers_added_to_a_hit_are_news_other_remarks_are_not() -> None:
+    entry = WatchEntry(1, CONSOLE, WatchSpec("Sergei Lavrov"), "U1", NOW)
+    base = WatchHit("35233", "match", 90.0, "LAVROV", "why", "LAVROV", "individual")
+    with_dob = dataclasses.replace(base, identifiers=("DOB 21 Mar 1950",))
+    with_passport = dataclasses.replace(
+        base, identifiers=("DOB 21 Mar 1950", "passport 100000000 (Russia)")
+    )
+    listed = {"35233"}
+    (item,) = compare(entry, [with_dob], [with_passport], listed, touched={"35233"})
+    assert (item.kind, item.detail) == ("changed", "identifiers added: passport 100000000 (Russia)")
+    # The same identifiers (the remarks changed elsewhere: a risk note): nothing to tell.
+    assert compare(entry, [with_dob], [with_dob], listed, touched={"35233"}) == []
+    # A hit stored before identifiers were kept is not told they were "added".
+    assert compare(entry, [base], [with_passport], listed, touched={"35233"}) == []

@@ -99,6 +99,9 @@ class WatchHit:
     countries: tuple[str, ...] = ()
     url: str | None = None
     party: str = ""  # the party across lists (briefing.sanctions.parties); "" before it was kept
+    # What identifies the entry (DOB, passport, tax and registration numbers…, read from its
+    # remarks); None for hits stored before they were kept.
+    identifiers: tuple[str, ...] | None = None
 
     @property
     def is_match(self) -> bool:
@@ -123,6 +126,7 @@ class WatchHit:
             "countries": list(self.countries),
             "url": self.url,
             "party": self.party,
+            "identifiers": list(self.identifiers) if self.identifiers is not None else None,
         }
 
     @classmethod
@@ -141,6 +145,11 @@ class WatchHit:
             countries=tuple(raw.get("countries") or ()),
             url=raw.get("url"),
             party=str(raw.get("party") or ""),
+            identifiers=(
+                tuple(str(i) for i in raw["identifiers"])
+                if raw.get("identifiers") is not None
+                else None
+            ),
         )
 
 
@@ -223,6 +232,7 @@ def screen_entry(
                     if parties is not None
                     else own_id(match.snapshot.source.key, listed.entity_key)
                 ),
+                identifiers=tuple(str(i) for i in match.identifiers),
             )
         )
     hits.sort(key=lambda h: 0 if h.is_match else 1)  # stable: score order within a tier
@@ -440,6 +450,14 @@ def _changes(old: WatchHit, new: WatchHit) -> list[str]:
             parts.append(f"{label} added: {_listing(gained)}")
         if lost:
             parts.append(f"{label} removed: {_listing(lost)}")
+    # The rest of the remarks (risk notes, wording) is not news; what identifies the party is.
+    if old.identifiers is not None and new.identifiers is not None:
+        gained = [v for v in new.identifiers if v not in old.identifiers]
+        lost = [v for v in old.identifiers if v not in new.identifiers]
+        if gained:
+            parts.append(f"identifiers added: {_listing(gained)}")
+        if lost:
+            parts.append(f"identifiers removed: {_listing(lost)}")
     return parts
 
 
