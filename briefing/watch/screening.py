@@ -818,8 +818,10 @@ def rescreen(
         return described[party]
 
     rescreen_rows = []
+    # One list and nothing linking its entries: every party is one entry on one list.
+    linked = len(lists) > 1 or len(parties) > 0
     for channel in list(by_channel):
-        by_channel[channel] = by_party(by_channel[channel], lists_of)
+        by_channel[channel] = by_party(by_channel[channel], lists_of if linked else None)
     for channel, items in by_channel.items():
         title, sections = alert_content(snap, previous, items, command)
         rescreen_rows.append(
