@@ -49,6 +49,7 @@ _COMPOUND_SIMILARITY = 0.86
 _ONE_WORD_WEIGHT = 7.5  # a word in at most ~1 name in 2,000
 _STRONG_WEIGHT = 6.5  # a word in at most ~1 name in 700
 _LONG_LEGAL_FORMS = ("limited", "company", "corporation", "incorporated", "liability")
+_SIMILAR_KEPT = 10_000  # query words whose similar listed words are kept per index
 
 
 class Tier(StrEnum):
@@ -279,6 +280,9 @@ class NameIndex:
             if key:
                 sounds[key].append(word_no)
         self._sounds = dict(sounds)
+        # Query words recur (a watchlist rescreened, a batch of names, the same legal and trade
+        # words): their look-up in the vocabulary is kept, a bounded number of them.
+        self._similar: dict[str, dict[int, float]] = {}
 
     def __len__(self) -> int:
         return len(self._forms)
@@ -351,7 +355,16 @@ class NameIndex:
         return kept or words
 
     def _similar_words(self, word: str) -> dict[int, float]:
-        """Vocabulary words like ``word`` (position → similarity 0–1)."""
+        """Vocabulary words like ``word`` (position → similarity 0–1); kept per word."""
+        found = self._similar.get(word)
+        if found is None:
+            found = self._look_up(word)
+            if len(self._similar) >= _SIMILAR_KEPT:
+                self._similar.clear()
+            self._similar[word] = found
+        return found
+
+    def _look_up(self, word: str) -> dict[int, float]:
         out: dict[int, float] = {}
         exact = self._word_no.get(word)
         if exact is not None:
