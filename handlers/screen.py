@@ -5,7 +5,8 @@ The CSV needs a header with a `name` column; `type`, `country`, `dob` and `ref` 
 most). Each row gets its best hit on the lists with the same tiers as `sanctions NAME`. The
 results come back as a CSV file for you alone (in Slack, a direct message; at the console, a
 file under var/results) with the columns row, name, ref, tier, score, list, list_date, entry,
-entry_id, programmes, why, link — plus a one-line summary. A bad row is reported with its row
+entry_id, programmes, why, link, lists (every loaded list that names the matched party, with
+its date) — plus a one-line summary. A bad row is reported with its row
 number and skipped. Large files are screened after the acknowledgement, with progress notes.
 In Slack, upload the file to the channel, then give its link or id (or nothing: your newest
 file there).
@@ -22,6 +23,13 @@ import time
 from briefing.appstate import Context, FileError
 from briefing.delivery.poster import ChannelRef
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date, simple, usage_error
+from briefing.sanctions.parties import (
+    describe_listings,
+    listings_of,
+    load_party_map,
+    own_id,
+    party_entries,
+)
 from briefing.watch.entries import (
     MAX_IMPORT_BYTES,
     CsvError,
@@ -46,6 +54,7 @@ RESULT_COLUMNS = (
     "programmes",
     "why",
     "link",
+    "lists",
 )
 
 
@@ -71,6 +80,16 @@ def handle(text: str, ctx: Context) -> Reply:
             kind=ReplyKind.NO_DATA,
         )
     indexes = [(snap, list_index(ctx.brief.engine, snap)) for snap in lists]
+    parties = load_party_map(ctx.brief.engine, lists)
+    described: dict[str, str] = {}
+
+    def lists_of(party: str) -> str:
+        """Every loaded list that names the party, with its date (one party, one row)."""
+        if party not in described:
+            members = party_entries(ctx.brief.engine, lists, parties.members(party))
+            described[party] = describe_listings(listings_of(members), limit=40)
+        return described[party]
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(RESULT_COLUMNS)
@@ -82,7 +101,7 @@ def handle(text: str, ctx: Context) -> Reply:
         entry = WatchEntry(0, BATCH, spec, "", ctx.now)
         best = None
         for snap, index in indexes:
-            hits = screen_entry(index, entry)
+            hits = screen_entry(index, entry, parties)
             if hits and (
                 best is None
                 or (hits[0].is_match, hits[0].score) > (best[1].is_match, best[1].score)
@@ -90,7 +109,7 @@ def handle(text: str, ctx: Context) -> Reply:
                 best = (snap, hits[0])
         if best is None:
             counts["clear"] += 1
-            writer.writerow([row, spec.name, spec.ref, "clear", "", "", "", "", "", "", "", ""])
+            writer.writerow([row, spec.name, spec.ref, "clear", *[""] * 9])
         else:
             snap, hit = best
             counts[hit.tier] += 1
@@ -108,6 +127,7 @@ def handle(text: str, ctx: Context) -> Reply:
                     "; ".join(hit.programmes),
                     hit.why,
                     hit.url or "",
+                    lists_of(hit.party or own_id(snap.source.key, hit.key)),
                 ]
             )
         if (

@@ -176,19 +176,43 @@ def _status_lines(label: str, statuses: Sequence[Status], *, with_why: bool = Fa
     if not statuses:
         lines.append(Line(f"{label}: not screened — no sanctions list is loaded"))
         return lines
+    # One party, one line: the best hits of several lists that are one party (OpenSanctions'
+    # referents, or one id) are shown together.
+    by_party: dict[str, list[Status]] = {}
+    for status in statuses:
+        best = status.best
+        if best is not None:
+            party = best.party or f"{status.source_key}:{best.key}"
+            by_party.setdefault(party, []).append(status)
+    shown: set[str] = set()
     for status in statuses:
         where = f"{status.source_title}, list of {format_date(status.list_date)}"
         best = status.best
         if best is None:
             lines.append(Line(f"{label}: clear on the {where}"))
             continue
-        more = f" (+{len(status.hits) - 1} more)" if len(status.hits) > 1 else ""
+        party = best.party or f"{status.source_key}:{best.key}"
+        if party in shown:
+            continue
+        shown.add(party)
+        # The party's strongest hit leads its line.
+        found = sorted(by_party[party], key=lambda s: not s.best or not s.best.is_match)
+        lead, same = found[0], found[1:]
+        best = lead.best
+        assert best is not None
+        more = f" (+{len(lead.hits) - 1} more)" if len(lead.hits) > 1 else ""
         text = f"{label}: {best.tier} — {best.name} ({best.entity_type}, entry {best.key}){more}"
+        if same:
+            text += "; the same party on " + "; ".join(
+                f"the {s.source_title} of {format_date(s.list_date)} "
+                f"({s.best.tier if s.best else 'clear'}, entry {s.best.key if s.best else '-'})"
+                for s in same
+            )
         if with_why:
             text += f"; why: {best.why}"
         if best.url:
             text += f"; {best.url}"
-        lines.append(Line(text, Source(status.source_title, status.source_url, status.list_date)))
+        lines.append(Line(text, Source(lead.source_title, lead.source_url, lead.list_date)))
     return lines
 
 

@@ -25,8 +25,18 @@ from briefing.sanctions import ofac
 from briefing.sanctions.diff import diff_lists
 from briefing.sanctions.model import OFAC_SDN
 from briefing.watch.alerts import watch_reply
-from briefing.watch.entries import CsvError, add_entries, decode, parse_csv, validate
+from briefing.watch.entries import (
+    CsvError,
+    WatchEntry,
+    WatchSpec,
+    add_entries,
+    decode,
+    parse_csv,
+    validate,
+)
 from briefing.watch.screening import (
+    WatchHit,
+    compare,
     current_lists,
     list_index,
     rescreen,
@@ -264,6 +274,42 @@ def test_names_that_must_not_match_stay_clear(brief: Briefing, console: Context)
         assert "clear on the U.S. Treasury OFAC SDN list" in text, text
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nordic Paper AB",  # MEHRAN PAPER MILL: "paper" alone
+        "Volga Timber Company",  # MYANMA TIMBER ENTERPRISE
+        "Nordic Chemicals AB",  # A-TEAM CHEMICALS COMPANY LTD.
+        "Amur Gold Mining",  # HIGHLAND GOLD MINING LIMITED: two trade words, still no party
+        "Asia Pharma Ltd",  # CITY PHARMA SARL
+        "Baltic Tobacco Company",  # LIMITED LIABILITY COMPANY INTER TOBACCO
+    ],
+)
+def test_a_trade_word_alone_is_never_a_possible_match(
+    brief: Briefing, console: Context, name: str
+) -> None:
+    load(brief, NEWER)
+    text = say(console, f"watch add {name} --type entity")
+    assert "clear on the U.S. Treasury OFAC SDN list" in text, text
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [
+        ("Mehran Paper", "MEHRAN PAPER MILL"),
+        ("Myanma Timber", "MYANMA TIMBER ENTERPRISE"),
+        ("A-Team Chemicals", "A-TEAM CHEMICALS COMPANY LTD."),
+        ("Inter Tobacco", "LIMITED LIABILITY COMPANY INTER TOBACCO"),
+    ],
+)
+def test_the_same_trade_word_with_the_name_still_matches(
+    brief: Briefing, console: Context, name: str, listed: str
+) -> None:
+    load(brief, NEWER)
+    text = say(console, f"watch add {name} --type entity")
+    assert f"match — {listed} (entity" in text, text
+
+
 # -- rescreening ---------------------------------------------------------------------------------
 
 
@@ -428,3 +474,19 @@ def test_names_not_screened_again_could_not_have_changed(
     hitting = [e for e in added if any(h.key in touched for h in screen_entry(index, e))]
     assert len(hitting) >= 100
     assert len(skipped) >= 50
+
+
+def test_identifiers_added_to_a_hit_are_news_other_remarks_are_not() -> None:
+    entry = WatchEntry(1, CONSOLE, WatchSpec("Sergei Lavrov"), "U1", NOW)
+    base = WatchHit("35233", "match", 90.0, "LAVROV", "why", "LAVROV", "individual")
+    with_dob = dataclasses.replace(base, identifiers=("DOB 21 Mar 1950",))
+    with_passport = dataclasses.replace(
+        base, identifiers=("DOB 21 Mar 1950", "passport 100000000 (Russia)")
+    )
+    listed = {"35233"}
+    (item,) = compare(entry, [with_dob], [with_passport], listed, touched={"35233"})
+    assert (item.kind, item.detail) == ("changed", "identifiers added: passport 100000000 (Russia)")
+    # The same identifiers (the remarks changed elsewhere: a risk note): nothing to tell.
+    assert compare(entry, [with_dob], [with_dob], listed, touched={"35233"}) == []
+    # A hit stored before identifiers were kept is not told they were "added".
+    assert compare(entry, [base], [with_passport], listed, touched={"35233"}) == []

@@ -28,7 +28,8 @@ from briefing.sanctions.history import (
 )
 from briefing.sanctions.model import OFAC_SDN_KEY, OPENSANCTIONS_NOTICE, Entry, Snapshot, entry_url
 from briefing.sanctions.normalise import name_key
-from briefing.sanctions.search import Match, SanctionsData, sanctions
+from briefing.sanctions.parties import describe_listings, group_by_party, listings_of
+from briefing.sanctions.search import Match, SanctionsData, SanctionsIndex, sanctions
 from briefing.sanctions.topic import CHINA, HONG_KONG
 
 MAX_NEW_NAMES = 20
@@ -146,6 +147,41 @@ def _match_section(match: Match, history: SanctionsHistory | None, as_of: date) 
     return Section(heading, tuple(lines))
 
 
+def _party_section(
+    group: list[Match],
+    index: SanctionsIndex,
+    history: SanctionsHistory | None,
+    as_of: date,
+    *,
+    parties: bool,
+) -> Section:
+    """The best match of a party, with every list that names it (when more than one does)
+    and the other entries of the party that matched, each with its own tier and why."""
+    best = group[0]
+    section = _match_section(best, history, as_of)
+    if not parties:
+        return section
+    listings = listings_of(index.party_members(best), as_of)
+    lines = list(section.lines)
+    extra: list[Line] = []
+    if len(listings) > 1:
+        extra.append(Line(f"one party on {len(listings)} lists: {describe_listings(listings)}"))
+    for other in group[1:]:
+        tier = "match" if other.is_match else "possible match"
+        alias = f"the alias “{other.matched}” — " if other.via_alias else ""
+        extra.append(
+            Line(
+                f"also a {tier}, the same party: {other.snapshot.source.short} entry "
+                f"{other.entry.entity_key} {other.entry.name}; why: {alias}{other.why}",
+                other.snapshot.source.cite(other.snapshot.list_date),
+            )
+        )
+    heading = section.heading
+    if len(listings) > 1 and heading:
+        heading = f"{heading} — on {len(listings)} lists"
+    return Section(heading, (lines[0], *extra, *lines[1:]))
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count:,} {word}" + ("" if count == 1 else ("es" if word.endswith("h") else "s"))
 
@@ -182,8 +218,9 @@ def search_reply(
             "Give me at least three letters of a name.",
             f"For example `{command} sanctions wuhan maiwe` or `{command} sanctions stats`.",
         )
-    matches = data.index(as_of).screen(query)
-    if not matches:
+    index = data.index(as_of)
+    found = index.screen(query)
+    if not found:
         return Reply(
             title=f"No match for “{query}” on the sanctions lists I hold.",
             sections=(
@@ -205,8 +242,14 @@ def search_reply(
             kind=ReplyKind.NO_DATA,
             extra_sources=tuple(s.source.cite(s.list_date) for s in lists),
         )
-    shown = matches if show_all else matches[:SHOWN_MATCHES]
-    used = list(dict.fromkeys(m.snapshot for m in matches))
+    # One party, one result: the entries of several lists that name the same party (by
+    # OpenSanctions' referents, or one id) are grouped under its best match.
+    groups = group_by_party(found, index.party_key)
+    matches = [group[0] for group in groups]
+    parties = len(index.snapshots) > 1 or any(s.source.is_opensanctions for s in index.snapshots)
+    shown_groups = groups if show_all else groups[:SHOWN_MATCHES]
+    shown = [group[0] for group in shown_groups]
+    used = list(dict.fromkeys(m.snapshot for m in found))
     count = _count_title(matches)
     if len(used) == 1:
         title = f"{count} on the {used[0].source.title} (list of {format_date(used[0].list_date)})"
@@ -219,14 +262,16 @@ def search_reply(
                 None,
                 (
                     Line(
-                        f"{len(matches):,} entries match “{query}”; showing {len(shown)} — "
+                        f"{len(matches):,} {'parties' if parties else 'entries'} match “{query}”; showing {len(shown)} — "
                         f"add --all to see every one (`{command} sanctions {query} --all`)."
                     ),
                 ),
             )
         )
     history = _history(brief) if any(m.snapshot.source.key == OFAC_SDN_KEY for m in shown) else None
-    sections.extend(_match_section(m, history, as_of) for m in shown)
+    sections.extend(
+        _party_section(group, index, history, as_of, parties=parties) for group in shown_groups
+    )
     licence = _licence_lines(used)
     if licence:
         sections.append(Section(None, licence))

@@ -77,7 +77,8 @@ class Entry:
     """One designation on one list: a person, company, vessel or aircraft.
 
     ``entity_key`` is the list's own identifier (OFAC ``ent_num``, OpenSanctions ``id``) and is
-    what the diff matches on. ``russia_programmes`` is the subset of ``programmes`` that the
+    what the diff matches on. ``referents`` and ``listings`` are not compared: they tie the
+    entry to the same party on other lists (:mod:`briefing.sanctions.parties`). ``russia_programmes`` is the subset of ``programmes`` that the
     topic filter counts as Russia-related; ``link_place``/``link_reason`` say why the party is
     linked to China or Hong Kong (None when it is not).
     """
@@ -96,6 +97,10 @@ class Entry:
     link_reason: str | None = None
     listed_on: date | None = None
     first_seen: date | None = None
+    # One party across lists (OpenSanctions): the ids other lists give this party, and the
+    # lists that name it with their listing dates (None when the source gives none).
+    referents: tuple[str, ...] = ()
+    listings: tuple[tuple[str, date | None], ...] = ()
 
     @property
     def china_link(self) -> bool:

@@ -202,20 +202,51 @@ def parse_ftm(path: Path, progress: ProgressFn | None = None) -> OpenSanctionsLi
         progress(total, total)
 
     by_party: dict[str, list[dict[str, list[str]]]] = {}
+    listed_by: dict[str, dict[str, date | None]] = {}
     for sanction in sanctions:
-        for target in sanction["properties"].get("entity", ()):
-            by_party.setdefault(target, []).append(sanction["properties"])
+        props = sanction["properties"]
+        days = _dates(v for key in ("listingDate", "startDate") for v in props.get(key, ()))
+        for target in props.get("entity", ()):
+            by_party.setdefault(target, []).append(props)
+            lists = listed_by.setdefault(target, {})
+            for dataset in sanction.get("datasets") or ():
+                _earliest(lists, str(dataset), min(days) if days else None)
     targets = [e for key, e in parties.items() if e.get("target") or key in by_party]
     if not targets:
         raise IngestError(f"{path}: no sanctioned entity (no target, no Sanction links) in it")
     common = set.intersection(*(set(e.get("datasets") or ()) for e in targets))
-    entries = [_ftm_entry(e, by_party.get(e["id"], []), addresses) for e in targets]
+    entries = [
+        _ftm_entry(e, by_party.get(e["id"], []), addresses, listed_by.get(e["id"], {}))
+        for e in targets
+    ]
     return OpenSanctionsList(
         entries=entries,
         content_hash=digest.hexdigest(),
         dataset=dataset_name(path, sorted(common)),
         file_date=newest,
     )
+
+
+# Datasets that are registries or enrichment, not lists naming a party.
+_NOT_LISTS = re.compile(r"^(?:ext_|ann_|wd_|permid$|openownership|gleif|icij_)")
+
+
+def _earliest(lists: dict[str, date | None], dataset: str, day: date | None) -> None:
+    if dataset not in lists or (day is not None and (lists[dataset] or date.max) > day):
+        lists[dataset] = day
+
+
+def _listings(
+    entity: dict[str, Any], listed_by: dict[str, date | None]
+) -> tuple[tuple[str, date | None], ...]:
+    """The lists that name the party: the datasets of its ``Sanction`` entities with their
+    earliest listing (or start) date, then its other datasets, undated (registries and
+    enrichment left out)."""
+    lists = dict(listed_by)
+    for dataset in entity.get("datasets") or ():
+        if isinstance(dataset, str) and not _NOT_LISTS.match(dataset):
+            lists.setdefault(dataset, None)
+    return tuple(sorted(lists.items(), key=lambda item: item[0]))
 
 
 def _ftm_line(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
@@ -242,7 +273,10 @@ def _ftm_line(path: Path, line_no: int, raw: bytes) -> dict[str, Any]:
 
 
 def _ftm_entry(
-    entity: dict[str, Any], sanctions: list[dict[str, list[str]]], addresses: dict[str, str]
+    entity: dict[str, Any],
+    sanctions: list[dict[str, list[str]]],
+    addresses: dict[str, str],
+    listed_by: dict[str, date | None] | None = None,
 ) -> Entry:
     props: dict[str, list[str]] = entity["properties"]
     names = [str(n) for n in props.get("name", ())]
@@ -321,6 +355,12 @@ def _ftm_entry(
         link_reason=link[1] if link else None,
         listed_on=min(listed) if listed else None,
         first_seen=first_seen[0] if first_seen else None,
+        referents=tuple(
+            dict.fromkeys(
+                str(r) for r in entity.get("referents") or () if r and str(r) != entity["id"]
+            )
+        ),
+        listings=_listings(entity, listed_by or {}),
     )
 
 
@@ -478,7 +518,10 @@ def parse_simple_rows(path: Path, progress: ProgressFn | None = None) -> ParsedR
             (*_simple_row(values), fingerprints[i])
             for i, *values in zip(at, *cells, ids, strict=True)
         ]
-        return object_frame(rows, ENTRY_COLUMNS)
+        derived = object_frame(rows, ENTRY_COLUMNS)
+        # The lists that name the party (dataset titles; the file gives no date per list).
+        listings = [_simple_listings(cell) for cell in picked["dataset"].tolist()]
+        return derived.assign(listings=pd.Series(listings, dtype=object, index=derived.index))
 
     return ParsedRows(
         rows=EntryRows(keys, fingerprints, derive),
@@ -538,6 +581,11 @@ def _simple_sanctions(cell: str, program_ids: str) -> tuple[str, str, str, str |
         "; ".join(sanctions),
         min(listed) if listed else None,
     )
+
+
+@lru_cache(maxsize=16_384)
+def _simple_listings(cell: str) -> str | None:
+    return "\n".join(f"{title}\t" for title in split_multi(cell)) or None
 
 
 @lru_cache(maxsize=65_536)
@@ -701,6 +749,7 @@ def _simple_entry(record: dict[str, str], program_ids: list[str]) -> Entry:
         link_reason=link[1] if link else None,
         listed_on=min(listed) if listed else None,
         first_seen=first_seen[0] if first_seen else None,
+        listings=tuple((title, None) for title in split_multi(record["dataset"])),
     )
 
 

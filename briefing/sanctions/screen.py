@@ -49,6 +49,7 @@ _COMPOUND_SIMILARITY = 0.86
 _ONE_WORD_WEIGHT = 7.5  # a word in at most ~1 name in 2,000
 _STRONG_WEIGHT = 6.5  # a word in at most ~1 name in 700
 _LONG_LEGAL_FORMS = ("limited", "company", "corporation", "incorporated", "liability")
+_SIMILAR_KEPT = 10_000  # query words whose similar listed words are kept per index
 
 
 class Tier(StrEnum):
@@ -181,6 +182,35 @@ def place_words() -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 2)
 
 
+# Words of trades and industries: rare on a sanctions list, yet in any number of company names
+# anywhere. Like a place, such a word never makes a hit on its own: a company whose name shares
+# nothing with a listed one but its trade ("Nordic Paper AB", MEHRAN PAPER MILL) is not a
+# possible match. (Common words, "trading", "group", "bank", weigh little already.)
+_GENERIC = (
+    "paper pulp mill mills timber wood lumber forest forestry steel iron metal metals "
+    "metallurgical aluminium aluminum copper gold golden silver mining mine mines minerals coal "
+    "oil gas petroleum petrochemical refinery refining chemical chemicals pharma pharmaceutical "
+    "pharmaceuticals medical textile textiles garment garments apparel cotton leather food foods "
+    "agro agricultural agriculture farm farming fishing fisheries seafood dairy sugar grain "
+    "tobacco cement concrete glass plastic plastics rubber paint fertilizer fertilizers "
+    "machinery machine equipment tools parts components materials electronics electronic "
+    "electric electrical energy power solar automotive auto motor motors aviation aerospace "
+    "marine maritime shipping shipyard logistics transport freight cargo express construction "
+    "engineering industries industry industrial manufacturing factory plant works products "
+    "trading trade import export supply supplies commercial services solutions systems "
+    "technology technologies software digital telecom communications network media security "
+    "consulting management investment investments capital finance financial holding holdings "
+    "development resources ventures enterprise enterprises agency distribution wholesale retail "
+    "insurance hotel tourism"
+)
+
+
+@cache
+def generic_words() -> frozenset[str]:
+    """Words of trades and industries, as the screener spells them (see :data:`_GENERIC`)."""
+    return frozenset(name_tokens(_GENERIC, organisation=False))
+
+
 def _has_digit(word: str) -> bool:
     return any(c.isdigit() for c in word)
 
@@ -253,6 +283,9 @@ class NameIndex:
             if key:
                 sounds[key].append(word_no)
         self._sounds = dict(sounds)
+        # Query words recur (a watchlist rescreened, a batch of names, the same legal and trade
+        # words): their look-up in the vocabulary is kept, a bounded number of them.
+        self._similar: dict[str, dict[int, float]] = {}
 
     def __len__(self) -> int:
         return len(self._forms)
@@ -325,7 +358,16 @@ class NameIndex:
         return kept or words
 
     def _similar_words(self, word: str) -> dict[int, float]:
-        """Vocabulary words like ``word`` (position → similarity 0–1)."""
+        """Vocabulary words like ``word`` (position → similarity 0–1); kept per word."""
+        found = self._similar.get(word)
+        if found is None:
+            found = self._look_up(word)
+            if len(self._similar) >= _SIMILAR_KEPT:
+                self._similar.clear()
+            self._similar[word] = found
+        return found
+
+    def _look_up(self, word: str) -> dict[int, float]:
         out: dict[int, float] = {}
         exact = self._word_no.get(word)
         if exact is not None:
@@ -427,6 +469,20 @@ class NameIndex:
             )
         ):
             return None  # most of a company's name is unaccounted for, and nothing rare aligns
+        generic = generic_words()
+        if (
+            unmatched_query
+            and unmatched_listed
+            and all(
+                all(query[i] in generic for i in q_at)
+                or all(form.words[i] in generic for i in l_at)
+                for q_at, l_at, _ in pairs
+            )
+        ):
+            # Only trade words in common, and more on both sides: "Nordic Paper AB" is not
+            # MEHRAN PAPER MILL, "Amur Gold Mining" not HIGHLAND GOLD MINING, "Asia Pharma"
+            # not PHARA, Kim.
+            return None
         if rare_aligned == 1 and unmatched_query and unmatched_listed:
             # One shared word and more on both sides: only a rare word is worth a look
             # ("Bank of Communications" is not IRAN COMMUNICATION INDUSTRIES).

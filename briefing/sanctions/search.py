@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
+from briefing.sanctions.parties import PartyMap, load_party_map, own_id, party_entries
 from briefing.sanctions.screen import Hit, NameIndex, Party, Tier
 from briefing.sanctions.store import (
     in_force,
@@ -162,6 +163,7 @@ class SanctionsIndex:
         self._haystack = ("\0".join(texts), starts)
         self._cache: OrderedDict[int, Entry] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._parties: PartyMap | None = None
 
     @classmethod
     def from_database(cls, engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
@@ -237,6 +239,36 @@ class SanctionsIndex:
         # holds within each tier.
         return sorted(ranked, key=lambda m: 0 if m.is_match else 1)
 
+    # --- one party across lists (see briefing.sanctions.parties) ---------------------
+
+    def party_map(self) -> PartyMap:
+        """The parties of these lists (OpenSanctions referents), read on first use."""
+        if self._parties is None:
+            if self._engine is not None:
+                self._parties = load_party_map(self._engine, self._snapshots)
+            else:
+                self._parties = PartyMap.from_entries(self.lists)
+        return self._parties
+
+    def party_key(self, match: Match) -> str:
+        return self.party_map().key(match.snapshot.source.key, match.entry.entity_key)
+
+    def party_members(self, match: Match) -> list[tuple[Snapshot, Entry]]:
+        """Every entry of these lists that is ``match``'s party (``match``'s own entry too)."""
+        ids = self.party_map().members(self.party_key(match))
+        if self._engine is not None and self._lists is None:
+            return party_entries(self._engine, self._snapshots, ids)
+        return [
+            (snap, e)
+            for snap, entries in self.lists
+            for e in entries
+            if own_id(snap.source.key, e.entity_key) in ids
+        ]
+
+    def list_keys(self, list_no: int) -> list[str]:
+        """The entity keys of one list of the index, without reading its entries."""
+        return self._keys[list_no]
+
     def search(self, query: str, limit: int = 5) -> list[Match]:
         """The best ``limit`` entries for ``query`` (matches before possible matches)."""
         return self.screen(query)[:limit]
@@ -257,6 +289,36 @@ class SanctionsIndex:
             for found in re.finditer(re.escape(token.lower()), text):
                 out[int(np.searchsorted(starts, found.start(), side="right")) - 1] = token
         return out
+
+
+_SharedKey = tuple[str, tuple[tuple[int, str], ...]]
+_SHARED: OrderedDict[_SharedKey, SanctionsIndex] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+_KEEP_SHARED = 4
+
+
+def shared_index(engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
+    """The index of ``snapshots`` (read from the database), one per process and set of lists:
+    searches, watchlist rescreens and batch screening on the same lists share it."""
+    key = (str(engine.url), tuple((s.snapshot_id, s.content_hash) for s in snapshots))
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is not None:
+            _SHARED.move_to_end(key)
+            return found
+        # An index holding another version of one of these lists is dropped first: a
+        # million-entry index is not kept beside the one that replaces it.
+        sources = {(s.source.key, s.snapshot_id) for s in snapshots}
+        names = {source for source, _ in sources}
+        for other in [k for k, v in _SHARED.items() if k[0] == key[0]]:
+            held = {(s.source.key, s.snapshot_id) for s in _SHARED[other].snapshots}
+            if any(source in names and (source, at) not in sources for source, at in held):
+                del _SHARED[other]
+        found = SanctionsIndex.from_database(engine, snapshots)
+        while len(_SHARED) >= _KEEP_SHARED:
+            _SHARED.popitem(last=False)
+        _SHARED[key] = found
+        return found
 
 
 class SanctionsData:
@@ -280,7 +342,7 @@ class SanctionsData:
         with self._lock:
             found = self._indexes.get(key)
             if found is None:
-                found = SanctionsIndex.from_database(self._engine, chosen)
+                found = shared_index(self._engine, chosen)
                 if len(self._indexes) >= 4:
                     self._indexes.pop(next(iter(self._indexes)))
                 self._indexes[key] = found

@@ -45,6 +45,9 @@ ENTRY_COLUMNS = (
     "first_seen",
     "fingerprint",
 )
+# Optional stored columns (OpenSanctions: the same party on other lists): a frame may carry
+# them; a frame without them stores NULL.
+PARTY_COLUMNS = ("referents", "listings")
 _DATE_COLUMNS = ("listed_on", "first_seen")
 _MASK = (1 << 64) - 1
 _KEYS_PER_STATEMENT = 900  # under SQLite's limit of bound parameters
@@ -90,7 +93,9 @@ class EntryRows:
     def from_frame(cls, frame: pd.DataFrame, reader: str) -> EntryRows:
         """Entries already derived: fingerprinted on their stored columns."""
         tag = row_hashes(pd.DataFrame({"reader": [reader]}))[0]
-        columns = [c for c in ENTRY_COLUMNS if c != "fingerprint"]
+        columns = [
+            c for c in (*ENTRY_COLUMNS, *PARTY_COLUMNS) if c != "fingerprint" and c in frame.columns
+        ]
         prints = [combine(tag, h) for h in row_hashes(frame[columns])]
         frame = frame.assign(fingerprint=pd.Series(prints, dtype=object, index=frame.index))
 
@@ -129,7 +134,7 @@ def _day(value: str | date | None) -> date | None:
 
 
 def entry_frame(entries: Iterable[Entry]) -> pd.DataFrame:
-    """Entries as a frame of the stored columns."""
+    """Entries as a frame of the stored columns (with :data:`PARTY_COLUMNS`)."""
     rows = [
         (
             e.entity_key,
@@ -148,10 +153,12 @@ def entry_frame(entries: Iterable[Entry]) -> pd.DataFrame:
             _iso(e.listed_on),
             _iso(e.first_seen),
             None,
+            _join(e.referents) or None,
+            join_listings(e.listings) or None,
         )
         for e in entries
     ]
-    return object_frame(rows, ENTRY_COLUMNS)
+    return object_frame(rows, (*ENTRY_COLUMNS, *PARTY_COLUMNS))
 
 
 def object_frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
@@ -163,8 +170,25 @@ def object_frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.
     )
 
 
+def join_listings(listings: Iterable[tuple[str, date | None]]) -> str:
+    """Listings as stored: ``dataset<TAB>YYYY-MM-DD`` lines (the date may be empty)."""
+    return "\n".join(f"{name}\t{_iso(day) or ''}" for name, day in listings)
+
+
+def split_listings(text: str | None) -> tuple[tuple[str, date | None], ...]:
+    out: list[tuple[str, date | None]] = []
+    for line in _split(text):
+        name, _, day = line.partition("\t")
+        try:
+            out.append((name, date.fromisoformat(day) if day else None))
+        except ValueError:
+            out.append((name, None))
+    return tuple(out)
+
+
 def row_entry(row: Mapping[str, Any]) -> Entry:
-    """One stored row (a mapping of :data:`ENTRY_COLUMNS`) as an :class:`Entry`."""
+    """One stored row (a mapping of :data:`ENTRY_COLUMNS`, and :data:`PARTY_COLUMNS` when
+    read) as an :class:`Entry`."""
     return Entry(
         entity_key=row["entity_key"],
         name=row["name"],
@@ -180,15 +204,17 @@ def row_entry(row: Mapping[str, Any]) -> Entry:
         link_reason=row["link_reason"],
         listed_on=_day(row["listed_on"]),
         first_seen=_day(row["first_seen"]),
+        referents=_split(row.get("referents")),
+        listings=split_listings(row.get("listings")),
     )
 
 
 def frame_entries(frame: pd.DataFrame) -> list[Entry]:
     """Every row of a frame of the stored columns as an :class:`Entry`, in order."""
-    columns = [frame[c].tolist() for c in ENTRY_COLUMNS]
+    names = [*ENTRY_COLUMNS, *(c for c in PARTY_COLUMNS if c in frame.columns)]
+    columns = [frame[c].tolist() for c in names]
     return [
-        row_entry(dict(zip(ENTRY_COLUMNS, values, strict=True)))
-        for values in zip(*columns, strict=True)
+        row_entry(dict(zip(names, values, strict=True))) for values in zip(*columns, strict=True)
     ]
 
 
@@ -284,16 +310,17 @@ def load_frame(
 
 def load_entries(conn: Connection, snapshot_id: int) -> list[Entry]:
     """A snapshot's entries, by entity key."""
-    return frame_entries(load_frame(conn, snapshot_id))
+    return frame_entries(load_frame(conn, snapshot_id, (*ENTRY_COLUMNS, *PARTY_COLUMNS)))
 
 
 def load_entry(conn: Connection, snapshot_id: int, key: str) -> Entry:
     """One stored entry (one plain cursor read)."""
     mark = _placeholder(conn)
+    names = (*ENTRY_COLUMNS, *PARTY_COLUMNS)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(
-            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM {entries_table.name} "
+            f"SELECT {', '.join(names)} FROM {entries_table.name} "
             f"WHERE snapshot_id = {mark} AND entity_key = {mark}",
             [snapshot_id, key],
         )
@@ -302,14 +329,14 @@ def load_entry(conn: Connection, snapshot_id: int, key: str) -> Entry:
         cursor.close()
     if row is None:
         raise LookupError(f"entry {key!r} of snapshot {snapshot_id} is not stored")
-    return row_entry(dict(zip(ENTRY_COLUMNS, row, strict=True)))
+    return row_entry(dict(zip(names, row, strict=True)))
 
 
 def load_entries_by_key(
     conn: Connection, snapshot_id: int, keys: Sequence[str]
 ) -> dict[str, Entry]:
     """The entries of ``keys`` in a snapshot (those it holds)."""
-    entries = frame_entries(load_frame(conn, snapshot_id, keys=keys))
+    entries = frame_entries(load_frame(conn, snapshot_id, (*ENTRY_COLUMNS, *PARTY_COLUMNS), keys))
     return {e.entity_key: e for e in entries}
 
 
@@ -353,9 +380,10 @@ def insert_frame(
     """Bulk-insert entry rows: ``COPY`` on PostgreSQL, ``executemany`` in large batches on
     SQLite, inside the caller's transaction."""
     total = len(frame)
-    names = ("snapshot_id", *ENTRY_COLUMNS)
+    stored = (*ENTRY_COLUMNS, *(c for c in PARTY_COLUMNS if c in frame.columns))
+    names = ("snapshot_id", *stored)
     columns: list[list[Any]] = [[snapshot_id] * total]
-    for name in ENTRY_COLUMNS:
+    for name in stored:
         values = frame[name].tolist()
         if name in _DATE_COLUMNS and _is_postgresql(conn):
             values = [_day(v) for v in values]
@@ -392,7 +420,7 @@ def copy_entries(
     """Copy a snapshot's entries to another but those of ``except_keys``, inside the database
     (one ``INSERT ... SELECT``, then the few left out are deleted again)."""
     mark = _placeholder(conn)
-    names = ", ".join(ENTRY_COLUMNS)
+    names = ", ".join((*ENTRY_COLUMNS, *PARTY_COLUMNS))
     table = entries_table.name
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:

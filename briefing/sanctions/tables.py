@@ -4,6 +4,8 @@ List-valued fields (programmes, aliases, addresses, countries) are stored newlin
 values never contain line breaks (the parsers fold them) and a plain text column is portable
 across SQLite and PostgreSQL and cheap to bulk-insert. ``fingerprint`` hashes the source rows
 an entry came from, so the next list's unchanged entries are copied inside the database.
+``referents`` and ``listings`` hold what an OpenSanctions entity says of the other lists that
+name the same party (see :mod:`briefing.sanctions.parties`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ entries_table = Table(
     # A hash of the source rows the entry was read from (and of the reader's version): an
     # entry whose fingerprint is unchanged in the next list is copied, not read again.
     Column("fingerprint", BigInteger),
+    # One party across lists (OpenSanctions): the ids other lists give the same party
+    # (``referents``: ``ofac-16911``, ``gb-hmt-16273``…), and the lists that name it with
+    # their listing dates (``listings``: ``dataset<TAB>YYYY-MM-DD`` lines, the date may be
+    # empty). Newline-joined; NULL for lists that say nothing of other lists (OFAC).
+    Column("referents", Text),
+    Column("listings", Text),
 )
 
 Index(

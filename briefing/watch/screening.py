@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -41,13 +40,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from briefing.delivery.poster import ChannelRef
 from briefing.replies import Line, Section, format_date
-from briefing.sanctions.diff import ListDiff, diff_lists
+from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import birth_years, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
 from briefing.sanctions.normalise import fold, name_tokens
+from briefing.sanctions.parties import (
+    PartyMap,
+    describe_listings,
+    listings_of,
+    load_party_map,
+    own_id,
+    party_entries,
+)
 from briefing.sanctions.screen import POSSIBLE_SCORE
-from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier
-from briefing.sanctions.store import in_force, list_snapshots, load_entries
+from briefing.sanctions.search import PERSON_TYPES, Match, SanctionsIndex, Tier, shared_index
+from briefing.sanctions.store import in_force, list_snapshots, load_frame
 from briefing.updates import line_to_dict
 from briefing.watch.entries import WatchEntry, all_entries
 from briefing.watch.tables import (
@@ -91,6 +98,10 @@ class WatchHit:
     addresses: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
     url: str | None = None
+    party: str = ""  # the party across lists (briefing.sanctions.parties); "" before it was kept
+    # What identifies the entry (DOB, passport, tax and registration numbers…, read from its
+    # remarks); None for hits stored before they were kept.
+    identifiers: tuple[str, ...] | None = None
 
     @property
     def is_match(self) -> bool:
@@ -114,6 +125,8 @@ class WatchHit:
             "addresses": list(self.addresses),
             "countries": list(self.countries),
             "url": self.url,
+            "party": self.party,
+            "identifiers": list(self.identifiers) if self.identifiers is not None else None,
         }
 
     @classmethod
@@ -131,6 +144,12 @@ class WatchHit:
             addresses=tuple(raw.get("addresses") or ()),
             countries=tuple(raw.get("countries") or ()),
             url=raw.get("url"),
+            party=str(raw.get("party") or ""),
+            identifiers=(
+                tuple(str(i) for i in raw["identifiers"])
+                if raw.get("identifiers") is not None
+                else None
+            ),
         )
 
 
@@ -180,8 +199,11 @@ def _hints(entry: WatchEntry, listed: Entry, tier: Tier) -> tuple[Tier, list[str
     return tier, notes
 
 
-def screen_entry(index: SanctionsIndex, entry: WatchEntry) -> list[WatchHit]:
-    """The best hits of ``entry`` on the list ``index`` holds, matches first."""
+def screen_entry(
+    index: SanctionsIndex, entry: WatchEntry, parties: PartyMap | None = None
+) -> list[WatchHit]:
+    """The best hits of ``entry`` on the list ``index`` holds, matches first; each names its
+    party across the loaded lists (``parties``; else the entry's own id)."""
     matches: list[Match] = index.screen(entry.spec.name, person=entry.spec.person)
     hits: list[WatchHit] = []
     for match in matches[: MAX_HITS * 2]:
@@ -206,6 +228,12 @@ def screen_entry(index: SanctionsIndex, entry: WatchEntry) -> list[WatchHit]:
                 addresses=listed.addresses,
                 countries=listed.countries,
                 url=entry_url(match.snapshot.source.key, listed.entity_key),
+                party=(
+                    parties.key(match.snapshot.source.key, listed.entity_key)
+                    if parties is not None
+                    else own_id(match.snapshot.source.key, listed.entity_key)
+                ),
+                identifiers=tuple(str(i) for i in match.identifiers),
             )
         )
     hits.sort(key=lambda h: 0 if h.is_match else 1)  # stable: score order within a tier
@@ -222,25 +250,38 @@ def hits_from_json(text: str) -> list[WatchHit]:
 
 # -- per-list indexes --------------------------------------------------------------------------
 
-_INDEXES: dict[tuple[str, int], SanctionsIndex] = {}
-_INDEX_LOCK = threading.Lock()
-_KEEP_INDEXES = 3
-
 
 def list_index(engine: Engine, snap: Snapshot) -> SanctionsIndex:
-    """The index of one stored list alone (built once per process and list)."""
-    key = (str(engine.url), snap.snapshot_id)
-    with _INDEX_LOCK:
-        found = _INDEXES.get(key)
-        if found is not None and found.snapshots[0].content_hash == snap.content_hash:
-            return found
-        with engine.connect() as conn:
-            entries = load_entries(conn, snap.snapshot_id)
-        found = SanctionsIndex([(snap, entries)])
-        while len(_INDEXES) >= _KEEP_INDEXES:
-            _INDEXES.pop(next(iter(_INDEXES)))
-        _INDEXES[key] = found
-        return found
+    """The index of one stored list alone: the search index of that list (built once per
+    process and list, read from the database column-wise), shared with ``sanctions`` searches
+    when it is the only list loaded, and with batch screening."""
+    return shared_index(engine, [snap])
+
+
+_DIFF_KEYS = ("entity_key", "fingerprint")
+
+
+def list_diff(engine: Engine, previous: Snapshot, snap: Snapshot) -> ListDiff:
+    """What changed from ``previous`` to ``snap`` (one source), read from the database: the
+    keys and fingerprints of both lists first, then only the rows that were added, removed or
+    whose fingerprint moved (an unchanged entry was copied with its fingerprint), so a
+    million-entry list is never read whole."""
+    with engine.connect() as conn:
+        old = load_frame(conn, previous.snapshot_id, _DIFF_KEYS)
+        new = load_frame(conn, snap.snapshot_id, _DIFF_KEYS)
+        before = dict(zip(old["entity_key"].tolist(), old["fingerprint"].tolist(), strict=True))
+        after = dict(zip(new["entity_key"].tolist(), new["fingerprint"].tolist(), strict=True))
+        del old, new
+        moved = [
+            k for k, f in after.items() if f is None or before.get(k, _ABSENT) != f
+        ]  # added, changed, or stored without a fingerprint
+        gone = [k for k in before if k not in after]
+        old_rows = load_frame(conn, previous.snapshot_id, keys=[*moved, *gone])
+        new_rows = load_frame(conn, snap.snapshot_id, keys=moved)
+    return diff_frames(snap.source, previous.list_date, old_rows, new_rows, snap.list_date)
+
+
+_ABSENT = object()
 
 
 def current_lists(engine: Engine) -> list[Snapshot]:
@@ -285,11 +326,13 @@ def screen_and_store(
     if not entries:
         return out
     rows: list[dict[str, Any]] = []
-    for snap in current_lists(engine):
+    lists = current_lists(engine)
+    parties = load_party_map(engine, lists)
+    for snap in lists:
         index = list_index(engine, snap)
         version = version_of(snap)
         for entry in entries:
-            hits = screen_entry(index, entry)
+            hits = screen_entry(index, entry, parties)
             out[entry.entry_id].append(
                 Status(
                     snap.source.key,
@@ -362,6 +405,9 @@ class Item:
     entry: WatchEntry
     hit: WatchHit
     detail: str = ""
+    # The same party's other entries on this list, and every list that names the party.
+    others: tuple[Item, ...] = ()
+    lists: str = ""
 
 
 SECTIONS = (
@@ -405,6 +451,14 @@ def _changes(old: WatchHit, new: WatchHit) -> list[str]:
             parts.append(f"{label} added: {_listing(gained)}")
         if lost:
             parts.append(f"{label} removed: {_listing(lost)}")
+    # The rest of the remarks (risk notes, wording) is not news; what identifies the party is.
+    if old.identifiers is not None and new.identifiers is not None:
+        gained = [v for v in new.identifiers if v not in old.identifiers]
+        lost = [v for v in old.identifiers if v not in new.identifiers]
+        if gained:
+            parts.append(f"identifiers added: {_listing(gained)}")
+        if lost:
+            parts.append(f"identifiers removed: {_listing(lost)}")
     return parts
 
 
@@ -444,6 +498,27 @@ def compare(  # noqa: PLR0917
         elif touched is None or key in touched or hit.is_match:
             items.append(Item("cleared", entry, hit))
     return items
+
+
+_KIND_ORDER = {kind: at for at, (kind, _) in enumerate(SECTIONS)}
+
+
+def by_party(items: Sequence[Item], lists_of: Callable[[str], str] | None = None) -> list[Item]:
+    """One item per watched name and party: a party with several entries on the list (OFAC
+    lists some companies twice; OpenSanctions' referents say they are one) is one line, under
+    the section of its strongest change, with the others noted; ``lists_of`` gives the lists
+    that name the party."""
+    grouped: dict[tuple[int, str], list[Item]] = {}
+    for item in items:
+        party = item.hit.party or item.hit.key
+        grouped.setdefault((item.entry.entry_id, party), []).append(item)
+    out: list[Item] = []
+    for (_, party), found in grouped.items():
+        found.sort(key=lambda i: _KIND_ORDER.get(i.kind, len(_KIND_ORDER)))
+        first = found[0]
+        lists = lists_of(party) if lists_of is not None else ""
+        out.append(replace(first, others=tuple(found[1:]), lists=lists))
+    return out
 
 
 def _tokens(text: str) -> set[tuple[str, ...]]:
@@ -661,15 +736,14 @@ def rescreen(
         return report
     stored = _stored(engine, snap.source.key, [e.entry_id for e in entries])
     index = list_index(engine, snap)
-    listed = index.lists[0][1]
-    still_listed = frozenset(e.entity_key for e in listed)
+    lists = current_lists(engine)
+    parties = load_party_map(engine, lists)
+    still_listed = frozenset(index.list_keys(0))
 
     previous_version = version_of(previous) if previous is not None else None
     diff: ListDiff | None = None
     if previous is not None and previous.entries_kept:
-        with engine.connect() as conn:
-            before = load_entries(conn, previous.snapshot_id)
-        diff = diff_lists(snap.source, previous.list_date, before, listed, snap.list_date)
+        diff = list_diff(engine, previous, snap)
     touched: set[str] = set()
     added_keys: set[str] = set()
     vocabulary: _Vocabulary | None = None
@@ -722,7 +796,7 @@ def rescreen(
             continue
         report.screened += 1
         report.screened_ids.add(entry.entry_id)
-        hits = screen_entry(index, entry)
+        hits = screen_entry(index, entry, parties)
         new_rows.append(_status_row(entry.entry_id, snap, hits, now))
         if not baseline:
             by_channel[entry.channel].extend(
@@ -736,7 +810,21 @@ def rescreen(
                 )
             )
 
+    described: dict[str, str] = {}
+
+    def lists_of(party: str) -> str:
+        """Every loaded list naming the party, when more than one does."""
+        if party not in described:
+            members = party_entries(engine, lists, parties.members(party))
+            found = listings_of(members)
+            described[party] = describe_listings(found) if len(found) > 1 else ""
+        return described[party]
+
     rescreen_rows = []
+    # One list and nothing linking its entries: every party is one entry on one list.
+    linked = len(lists) > 1 or len(parties) > 0
+    for channel in list(by_channel):
+        by_channel[channel] = by_party(by_channel[channel], lists_of if linked else None)
     for channel, items in by_channel.items():
         title, sections = alert_content(snap, previous, items, command)
         rescreen_rows.append(
@@ -836,9 +924,25 @@ def _item_line(item: Item, snap: Snapshot) -> Line:
         text = f"{head}: no longer on the list (was a {hit.tier})"
     else:
         text = f"{head}: still listed, but the name no longer matches it (was a {hit.tier})"
+    for other in item.others:
+        text += (
+            f"; the same party as {snap.source.short} entry {other.hit.key} {other.hit.name}"
+            f" ({_KIND_WORDS.get(other.kind, other.kind)})"
+        )
+    if item.lists:
+        text += f"; listed by: {item.lists}"
     where = f"{snap.source.short} entry {hit.key}"
     text = f"{text}. {where}: {hit.url}" if hit.url else f"{text}. {where}"
     return Line(text, snap.source.cite(snap.list_date))
+
+
+_KIND_WORDS = {
+    "match": "newly matched",
+    "possible": "newly possibly matched",
+    "changed": "details changed",
+    "delisted": "delisted",
+    "cleared": "no longer a hit",
+}
 
 
 def alert_content(
