@@ -323,7 +323,7 @@ def run_replicas(
         procs.append(
             subprocess.Popen(
                 [
-                    sys.executable, "-m", "tests.delivery_worker",
+                    sys.executable, "-m", "tests.delivery.worker_process",
                     "--database-url", database_url,
                     "--slack-api-url", fake.api_url,
                     "--name", f"r{r}",

@@ -8,7 +8,7 @@
 2. Screening over the full list, tiers and aliases included (every match and possible match
    of a query, as ``/brief sanctions NAME --all`` computes them): ~200 generated queries
    (exact names, word order, punctuation, legal forms, typos, Cyrillic, aliases, identifiers,
-   made-up names) plus the peer-derived case set of ``tests/sanctions_cases.py``; p50/p95/p99
+   made-up names) plus the peer-derived case set of ``tests/sanctions/cases.py``; p50/p95/p99
    (target p99 ≤ 30 ms), the index build time and memory (Python allocations traced while
    building, and the process's resident memory before and after), and how often the intended
    entry is the first answer.
@@ -172,7 +172,7 @@ def _search_bench(database_url: str) -> dict[str, float]:
     from briefing.appstate import Briefing
     from briefing.sanctions.search import SanctionsIndex, sanctions
     from briefing.settings import load_settings
-    from tests.sanctions_cases import LISTED, UNLISTED
+    from tests.sanctions.cases import LISTED, UNLISTED
 
     brief = Briefing.load(load_settings(database_url=database_url, _env_file=None))
     data = sanctions(brief)

@@ -1,5 +1,5 @@
 """Screening quality of this project's matcher against the alternatives, on the peer-derived
-case set (``tests/sanctions_cases.py``) over the bundled SDN list of 23 Feb 2024.
+case set (``tests/sanctions/cases.py``) over the bundled SDN list of 23 Feb 2024.
 
 Compared, all in one run on the same lists:
 
@@ -35,7 +35,7 @@ from briefing.sanctions.model import OFAC_SDN, Entry, Snapshot
 from briefing.sanctions.ofac import OfacFiles, parse
 from briefing.sanctions.search import SanctionsIndex
 from briefing.settings import PROJECT_ROOT
-from tests.sanctions_cases import LISTED, UNLISTED
+from tests.sanctions.cases import LISTED, UNLISTED
 
 LIST = PROJECT_ROOT / "data" / "sanctions" / "ofac" / "sdn_2024-02-23.csv"
 Ranked = list[tuple[str, bool]]  # (entity key, confident), best first

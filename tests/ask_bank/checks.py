@@ -1,6 +1,6 @@
 """What a right answer to a bank question must contain.
 
-Each check is data; ``tests/test_ask_bank.py`` evaluates it against the reply and the data pack.
+Each check is data; ``tests/ask/test_bank.py`` evaluates it against the reply and the data pack.
 Periods are written as the trade files write them: ``2024``, ``2024-12``, ``2025-01/2025-06``.
 Flows are seen from China: ``total``, ``exports`` (China → Russia), ``imports`` (Russia → China).
 """

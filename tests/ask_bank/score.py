@@ -1,6 +1,6 @@
 """Scoring a reply against a bank question's checks, reading expected values from the data.
 
-Used by ``tests/test_ask_bank.py`` and ``bench/bench_ask.py``.
+Used by ``tests/ask/test_bank.py`` and ``bench/bench_ask.py``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Loaded into the ``bot.py run`` processes of tests/test_delivery_crash_points.py (this folder
+"""Loaded into the ``bot.py run`` processes of tests/delivery/test_crash_points.py (this folder
 is put first on their PYTHONPATH); inert unless ``BRIEF_CRASH_LOG`` is set.
 
 Every ledger write event the process makes (each statement that changed the ledger, then its

@@ -36,7 +36,7 @@ from handlers import sources
 from tests.conftest import BotProcess, BotRunner
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack, iter_texts, signed_post, slash_body
 from tests.fakes.file_server import Fault, FileServer
-from tests.test_feeds_fetch import FEB_20, FEB_23, SDN_NEW, SDN_OLD, Sleeps, feed_settings
+from tests.feeds.test_fetch import FEB_20, FEB_23, SDN_NEW, SDN_OLD, Sleeps, feed_settings
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
@@ -12,11 +11,12 @@ from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
+from briefing.settings import PROJECT_ROOT
 from briefing.trade.model import Flow, Period
 from briefing.trade.queries import figure_for
 from handlers import dispatch, find
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trade"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "trade"
 TODAY = date(2025, 12, 1)
 
 

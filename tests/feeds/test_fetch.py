@@ -30,7 +30,7 @@ from briefing.settings import Settings, load_settings
 from tests.conftest import FIXTURES, OFAC_SNAPSHOTS
 from tests.fakes.fake_slack import TEAM_ID, FakeSlack
 from tests.fakes.file_server import HTML_ERROR, Fault, FileServer
-from tests.test_trade_comtrade import api_frame
+from tests.trade.test_comtrade import api_frame
 
 pytestmark = pytest.mark.slow
 

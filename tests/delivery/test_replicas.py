@@ -20,8 +20,8 @@ from briefing.delivery.poster import ChannelRef
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.replies import Line
 from briefing.updates import Update, record_update
+from tests.delivery.test_crash import Workers
 from tests.fakes.fake_slack import FakeSlack
-from tests.test_delivery_crash import Workers
 
 pytestmark = [
     pytest.mark.slow,

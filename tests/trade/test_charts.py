@@ -22,7 +22,7 @@ from briefing.trade.charts import COMMAND_SIZE, DIGEST_SIZE, chart_data, render_
 from briefing.trade.model import Period
 from handlers import dispatch
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trade"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "trade"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,7 +1,7 @@
 """A delivery process for the crash and replica tests: the real worker loop (and, with
 ``--plan``, the real leader election and planning timer) against a database and a fake Slack.
 
-    python -m tests.delivery_worker --database-url URL --slack-api-url URL [--plan] ...
+    python -m tests.delivery.worker_process --database-url URL --slack-api-url URL [--plan] ...
 
 It runs until killed (the tests use SIGKILL at random moments) or for ``--max-seconds``.
 With ``--no-history`` it never checks whether a post in doubt already landed: the control run

@@ -20,8 +20,8 @@ from briefing.ingest_types import IngestOptions
 from briefing.watch.entries import add_entries, validate
 from briefing.watch.screening import screen_and_store
 from tests.conftest import OFAC_SNAPSHOTS
+from tests.delivery.test_crash import Workers
 from tests.fakes.fake_slack import FakeSlack, Faults
-from tests.test_delivery_crash import Workers
 
 pytestmark = [
     pytest.mark.slow,

@@ -32,7 +32,7 @@ from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.worker import Pacer, Worker
 from briefing.migrations.versions.m0007_console_digest_in_the_ledger import import_digest_days
 from briefing.updates import Update, record_update
-from tests.test_delivery_due import RecordingPoster
+from tests.delivery.test_due import RecordingPoster
 
 LONG_AGO = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -14,13 +14,14 @@ from briefing.replies import ReplyKind
 from briefing.sanctions import opensanctions
 from briefing.sanctions.search import sanctions
 from briefing.sanctions.store import frame_entries
+from briefing.settings import PROJECT_ROOT
 from handlers import dispatch
 from tests.conftest import EU_FSD_CODES, OPENSANCTIONS_FTM
 
 OS = OPENSANCTIONS_FTM
 ZALA = OS / "zala_entities.ftm.json"
 EU_T1 = OS / "eu_fsf_t1_entities.ftm.json"
-FIXTURES = Path(__file__).parent / "fixtures" / "sanctions"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "sanctions"
 SIMPLE_0220 = FIXTURES / "default_2024-02-20.targets.simple.csv"
 SIMPLE_0223 = FIXTURES / "default_2024-02-23.targets.simple.csv"
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)

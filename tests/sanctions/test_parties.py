@@ -20,6 +20,7 @@ from briefing.ingest_types import IngestOptions
 from briefing.platforms.console import ConsoleFiles
 from briefing.render.text import render_text
 from briefing.sanctions.parties import PartyMap, own_id
+from briefing.settings import PROJECT_ROOT
 from briefing.watch.alerts import watch_reply
 from briefing.watch.entries import WatchEntry, WatchSpec
 from briefing.watch.screening import Item, WatchHit, by_party
@@ -32,7 +33,7 @@ SDN_0223 = OFAC_SNAPSHOTS / "sdn_2024-02-23.csv"
 ZALA = OPENSANCTIONS_FTM / "zala_entities.ftm.json"
 EU_T1 = OPENSANCTIONS_FTM / "eu_fsf_t1_entities.ftm.json"
 SIMPLE_0223 = (
-    Path(__file__).parent / "fixtures" / "sanctions" / "default_2024-02-23.targets.simple.csv"
+    PROJECT_ROOT / "tests" / "fixtures" / "sanctions" / "default_2024-02-23.targets.simple.csv"
 )
 CONSOLE = ChannelRef("console", "console", "console")
 

@@ -33,6 +33,7 @@ from briefing.platforms.discord.commands import (
     command_line,
 )
 from briefing.replies import Chart, Reply, simple
+from briefing.settings import PROJECT_ROOT
 from briefing.watch.entries import entries_of
 from tests.conftest import OFAC_SNAPSHOTS, TODAY
 from tests.fakes.commands import table_of
@@ -484,7 +485,7 @@ def test_topics_are_suggested(brief: Briefing) -> None:
 
 
 def load_lists(brief: Briefing) -> None:
-    fixture = Path(__file__).parent / "fixtures" / "sanctions"
+    fixture = PROJECT_ROOT / "tests" / "fixtures" / "sanctions"
     now = datetime(2024, 3, 1, tzinfo=UTC)
     paths = [fixture / "default_2024-02-20.targets.simple.csv"]
     ingest(brief, paths, IngestOptions(today=now.date()), now)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from briefing.appstate import Briefing
 from briefing.daily_digest import build_digest
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
+from briefing.settings import PROJECT_ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trade"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "trade"
 HEADLINE = "China customs: trade with Russia in Oct 2025 $19.81 bn"
 
 

@@ -24,7 +24,7 @@ The source is the repository and test file the pattern comes from:
   ``tests/fixtures/dataset/zala/entities.ftm.json`` (ZALA Aero, Kalashnikov, Zakharov)
 
 Every name in :data:`UNLISTED` was checked against the bundled list: no entry's name or
-remarks contains its distinctive word (``tests/test_sanctions_cases.py`` re-checks the names).
+remarks contains its distinctive word (``tests/sanctions/test_cases.py`` re-checks the names).
 
 One case in four is **held out** (by a hash of its query, :func:`split`): the matcher was tuned
 on the others only, and the held-out figures are reported apart.

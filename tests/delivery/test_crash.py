@@ -93,7 +93,7 @@ class Workers:
             [
                 sys.executable,
                 "-m",
-                "tests.delivery_worker",
+                "tests.delivery.worker_process",
                 "--database-url",
                 self.database_url,
                 "--slack-api-url",

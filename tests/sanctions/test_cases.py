@@ -1,4 +1,4 @@
-"""The peer-derived screening cases (``tests/sanctions_cases.py``) against the bundled SDN list
+"""The peer-derived screening cases (``tests/sanctions/cases.py``) against the bundled SDN list
 of 23 Feb 2024: the right entry first, no confident hit on a name that is not listed, few
 possible ones. Figures are printed per split (run with ``-s`` to see them)."""
 
@@ -15,7 +15,7 @@ from briefing.sanctions.normalise import fold
 from briefing.sanctions.ofac import OfacFiles, parse
 from briefing.sanctions.search import SanctionsIndex, Tier
 from tests.conftest import OFAC_SNAPSHOTS
-from tests.sanctions_cases import LISTED, NEAR_MISSES, UNLISTED
+from tests.sanctions.cases import LISTED, NEAR_MISSES, UNLISTED
 
 RIGHT_FIRST = 0.97
 POSSIBLE_FALSE_HITS = 0.05

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 from briefing.appstate import Briefing
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestError, IngestOptions, IngestResult
+from briefing.settings import PROJECT_ROOT
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 from briefing.trade.tables import trade_figure_history, trade_figures
 from briefing.updates import updates_between
 
-FIXTURES = Path(__file__).parent / "fixtures" / "trade"
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "trade"
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 TODAY = date(2025, 12, 1)
 
