@@ -8,7 +8,9 @@ The schema itself is created and changed by migrations (:mod:`briefing.migration
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for a bulk load.
+
+    A bulk load creates hundreds of thousands of objects that live until it ends (rows, cells,
+    figures, index postings) and no reference cycles worth collecting; each allocation burst
+    would otherwise set off collections that walk every object made so far. Reference counting
+    still frees everything as usual; the collector runs again when the block ends (a paused
+    collector is left paused, so blocks nest).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def bulk_insert(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -60,35 +82,41 @@ def bulk_insert(
     with values converted once per distinct value by the columns' own SQLAlchemy types."""
     if not rows:
         return
+    bulk_insert_columns(conn, table, columns, [list(v) for v in zip(*rows, strict=True)])
+
+
+def bulk_insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+) -> None:
+    """:func:`bulk_insert` of rows given column by column (``values[i]`` holds every row's
+    value of ``columns[i]``): no per-row tuples are built on PostgreSQL, one ``zip`` on
+    SQLite."""
+    if not values or not len(values[0]):
+        return
     names = ", ".join(columns)
     driver: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        copy_columns(driver, table.name, columns, values)
         return
-    processors = [
-        table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        for name in columns
-    ]
-    if any(p is not None for p in processors):
-        converted: list[list[Any]] = []
-        for at, processor in enumerate(processors):
-            values = [row[at] for row in rows]
-            if processor is not None:
-                memo: dict[Any, Any] = {}
-                values = [
-                    memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in values
-                ]
-            converted.append(values)
-        rows = list(zip(*converted, strict=True))
+    converted: list[Sequence[Any]] = []
+    for name, given in zip(columns, values, strict=True):
+        processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if processor is None:
+            converted.append(given)
+            continue
+        memo: dict[Any, Any] = {}
+        converted.append(
+            [memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in given]
+        )
     marks = ", ".join("?" for _ in columns)
     cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+        cursor.executemany(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks})", zip(*converted, strict=True)
+        )
     finally:
         cursor.close()
 
@@ -129,7 +157,16 @@ def copy_rows(
     block of text (column by column, then joined), in the connection's transaction."""
     if not rows:
         return
-    texts = [_copy_text(values) for values in zip(*rows, strict=True)]
+    copy_columns(driver, table, columns, list(zip(*rows, strict=True)))
+
+
+def copy_columns(
+    driver: Any, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """:func:`copy_rows` of rows given column by column (``values[i]`` for ``columns[i]``)."""
+    if not values or not len(values[0]):
+        return
+    texts = [_copy_text(column) for column in values]
     block = "\n".join("\t".join(line) for line in zip(*texts, strict=True)) + "\n"
     with (
         driver.cursor() as cursor,
