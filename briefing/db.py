@@ -9,6 +9,7 @@ The schema itself is created and changed by migrations (:mod:`briefing.migration
 from __future__ import annotations
 
 import gc
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -101,6 +102,83 @@ def bulk_insert_columns(
     if conn.dialect.name == "postgresql":
         copy_columns(driver, table.name, columns, values)
         return
+    converted = _sqlite_values(conn, table, columns, values)
+    marks = ", ".join("?" for _ in columns)
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks})", zip(*converted, strict=True)
+        )
+    finally:
+        cursor.close()
+
+
+# Rows per multi-row INSERT on SQLite: under its limit of bound parameters for wide tables.
+_SQLITE_PARAMS = 30_000
+_temp_tables = itertools.count(1)
+
+
+def insert_absent(
+    conn: Connection,
+    table: Table,
+    key: str,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+) -> list[Any]:
+    """Insert the rows (given column by column, as :func:`bulk_insert_columns`) whose ``key``
+    the table does not hold yet, in the caller's transaction; returns the keys inserted.
+
+    PostgreSQL: ``COPY`` into a temporary table dropped at commit, then one ``INSERT ...
+    SELECT ... ON CONFLICT DO NOTHING RETURNING``. SQLite: multi-row ``INSERT ... ON CONFLICT
+    DO NOTHING RETURNING`` statements of one shape (prepared once by the driver), values
+    converted once per distinct value by the columns' SQLAlchemy types. Either way a row
+    another transaction inserted first is left out, and so is its key.
+    """
+    if not values or not len(values[0]):
+        return []
+    names = ", ".join(columns)
+    driver: Any = conn.connection.driver_connection
+    found: list[Any] = []
+    if conn.dialect.name == "postgresql":
+        temp = f"_absent_{table.name}_{next(_temp_tables)}"
+        with driver.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {temp} (LIKE {table.name} INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+        copy_columns(driver, temp, columns, values)
+        with driver.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {temp} "
+                f"ON CONFLICT DO NOTHING RETURNING {key}"
+            )
+            found = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"DROP TABLE {temp}")
+        return found
+    converted = _sqlite_values(conn, table, columns, values)
+    rows = list(zip(*converted, strict=True))
+    per = max(1, _SQLITE_PARAMS // len(columns))
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            cursor.execute(
+                f"INSERT INTO {table.name} ({names}) VALUES {', '.join([marks] * len(chunk))} "
+                f"ON CONFLICT DO NOTHING RETURNING {key}",
+                [value for row in chunk for value in row],
+            )
+            found.extend(row[0] for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
+
+
+def _sqlite_values(
+    conn: Connection, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """Columns of values as SQLite stores them: each column's SQLAlchemy bind processor
+    applied once per distinct value."""
     converted: list[Sequence[Any]] = []
     for name, given in zip(columns, values, strict=True):
         processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
@@ -111,14 +189,7 @@ def bulk_insert_columns(
         converted.append(
             [memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in given]
         )
-    marks = ", ".join("?" for _ in columns)
-    cursor = driver.cursor()
-    try:
-        cursor.executemany(
-            f"INSERT INTO {table.name} ({names}) VALUES ({marks})", zip(*converted, strict=True)
-        )
-    finally:
-        cursor.close()
+    return converted
 
 
 _COPY_NULL = "\\N"

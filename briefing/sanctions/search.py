@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from briefing.db import paused_gc
 from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
@@ -166,9 +167,11 @@ class SanctionsIndex:
     @classmethod
     def from_database(cls, engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
         """The index of ``snapshots``, read from the database column-wise."""
-        with engine.connect() as conn:
-            rows = [(s, load_frame(conn, s.snapshot_id, INDEX_COLUMNS)) for s in snapshots]
-        return cls((), _rows=rows, _engine=engine)
+        # Millions of words, tuples and postings, none in a reference cycle.
+        with paused_gc():
+            with engine.connect() as conn:
+                rows = [(s, load_frame(conn, s.snapshot_id, INDEX_COLUMNS)) for s in snapshots]
+            return cls((), _rows=rows, _engine=engine)
 
     def __len__(self) -> int:
         return sum(len(keys) for keys in self._keys)
