@@ -241,16 +241,21 @@ class NameIndex:
         # ``_owners[_starts[i]:_starts[i + 1]]`` (ascending), one int32 per (name, word).
         word_no: dict[str, int] = {}
         number = word_no.setdefault
-        pair_words = [
-            number(word, len(word_no)) for form in self._forms for word in dict.fromkeys(form.words)
-        ]
         per_form = np.fromiter(
             (len(dict.fromkeys(form.words)) for form in self._forms),
             dtype=np.int64,
             count=len(self._forms),
         )
-        words = np.array(pair_words, dtype=np.int32)
-        del pair_words
+        # Straight into an array: a list of millions of word numbers would be ints apiece.
+        words = np.fromiter(
+            (
+                number(word, len(word_no))
+                for form in self._forms
+                for word in dict.fromkeys(form.words)
+            ),
+            dtype=np.int32,
+            count=int(per_form.sum()),
+        )
         owners = np.repeat(np.arange(len(self._forms), dtype=np.int32), per_form)
         self._owners = owners[np.argsort(words, kind="stable")]
         counts_int = np.bincount(words, minlength=len(word_no))
