@@ -1,10 +1,11 @@
 """Sanctions: ingest + diff of the full OFAC list, and fuzzy-search latency.
 
 1. Ingest of the real ``sdn_2024-02-23.csv`` (14,484 entries) diffed against
-   ``sdn_2024-02-20.csv`` (13,931), in a fresh subprocess: wall time of the whole
-   ``ingest()`` call (parse, validate, store, diff, updates; target ≤ 3 s), peak RSS of that
-   process from ``resource.getrusage`` (target ≤ 500 MB), and the ratio to a bare
-   ``pandas.read_csv`` of the same file timed in the same process.
+   ``sdn_2024-02-20.csv`` (13,931), three times, each in a fresh subprocess and database:
+   wall and CPU time of the whole ``ingest()`` call (parse, validate, store, diff, updates;
+   target ≤ 3 s), peak RSS of that process from ``resource.getrusage`` (target ≤ 500 MB), and
+   the ratio of the best run to the best bare ``pandas.read_csv`` of the same file timed in the
+   same processes (target ≤ 6×).
 2. Screening over the full list, tiers and aliases included (every match and possible match
    of a query, as ``/brief sanctions NAME --all`` computes them): ~200 generated queries
    (exact names, word order, punctuation, legal forms, typos, Cyrillic, aliases, identifiers,
@@ -34,6 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from briefing.sanctions.normalise import LEGAL_FORM_WORDS
 from briefing.settings import PROJECT_ROOT
@@ -46,6 +48,7 @@ QUERIES = 200
 TARGET_INGEST_S = 3.0
 TARGET_RSS_MB = 500.0
 TARGET_P99_MS = 30.0
+INGEST_RUNS = 3  # the ingest's best of three: the development machine is shared
 
 _LATIN_TO_CYRILLIC = {
     "shch": "щ", "sh": "ш", "ch": "ч", "kh": "х", "zh": "ж", "ts": "ц", "yu": "ю", "ya": "я",
@@ -75,15 +78,17 @@ def _child_ingest(database_url: str) -> None:
     baseline_s = time.perf_counter() - started
 
     # The bare read, in the same process and with the file in the page cache either way.
-    read_s = []
+    read_s, read_cpu = [], []
     for _ in range(3):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         pd.read_csv(AFTER, header=None, names=list(SDN_COLUMNS), encoding="latin-1", dtype=str)
         read_s.append(time.perf_counter() - started)
+        read_cpu.append(time.process_time() - cpu)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     (result,) = ingest(brief, [AFTER], IngestOptions(today=TODAY), now)
     ingest_s = time.perf_counter() - started
+    ingest_cpu = time.process_time() - cpu
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
@@ -91,6 +96,9 @@ def _child_ingest(database_url: str) -> None:
                 "baseline_s": baseline_s,
                 "ingest_s": ingest_s,
                 "read_csv_s": min(read_s),
+                "ingest_cpu_s": ingest_cpu,
+                "read_csv_cpu_s": min(read_cpu),
+                "load": os.getloadavg()[0],
                 "peak_rss_mb": peak_kb / 1024,
                 "summary": result.summary,
                 "updates": [u.title for u in result.updates],
@@ -262,54 +270,82 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         _child_ingest(args.database_url)
         return
-    with tempfile.TemporaryDirectory() as folder, _database(args.database_url, folder) as url:
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.bench_sanctions", "--child", "--database-url", url],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
-        ingest_s, read_s = figures["ingest_s"], figures["read_csv_s"]
-        print(f"database: {url.split('?')[0]}")
-        print(f"baseline ingest of {BEFORE.name} (13,931 entries): {figures['baseline_s']:.2f} s")
-        print(
-            f"ingest + diff of {AFTER.name} (14,484 entries): {ingest_s:.2f} s "
-            f"(target ≤ {TARGET_INGEST_S:.0f} s) — {'OK' if ingest_s <= TARGET_INGEST_S else 'OVER'}"
-        )
-        print(
-            f"  bare pandas.read_csv of the same file: {read_s * 1000:.0f} ms; "
-            f"ingest + diff / read_csv = {ingest_s / read_s:.1f}×"
-        )
-        rss = figures["peak_rss_mb"]
-        print(
-            f"  peak RSS of the ingest process: {rss:.0f} MB (target ≤ {TARGET_RSS_MB:.0f} MB) — "
-            f"{'OK' if rss <= TARGET_RSS_MB else 'OVER'}"
-        )
-        print(f"  {figures['summary']}")
-        search = _search_bench(url)
-        print(
-            f"screening over {search['entries']:,.0f} entries ({search['names']:,.0f} names and "
-            f"aliases), {search['queries']:.0f} queries, every match and possible match "
-            f"({search['hits_per_query']:.1f} a query on average):"
-        )
-        print(
-            f"  first use (index columns read from the database, index built) {search['build_s']:.2f} s, "
-            f"resident memory +{search['rss_delta_mb']:.0f} MB; the index itself "
-            f"{search['traced_mb']:.0f} MB (Python allocations traced while building it)"
-        )
-        print(
-            f"  p50 {search['p50_ms']:.1f} ms · p95 {search['p95_ms']:.1f} ms · "
-            f"p99 {search['p99_ms']:.1f} ms · max {search['max_ms']:.1f} ms "
-            f"(target p99 ≤ {TARGET_P99_MS:.0f} ms) — "
-            f"{'OK' if search['p99_ms'] <= TARGET_P99_MS else 'OVER'}"
-        )
-        print(
-            f"  intended entry first: {search['first_hit']:.1%}, in the top 5: "
-            f"{search['top5_hit']:.1%}; names not listed with no confident match: "
-            f"{search['misses_empty']:.0%}"
-        )
+    with tempfile.TemporaryDirectory() as folder:
+        runs: list[dict[str, Any]] = []
+        for attempt in range(INGEST_RUNS):
+            where = Path(folder) / f"run{attempt}"
+            where.mkdir()
+            with _database(args.database_url, str(where)) as url:
+                runs.append(_run_child(url))
+                if attempt == INGEST_RUNS - 1:
+                    _report(url, runs)
+
+
+def _run_child(url: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.bench_sanctions", "--child", "--database-url", url],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _report(url: str, runs: list[dict[str, Any]]) -> None:
+    """The best of the ingest runs (each in a fresh process and database) against the best
+    bare read, then screening over the last run's database."""
+    figures = min(runs, key=lambda r: float(r["ingest_s"]))
+    ingest_s = figures["ingest_s"]
+    read_s = min(r["read_csv_s"] for r in runs)
+    figures["read_csv_cpu_s"] = min(r["read_csv_cpu_s"] for r in runs)
+    print(f"database: {url.split('?', maxsplit=1)[0]}")
+    each = ", ".join(f"{r['ingest_s'] * 1000:.0f}" for r in runs)
+    print(f"ingest + diff runs (each in a fresh process and database): {each} ms; the best below")
+    print(f"baseline ingest of {BEFORE.name} (13,931 entries): {figures['baseline_s']:.2f} s")
+    print(
+        f"ingest + diff of {AFTER.name} (14,484 entries): {ingest_s:.2f} s "
+        f"(target ≤ {TARGET_INGEST_S:.0f} s) — {'OK' if ingest_s <= TARGET_INGEST_S else 'OVER'}"
+    )
+    print(
+        f"  bare pandas.read_csv of the same file: {read_s * 1000:.0f} ms; "
+        f"ingest + diff / read_csv = {ingest_s / read_s:.1f}×"
+    )
+    cpu_ratio = figures["ingest_cpu_s"] / figures["read_csv_cpu_s"]
+    print(
+        f"  in CPU time (the machine may be shared): {figures['ingest_cpu_s'] * 1000:.0f} ms "
+        f"vs {figures['read_csv_cpu_s'] * 1000:.0f} ms = {cpu_ratio:.1f}×; "
+        f"load average {figures['load']:.1f}"
+    )
+    rss = figures["peak_rss_mb"]
+    print(
+        f"  peak RSS of the ingest process: {rss:.0f} MB (target ≤ {TARGET_RSS_MB:.0f} MB) — "
+        f"{'OK' if rss <= TARGET_RSS_MB else 'OVER'}"
+    )
+    print(f"  {figures['summary']}")
+    search = _search_bench(url)
+    print(
+        f"screening over {search['entries']:,.0f} entries ({search['names']:,.0f} names and "
+        f"aliases), {search['queries']:.0f} queries, every match and possible match "
+        f"({search['hits_per_query']:.1f} a query on average):"
+    )
+    print(
+        f"  first use (index columns read from the database, index built) {search['build_s']:.2f} s, "
+        f"resident memory +{search['rss_delta_mb']:.0f} MB; the index itself "
+        f"{search['traced_mb']:.0f} MB (Python allocations traced while building it)"
+    )
+    print(
+        f"  p50 {search['p50_ms']:.1f} ms · p95 {search['p95_ms']:.1f} ms · "
+        f"p99 {search['p99_ms']:.1f} ms · max {search['max_ms']:.1f} ms "
+        f"(target p99 ≤ {TARGET_P99_MS:.0f} ms) — "
+        f"{'OK' if search['p99_ms'] <= TARGET_P99_MS else 'OVER'}"
+    )
+    print(
+        f"  intended entry first: {search['first_hit']:.1%}, in the top 5: "
+        f"{search['top5_hit']:.1%}; names not listed with no confident match: "
+        f"{search['misses_empty']:.0%}"
+    )
 
 
 if __name__ == "__main__":

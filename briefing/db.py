@@ -9,7 +9,10 @@ The schema itself is created and changed by migrations (:mod:`briefing.migration
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import itertools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused for a bulk load.
+
+    A bulk load creates hundreds of thousands of objects that live until it ends (rows, cells,
+    figures, index postings) and no reference cycles worth collecting; each allocation burst
+    would otherwise set off collections that walk every object made so far. Reference counting
+    still frees everything as usual; the collector runs again when the block ends (a paused
+    collector is left paused, so blocks nest).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def bulk_insert(
     conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
@@ -54,37 +77,113 @@ def bulk_insert(
     with values converted once per distinct value by the columns' own SQLAlchemy types."""
     if not rows:
         return
+    bulk_insert_columns(conn, table, columns, [list(v) for v in zip(*rows, strict=True)])
+
+
+def bulk_insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+) -> None:
+    """:func:`bulk_insert` of rows given column by column (``values[i]`` holds every row's
+    value of ``columns[i]``): no per-row tuples are built on PostgreSQL, one ``zip`` on
+    SQLite."""
+    if not values or not len(values[0]):
+        return
     names = ", ".join(columns)
     driver: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        with (
-            driver.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
+        copy_columns(driver, table.name, columns, values)
         return
-    processors = [
-        table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-        for name in columns
-    ]
-    if any(p is not None for p in processors):
-        converted: list[list[Any]] = []
-        for at, processor in enumerate(processors):
-            values = [row[at] for row in rows]
-            if processor is not None:
-                memo: dict[Any, Any] = {}
-                values = [
-                    memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in values
-                ]
-            converted.append(values)
-        rows = list(zip(*converted, strict=True))
+    converted = _sqlite_values(conn, table, columns, values)
     marks = ", ".join("?" for _ in columns)
     cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+        cursor.executemany(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks})", zip(*converted, strict=True)
+        )
     finally:
         cursor.close()
+
+
+# Rows per multi-row INSERT on SQLite: under its limit of bound parameters for wide tables.
+_SQLITE_PARAMS = 30_000
+_temp_tables = itertools.count(1)
+
+
+def insert_absent(
+    conn: Connection,
+    table: Table,
+    key: str,
+    columns: Sequence[str],
+    values: Sequence[Sequence[Any]],
+) -> list[Any]:
+    """Insert the rows (given column by column, as :func:`bulk_insert_columns`) whose ``key``
+    the table does not hold yet, in the caller's transaction; returns the keys inserted.
+
+    PostgreSQL: ``COPY`` into a temporary table dropped at commit, then one ``INSERT ...
+    SELECT ... ON CONFLICT DO NOTHING RETURNING``. SQLite: multi-row ``INSERT ... ON CONFLICT
+    DO NOTHING RETURNING`` statements of one shape (prepared once by the driver), values
+    converted once per distinct value by the columns' SQLAlchemy types. Either way a row
+    another transaction inserted first is left out, and so is its key.
+    """
+    if not values or not len(values[0]):
+        return []
+    names = ", ".join(columns)
+    driver: Any = conn.connection.driver_connection
+    found: list[Any] = []
+    if conn.dialect.name == "postgresql":
+        temp = f"_absent_{table.name}_{next(_temp_tables)}"
+        with driver.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {temp} (LIKE {table.name} INCLUDING DEFAULTS) "
+                "ON COMMIT DROP"
+            )
+        copy_columns(driver, temp, columns, values)
+        with driver.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {temp} "
+                f"ON CONFLICT DO NOTHING RETURNING {key}"
+            )
+            found = [row[0] for row in cursor.fetchall()]
+            cursor.execute(f"DROP TABLE {temp}")
+        return found
+    converted = _sqlite_values(conn, table, columns, values)
+    rows = list(zip(*converted, strict=True))
+    per = max(1, _SQLITE_PARAMS // len(columns))
+    marks = "(" + ", ".join("?" for _ in columns) + ")"
+    cursor = driver.cursor()
+    try:
+        for start in range(0, len(rows), per):
+            chunk = rows[start : start + per]
+            cursor.execute(
+                f"INSERT INTO {table.name} ({names}) VALUES {', '.join([marks] * len(chunk))} "
+                f"ON CONFLICT DO NOTHING RETURNING {key}",
+                [value for row in chunk for value in row],
+            )
+            found.extend(row[0] for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return found
+
+
+def _sqlite_values(
+    conn: Connection, table: Table, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> list[Sequence[Any]]:
+    """Columns of values as SQLite stores them: each column's SQLAlchemy bind processor
+    applied once per distinct value."""
+    converted: list[Sequence[Any]] = []
+    for name, given in zip(columns, values, strict=True):
+        processor = table.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if processor is None:
+            converted.append(given)
+            continue
+        memo: dict[Any, Any] = {}
+        converted.append(
+            [memo[v] if v in memo else memo.setdefault(v, processor(v)) for v in given]
+        )
+    return converted
 
 
 _COPY_NULL = "\\N"
@@ -123,7 +222,16 @@ def copy_rows(
     block of text (column by column, then joined), in the connection's transaction."""
     if not rows:
         return
-    texts = [_copy_text(values) for values in zip(*rows, strict=True)]
+    copy_columns(driver, table, columns, list(zip(*rows, strict=True)))
+
+
+def copy_columns(
+    driver: Any, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]
+) -> None:
+    """:func:`copy_rows` of rows given column by column (``values[i]`` for ``columns[i]``)."""
+    if not values or not len(values[0]):
+        return
+    texts = [_copy_text(column) for column in values]
     block = "\n".join("\t".join(line) for line in zip(*texts, strict=True)) + "\n"
     with (
         driver.cursor() as cursor,

@@ -76,7 +76,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 
 from briefing.clock import require_aware, utc
-from briefing.db import metadata
+from briefing.db import insert_absent, metadata
 from briefing.delivery.poster import ChannelRef
 
 KIND_DIGEST = "digest"
@@ -522,15 +522,15 @@ class Ledger:
     def _insert_absent(
         self, conn: Connection, table: Table, key: str, rows: Sequence[dict[str, Any]]
     ) -> set[str]:
-        inserted: set[str] = set()
         if not rows:
-            return inserted
-        insert = _insert(self.engine)
-        for start in range(0, len(rows), INSERT_CHUNK):
-            chunk = list(rows[start : start + INSERT_CHUNK])
-            stmt = insert(table).values(chunk).on_conflict_do_nothing().returning(table.c[key])
-            inserted.update(str(r[0]) for r in conn.execute(stmt))
-        return inserted
+            return set()
+        # Bulk: COPY on PostgreSQL, multi-row statements of one shape on SQLite. Columns not
+        # given take their defaults (every row of one call gives the same columns).
+        columns = [c.name for c in table.columns if c.name in rows[0]]
+        if any(len(row) != len(columns) for row in rows):
+            raise ValueError(f"rows for {table.name} do not all give the same columns")
+        values = [[row[name] for row in rows] for name in columns]
+        return {str(k) for k in insert_absent(conn, table, key, columns, values)}
 
     def existing_runs(self, run_ids: Iterable[str]) -> set[str]:
         return self._select_in(delivery_runs.c.run_id, delivery_runs.c.run_id, run_ids)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,6 +69,7 @@ OVERLAP = timedelta(minutes=10)
 WATERMARK_EVERY = timedelta(minutes=30)
 
 
+@lru_cache(maxsize=16_384)  # channels share zones and times: a fan-out asks a few of them
 def local_schedule(day: date, at: time, zone: ZoneInfo) -> datetime:
     """The instant (in UTC) the local wall time ``at`` is reached on ``day`` in ``zone``.
 

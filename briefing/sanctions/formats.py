@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from briefing.appstate import Briefing
+from briefing.db import paused_gc
 from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
 from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions
@@ -85,6 +86,11 @@ def _date(
 
 
 def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    with paused_gc():  # a list's rows, cells and entries, none in a reference cycle
+        return _load_ofac(brief, paths, options)
+
+
+def _load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
     groups, orphans = ofac.group_files(paths)
     if orphans:
         raise IngestError(
@@ -117,6 +123,17 @@ def load_simple(brief: Briefing, paths: list[Path], options: IngestOptions) -> I
 
 
 def _load_opensanctions(
+    brief: Briefing,
+    fmt: str,
+    paths: list[Path],
+    options: IngestOptions,
+    parse: Callable[[Path, Callable[[int | None, int], None] | None], opensanctions.ParsedRows],
+) -> IngestResult:
+    with paused_gc():  # up to a million entries' rows and cells, none in a reference cycle
+        return _load_lists(brief, fmt, paths, options, parse)
+
+
+def _load_lists(
     brief: Briefing,
     fmt: str,
     paths: list[Path],

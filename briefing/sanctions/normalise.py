@@ -197,10 +197,16 @@ def name_tokens(text: str, *, organisation: bool = True) -> tuple[str, ...]:
     """
     lowered = text.lower()
     if not organisation:
-        # Word by word (folding never joins or moves words), each word folded once per process.
-        words = [w for chunk in lowered.split() for w in _chunk_words(chunk)]
-        return tuple(spell(w) for w in _canonical(words))
+        return _person_tokens(lowered)
     return _organisation_tokens(lowered)
+
+
+@lru_cache(maxsize=262_144)
+def _person_tokens(lowered: str) -> tuple[str, ...]:
+    """A person's name (or a part of it: family names and given names recur across a list)
+    folded word by word: folding never joins or moves words, each word folded once."""
+    words = [w for chunk in lowered.split() for w in _chunk_words(chunk)]
+    return tuple(spell(w) for w in _canonical(words))
 
 
 @lru_cache(maxsize=65_536)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from briefing.ingest_types import IngestError
@@ -29,8 +30,10 @@ from briefing.sanctions.store import (
     ENTRY_COLUMNS,
     EntryRows,
     combine,
+    combine_columns,
     frame_entries,
     object_frame,
+    reader_tag,
     row_hashes,
 )
 from briefing.sanctions.topic import link_from_remarks, place_of_country, russia_programmes
@@ -83,6 +86,7 @@ _LAST_PARENS = re.compile(r"\(([A-Z][A-Za-z .,'-]*[a-z][A-Za-z .,'-]*)\)\.?\s*(?
 _FIELDS = re.compile(r"fields in line (\d+), saw (\d+)")
 _EOF_IN_STRING = re.compile(r"EOF inside string starting at row (\d+)")
 _NULL = "-0-"
+_MASK = (1 << 64) - 1
 
 ProgressFn = Callable[[int | None, int], None]
 
@@ -258,7 +262,7 @@ _READER_VERSION = "ofac-legacy-csv/1"
 def _by_key(frame: pd.DataFrame) -> dict[str, int]:
     """The rows of a companion file, hashed in order and combined per ``ent_num``."""
     out: dict[str, int] = {}
-    for key, value in zip(frame["ent_num"].tolist(), row_hashes(frame), strict=True):
+    for key, value in zip(frame["ent_num"].tolist(), row_hashes(frame).tolist(), strict=True):
         out[key] = combine(out.get(key, 0), value)
     return out
 
@@ -280,7 +284,7 @@ def parse_rows(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[En
     if progress:
         progress(total, 0)
 
-    tag = row_hashes(pd.DataFrame({"reader": [_READER_VERSION]}))[0]
+    tag = reader_tag(_READER_VERSION)
     companions: list[dict[str, int]] = []
     comments: dict[str, str] = {}
     aliases: dict[str, list[str]] = defaultdict(list)
@@ -314,10 +318,11 @@ def parse_rows(files: OfacFiles, progress: ProgressFn | None = None) -> tuple[En
         ):
             addresses[ent_num].append((", ".join(v for v in (address, city) if v), country))
 
-    fingerprints = [
-        combine(tag, own, *(c.get(key, 0) for c in companions))
-        for key, own in zip(keys, row_hashes(sdn), strict=True)
-    ]
+    fingerprints = combine_columns(
+        tag,
+        row_hashes(sdn),
+        *(np.array([c.get(key, 0) & _MASK for key in keys], dtype=np.uint64) for c in companions),
+    )
 
     def derive(positions: Sequence[int]) -> pd.DataFrame:
         picked = sdn.iloc[list(positions)]

@@ -36,9 +36,10 @@ from briefing.sanctions.model import Entry
 from briefing.sanctions.store import (
     ENTRY_COLUMNS,
     EntryRows,
-    combine,
+    combine_columns,
     entry_frame,
     object_frame,
+    reader_tag,
     row_hashes,
 )
 from briefing.sanctions.topic import (
@@ -504,8 +505,7 @@ def parse_simple_rows(path: Path, progress: ProgressFn | None = None) -> ParsedR
     file_date = _newest_date(frame)
     # Only what an entry is derived from: last_seen and last_change move every day.
     frame = frame[[c for c in frame.columns if c not in ("last_seen", "last_change")]]
-    tag = row_hashes(pd.DataFrame({"reader": [_SIMPLE_READER_VERSION]}))[0]
-    fingerprints = [combine(tag, h) for h in row_hashes(frame)]
+    fingerprints = combine_columns(reader_tag(_SIMPLE_READER_VERSION), row_hashes(frame))
     keys = frame["id"].tolist()
     program_ids = "program_ids" in frame.columns
 

@@ -136,21 +136,32 @@ def _forms_of(party_no: int, party: Party) -> list[_Form]:
             given = name_tokens(given_text, organisation=False) if comma else ()
             words = family + given
             if comma and family:
-                positions = frozenset(range(len(family)))
+                positions = _family_first(len(family))
             else:  # "Given FAMILY" or "FAMILY Given": either end may be the family name
-                positions = frozenset({0, len(words) - 1}) if words else frozenset()
+                positions = _family_either_end(len(words))
         else:
             words = name_tokens(text)
-            positions = frozenset()
+            positions = _NO_POSITIONS
         if not words or words in seen:
             continue
         seen.add(words)
-        positions = _FAMILY_POSITIONS.setdefault(positions, positions)  # a few shared sets
         forms.append(_Form(party_no, text, at == 0, party.person, words, positions))
     return forms
 
 
-_FAMILY_POSITIONS: dict[frozenset[int], frozenset[int]] = {}
+_NO_POSITIONS: frozenset[int] = frozenset()
+
+
+@cache
+def _family_first(count: int) -> frozenset[int]:
+    """The positions of a family name of ``count`` words written first (a few shared sets)."""
+    return frozenset(range(count))
+
+
+@cache
+def _family_either_end(count: int) -> frozenset[int]:
+    """The first and the last position of a name of ``count`` words (none when empty)."""
+    return frozenset({0, count - 1}) if count else _NO_POSITIONS
 
 
 # Big cities and regions of the countries this brief follows; countries come from rigour.
@@ -259,16 +270,34 @@ class NameIndex:
         self._forms: list[_Form] = []
         for party_no, party in enumerate(parties):
             self._forms.extend(_forms_of(party_no, party))
-        postings: dict[str, list[int]] = defaultdict(list)
-        for form_no, form in enumerate(self._forms):
-            for word in set(form.words):
-                postings[word].append(form_no)
-        self._vocabulary = list(postings)
-        self._word_no = {w: i for i, w in enumerate(self._vocabulary)}
-        self._postings = [np.array(postings[w], dtype=np.int32) for w in self._vocabulary]
-        del postings
+        # The inverted index as two arrays: the names holding word i are
+        # ``_owners[_starts[i]:_starts[i + 1]]`` (ascending), one int32 per (name, word).
+        word_no: dict[str, int] = {}
+        number = word_no.setdefault
+        per_form = np.fromiter(
+            (len(dict.fromkeys(form.words)) for form in self._forms),
+            dtype=np.int64,
+            count=len(self._forms),
+        )
+        # Straight into an array: a list of millions of word numbers would be ints apiece.
+        words = np.fromiter(
+            (
+                number(word, len(word_no))
+                for form in self._forms
+                for word in dict.fromkeys(form.words)
+            ),
+            dtype=np.int32,
+            count=int(per_form.sum()),
+        )
+        owners = np.repeat(np.arange(len(self._forms), dtype=np.int32), per_form)
+        self._owners = owners[np.argsort(words, kind="stable")]
+        counts_int = np.bincount(words, minlength=len(word_no))
+        self._starts = np.concatenate(([0], np.cumsum(counts_int))).astype(np.int64)
+        del words, owners
+        self._vocabulary = list(word_no)
+        self._word_no = word_no
         total = max(len(self._forms), 1)
-        counts = np.array([len(p) for p in self._postings], dtype=np.float64)
+        counts = counts_int.astype(np.float64)
         self._common_df = max(40.0, _COMMON_SHARE * total)
         self._max_weight = math.log(1.0 + total)
         places = place_words()
@@ -278,10 +307,10 @@ class NameIndex:
         self._weights = np.where(self._common, 1.0, np.log(1.0 + total / np.maximum(counts, 1.0)))
         self._by_length = _ByLength(self._vocabulary)
         sounds: dict[str, list[int]] = defaultdict(list)
-        for word_no, word in enumerate(self._vocabulary):
+        for at, word in enumerate(self._vocabulary):
             key = _metaphone(word)
             if key:
-                sounds[key].append(word_no)
+                sounds[key].append(at)
         self._sounds = dict(sounds)
         # Query words recur (a watchlist rescreened, a batch of names, the same legal and trade
         # words): their look-up in the vocabulary is kept, a bounded number of them.
@@ -289,6 +318,10 @@ class NameIndex:
 
     def __len__(self) -> int:
         return len(self._forms)
+
+    def _posting(self, word_no: int) -> np.ndarray:
+        """The names (form numbers, ascending) that hold the word numbered ``word_no``."""
+        return self._owners[self._starts[word_no] : self._starts[word_no + 1]]
 
     # --- word statistics --------------------------------------------------------------
 
@@ -394,14 +427,14 @@ class NameIndex:
         for word, weight in zip(words, weights, strict=True):
             best = np.zeros(len(self._forms), dtype=np.float32)
             for at, score in self._similar_words(word).items():
-                owners = self._postings[at]
+                owners = self._posting(at)
                 best[owners] = np.maximum(best[owners], score)
             upper += best * np.float32(weight / total)
         # Two query words written as one on the list ("jsc argument" / JSCARGUMENT).
         for first, second in itertools.pairwise(words):
             joined = self._word_no.get(first + second)
             if joined is not None:
-                owners = self._postings[joined]
+                owners = self._posting(joined)
                 upper[owners] = np.maximum(upper[owners], 0.9)
         found = np.nonzero(upper >= 0.35)[0]
         if len(found) > CANDIDATES:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine
 
+from briefing.db import paused_gc
 from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
@@ -94,6 +95,24 @@ def _identifier_words(text: str) -> str:
     return " ".join(_DIGIT_WORD.findall(text.lower()))
 
 
+# A word holding a digit, or the NUL that ends an entry's text (column-wise, below); tried at
+# word starts only (the look-behind), so a word without a digit is scanned once.
+_DIGIT_WORD_OR_END = re.compile(r"(?<![^\s\x00])[^\s\x00]*[0-9][^\s\x00]*|\x00")
+
+
+def _haystack(remarks: Sequence[str], details: Sequence[str]) -> tuple[str, np.ndarray]:
+    """Every entry's :func:`_identifier_words` of its remarks and details, NUL-joined, and
+    where each entry's text starts: found in one regex pass over all entries' text."""
+    if not remarks:
+        return "", np.zeros(0, dtype=np.int64)
+    joined = "\x00".join(map(" ".join, zip(remarks, details, strict=True))).lower()
+    spaced = " ".join(_DIGIT_WORD_OR_END.findall(joined))
+    text = spaced.replace(" \x00", "\x00").replace("\x00 ", "\x00")
+    lengths = np.fromiter(map(len, text.split("\x00")), dtype=np.int64, count=len(remarks))
+    starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1))).astype(np.int64)
+    return text, starts
+
+
 class SanctionsIndex:
     """Names and aliases of the lists in force, ready for screening.
 
@@ -122,11 +141,8 @@ class SanctionsIndex:
                 for _, entries in self._lists
                 for e in entries
             )
-            texts = [
-                _identifier_words(f"{e.remarks} {e.details}")
-                for _, entries in self._lists
-                for e in entries
-            ]
+            remarks = [e.remarks for _, entries in self._lists for e in entries]
+            details = [e.details for _, entries in self._lists for e in entries]
         else:
             self._snapshots = tuple(snap for snap, _ in _rows)
             self._keys = [frame["entity_key"].tolist() for _, frame in _rows]
@@ -143,13 +159,8 @@ class SanctionsIndex:
                     strict=True,
                 )
             )
-            texts = [
-                _identifier_words(f"{remarks} {details}")
-                for _, frame in _rows
-                for remarks, details in zip(
-                    frame["remarks"].tolist(), frame["details"].tolist(), strict=True
-                )
-            ]
+            remarks = [text for _, frame in _rows for text in frame["remarks"].tolist()]
+            details = [text for _, frame in _rows for text in frame["details"].tolist()]
         sizes = [len(keys) for keys in self._keys]
         # Party number → (list, entry) as two compact arrays.
         self._list_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
@@ -158,9 +169,8 @@ class SanctionsIndex:
         )
         self.names = NameIndex(parties)
         # The identifier-bearing words of every entry in one string, for identifier look-ups.
-        lengths = [len(t) + 1 for t in texts]
-        starts = np.asarray(np.cumsum([0, *lengths[:-1]]) if texts else [], dtype=np.int64)
-        self._haystack = ("\0".join(texts), starts)
+        self._haystack = _haystack(remarks, details)
+        del remarks, details
         self._cache: OrderedDict[int, Entry] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._parties: PartyMap | None = None
@@ -168,9 +178,11 @@ class SanctionsIndex:
     @classmethod
     def from_database(cls, engine: Engine, snapshots: Sequence[Snapshot]) -> SanctionsIndex:
         """The index of ``snapshots``, read from the database column-wise."""
-        with engine.connect() as conn:
-            rows = [(s, load_frame(conn, s.snapshot_id, INDEX_COLUMNS)) for s in snapshots]
-        return cls((), _rows=rows, _engine=engine)
+        # Millions of words, tuples and postings, none in a reference cycle.
+        with paused_gc():
+            with engine.connect() as conn:
+                rows = [(s, load_frame(conn, s.snapshot_id, INDEX_COLUMNS)) for s in snapshots]
+            return cls((), _rows=rows, _engine=engine)
 
     def __len__(self) -> int:
         return sum(len(keys) for keys in self._keys)

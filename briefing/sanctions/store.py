@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
-from hashlib import blake2b
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, RowMapping, delete, select, update
 
@@ -61,14 +61,35 @@ def combine(*hashes: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def row_hashes(frame: pd.DataFrame) -> list[int]:
-    """A 64-bit hash of each row of ``frame`` (every cell as text, in column order), the same
-    in every process (BLAKE2b)."""
-    columns = [frame[c].tolist() for c in frame.columns]
-    return [
-        int.from_bytes(blake2b("\x1f".join(map(str, cells)).encode(), digest_size=8).digest())
-        for cells in zip(*columns, strict=True)
-    ]
+def combine_columns(*hashes: int | np.ndarray) -> list[int]:
+    """:func:`combine` element-wise over arrays of 64-bit hashes (plain ints broadcast), in
+    one pass of numpy arithmetic per argument; signed Python ints, as :func:`combine` gives."""
+    value = np.zeros(1, dtype=np.uint64)
+    factor = np.uint64(1_000_003)
+    with np.errstate(over="ignore"):
+        for h in hashes:
+            part = np.asarray(h & _MASK if isinstance(h, int) else h).astype(np.uint64)
+            value = (value * factor) ^ part  # uint64 arithmetic wraps: the & _MASK of combine
+    return value.view(np.int64).tolist()
+
+
+# The hashing scheme is part of every fingerprint: another pandas may hash another way, and
+# its entries are then derived again (never wrongly kept).
+_HASH_SCHEME = f"pandas-{pd.__version__}"
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row of ``frame`` (its cells in column order), the same in every
+    process: pandas' keyed SipHash of each cell, combined column by column, in C."""
+    if not len(frame.columns):
+        return np.zeros(len(frame), dtype=np.uint64)
+    hashed = pd.util.hash_pandas_object(frame, index=False, categorize=False)
+    return hashed.to_numpy(dtype=np.uint64)
+
+
+def reader_tag(reader: str) -> int:
+    """The hash a reader's fingerprints start from: its version and the hashing scheme."""
+    return int(row_hashes(pd.DataFrame({"reader": [f"{reader}|{_HASH_SCHEME}"]}))[0])
 
 
 class EntryRows:
@@ -92,11 +113,10 @@ class EntryRows:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, reader: str) -> EntryRows:
         """Entries already derived: fingerprinted on their stored columns."""
-        tag = row_hashes(pd.DataFrame({"reader": [reader]}))[0]
         columns = [
             c for c in (*ENTRY_COLUMNS, *PARTY_COLUMNS) if c != "fingerprint" and c in frame.columns
         ]
-        prints = [combine(tag, h) for h in row_hashes(frame[columns])]
+        prints = combine_columns(reader_tag(reader), row_hashes(frame[columns]))
         frame = frame.assign(fingerprint=pd.Series(prints, dtype=object, index=frame.index))
 
         def derive(positions: Sequence[int]) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from briefing.appstate import Briefing
+from briefing.db import paused_gc
 from briefing.generation import current_generation
 from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
 from briefing.trade.index import TradeIndex
@@ -29,7 +30,7 @@ from briefing.trade.ingest_files import (
     sniff,
 )
 from briefing.trade.ingest_updates import updates_for
-from briefing.trade.model import Flow, Period
+from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 from briefing.trade.tables import (
     FigureKey,
     StoredFigure,
@@ -69,6 +70,8 @@ def read_files(paths: Sequence[Path], options: IngestOptions) -> list[ParsedFile
 
 
 def _merge(files: list[ParsedFile]) -> dict[FigureKey, ParsedFigure]:
+    if len(files) == 1:  # a reader refuses a key twice in one file
+        return {figure.key: figure for figure in files[0].figures}
     merged: dict[FigureKey, ParsedFigure] = {}
     for parsed in files:
         for figure in parsed.figures:
@@ -90,14 +93,15 @@ def _derive_comtrade_totals(
     incoming: dict[FigureKey, ParsedFigure], current: dict[FigureKey, StoredFigure]
 ) -> None:
     """Comtrade has no total flow: total = exports + imports, over stored and incoming figures."""
-    state: dict[FigureKey, tuple[float, date]] = {
-        k: (f.value_usd_bn, f.published_on) for k, f in current.items()
-    }
-    state.update({k: (f.value_usd_bn, f.published_on) for k, f in incoming.items()})
+
+    def state(key: FigureKey) -> tuple[float, date] | None:
+        figure = incoming.get(key) or current.get(key)
+        return None if figure is None else (figure.value_usd_bn, figure.published_on)
+
     touched = {(k[1], k[3]) for k in incoming if k[0] == COMTRADE_DATASET}
     for period, chapter in touched:
-        exports = state.get((COMTRADE_DATASET, period, Flow.EXPORTS, chapter))
-        imports = state.get((COMTRADE_DATASET, period, Flow.IMPORTS, chapter))
+        exports = state((COMTRADE_DATASET, period, Flow.EXPORTS, chapter))
+        imports = state((COMTRADE_DATASET, period, Flow.IMPORTS, chapter))
         if exports is None or imports is None:
             continue
         sample = (
@@ -134,6 +138,11 @@ def _stored(figure: ParsedFigure, revision: int) -> StoredFigure:
 
 
 def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+    with paused_gc():  # tens of thousands of figures, none in a reference cycle
+        return _load(brief, paths, options)
+
+
+def _load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
     # The in-memory index is the database's state when no other process ingested since.
     built_on = brief.generation
     index_current = current_generation(brief.engine) == built_on
@@ -150,7 +159,8 @@ def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestRe
             current = current_figures(conn, datasets)
             seen_periods = known_periods(conn, datasets)
             _derive_comtrade_totals(incoming, current)
-            for key, figure in sorted(incoming.items(), key=lambda kv: _order(kv[0])):
+            for key in sorted(incoming, key=_order):
+                figure = incoming[key]
                 was = current.get(key)
                 if was is None:
                     new.append(_stored(figure, 1))
@@ -175,16 +185,23 @@ def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestRe
     new_periods = sorted(
         {(f.dataset, f.period) for f in new} - seen_periods, key=lambda dp: (dp[0], _order_p(dp[1]))
     )
-    after = TradeIndex(
+    earlier = brief.trade.observations()
+    stored = [*new, *(n for n, _ in revised)]
+    if index_current:
+        # The next query's index: what this ingest committed on top of what the index held,
+        # built when that query comes.
+        brief.prepare_trade(
+            built_on,
+            TradeIndex.deferred(lambda: [*earlier, *(f.observation() for f in stored)]),
+        )
+    # An update quotes overall figures only (TOTAL chapter): their index is enough for it.
+    totals = TradeIndex(
         [
-            *brief.trade.observations(),
-            *(f.observation() for f in new),
-            *(n.observation() for n, _ in revised),
+            *(o for o in earlier if o.hs_chapter == TOTAL_CHAPTER),
+            *(f.observation() for f in stored if f.hs_chapter == TOTAL_CHAPTER),
         ]
     )
-    if index_current:
-        brief.prepare_trade(built_on, after)
-    updates = updates_for(after, new_periods, new, revised)
+    updates = updates_for(totals, new_periods, new, revised)
     as_of = max(f.published_on for f in incoming.values())
     summary = " · ".join(parsed.describe() for parsed in files)
     summary += (

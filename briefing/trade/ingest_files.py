@@ -77,6 +77,8 @@ CUSTOMS_OPTIONAL = ("source_url", "published_on", "hs_chapter")
 _COMTRADE_FLOWS = {"X": Flow.EXPORTS, "M": Flow.IMPORTS}
 _CHAPTER_RE = re.compile(r"^\d{2}$")
 _USD_PER_BN = 1e9
+# White space (what str.strip removes) at either end of a cell of a NUL-joined column.
+_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +346,7 @@ def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
     frame.columns = pd.Index([str(c).strip() for c in frame.columns])
     # A file cut short ends in a row with too few cells, which pandas pads with empty ones.
     body = raw.rstrip(b"\r\n")
-    last_line = body.rsplit(b"\n", 1)[-1].rstrip(b"\r").decode("utf-8")
+    last_line = body[body.rfind(b"\n") + 1 :].rstrip(b"\r").decode("utf-8")
     last = next(csv.reader([last_line]), [])
     if b"\n" in body and len(last) != len(header):
         lines = body.count(b"\n") + 1
@@ -406,7 +408,10 @@ def _comtrade_frame_fast(
     def column(name: str) -> np.ndarray:
         if name not in kept.columns:
             return np.full(len(kept), "", dtype=object)
-        return np.array([str(v).strip() for v in kept[name].tolist()], dtype=object)
+        values = [str(v) for v in kept[name].tolist()]
+        if _EDGE_SPACE.search("\x00".join(values)) is None:
+            return np.array(values, dtype=object)  # no cell to strip (the usual export)
+        return np.array([v.strip() for v in values], dtype=object)
 
     type_code, freq, period_text = column("typeCode"), column("freqCode"), column("period")
     flow_code, cmd, value_text = column("flowCode"), column("cmdCode"), column("primaryValue")
@@ -455,14 +460,26 @@ def _comtrade_frame_fast(
         if count:
             parsed.skipped[reason] = parsed.skipped.get(reason, 0) + count
     seen: set[tuple[Period, Flow, str]] = set()
-    rows = np.nonzero(take)[0].tolist()
+    rows = np.nonzero(take)[0]
+    years = {cells: str(period.year) for cells, period in periods.items()}
     figures = parsed.figures
-    for at, value in zip(rows, values.tolist(), strict=True):
-        period = periods[(freq[at], period_text[at])]
-        if year[at] and year[at] != str(period.year):
+    # The taken rows' cells as lists: one pass each, no numpy scalar per cell.
+    for f, text, year_text, flow_text, code, total, value, number in zip(
+        freq[rows].tolist(),
+        period_text[rows].tolist(),
+        year[rows].tolist(),
+        flow_code[rows].tolist(),
+        cmd[rows].tolist(),
+        is_total[rows].tolist(),
+        values.tolist(),
+        [numbers[at] for at in rows.tolist()],
+        strict=True,
+    ):
+        period = periods[(f, text)]
+        if year_text and year_text != years[(f, text)]:
             return None
-        flow = _COMTRADE_FLOWS[flow_code[at]]
-        chapter: str = TOTAL_CHAPTER if is_total[at] else str(cmd[at])
+        flow = _COMTRADE_FLOWS[flow_text]
+        chapter: str = TOTAL_CHAPTER if total else str(code)
         figure_key = (period, flow, chapter)
         if figure_key in seen:
             return None
@@ -477,7 +494,7 @@ def _comtrade_frame_fast(
                 published_on=published_on,
                 source_title=COMTRADE_SOURCE,
                 source_url=COMTRADE_URL,
-                origin=f"{path}, row {numbers[at]}",
+                origin=f"{path}, row {number}",
             )
         )
     if not figures:

@@ -47,7 +47,8 @@ def _yoy(
 
 
 def new_period_update(index: TradeIndex, figures: list[StoredFigure]) -> Update:
-    """One update for the first figures of a (dataset, period). ``index`` includes them."""
+    """One update for the first figures of a (dataset, period). ``index`` holds at least the
+    overall (TOTAL chapter) figures, these included: an update quotes no chapter's change."""
     first = figures[0]
     dataset, period = first.dataset, first.period
     data_date = max(f.published_on for f in figures)

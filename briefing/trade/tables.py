@@ -29,7 +29,7 @@ from sqlalchemy import (
     select,
 )
 
-from briefing.db import bulk_insert, metadata
+from briefing.db import bulk_insert, bulk_insert_columns, metadata
 from briefing.replies import Source
 from briefing.trade.model import Flow, Period, TradeObservation
 
@@ -171,24 +171,29 @@ def write_figures(
     if not new and not revised:
         return
 
-    def values(f: StoredFigure) -> tuple[object, ...]:
-        return (
-            f.dataset,
-            f.period.key,
-            str(f.flow),
-            f.hs_chapter,
-            f.revision,
-            f.value_usd_bn,
-            f.published_on,
-            f.source_title,
-            f.source_url,
-            f.origin,
-            ingested_at,
-        )
-
-    new_rows = [values(f) for f in new]
-    revised_rows = [values(f) for f in revised]
-    bulk_insert(conn, trade_figure_history, _WRITTEN, [*new_rows, *revised_rows])
+    figures = [*new, *revised]
+    keys: dict[Period, str] = {}  # a few hundred periods across many figures
+    for figure in figures:
+        if figure.period not in keys:
+            keys[figure.period] = figure.period.key
+    bulk_insert_columns(
+        conn,
+        trade_figure_history,
+        _WRITTEN,
+        [
+            [f.dataset for f in figures],
+            [keys[f.period] for f in figures],
+            [f.flow.value for f in figures],
+            [f.hs_chapter for f in figures],
+            [f.revision for f in figures],
+            [f.value_usd_bn for f in figures],
+            [f.published_on for f in figures],
+            [f.source_title for f in figures],
+            [f.source_url for f in figures],
+            [f.origin for f in figures],
+            [ingested_at] * len(figures),
+        ],
+    )
     if new:
         # The new figures' current rows are their first history rows, copied in the database.
         history = trade_figure_history.c
@@ -212,9 +217,32 @@ def write_figures(
                 table.flow == bindparam("f"),
                 table.hs_chapter == bindparam("h"),
             ),
-            [{"d": r[0], "p": r[1], "f": r[2], "h": r[3]} for r in revised_rows],
+            [
+                {"d": f.dataset, "p": keys[f.period], "f": f.flow.value, "h": f.hs_chapter}
+                for f in revised
+            ],
         )
-        bulk_insert(conn, trade_figures, _WRITTEN, revised_rows)
+        bulk_insert(
+            conn,
+            trade_figures,
+            _WRITTEN,
+            [
+                (
+                    f.dataset,
+                    keys[f.period],
+                    f.flow.value,
+                    f.hs_chapter,
+                    f.revision,
+                    f.value_usd_bn,
+                    f.published_on,
+                    f.source_title,
+                    f.source_url,
+                    f.origin,
+                    ingested_at,
+                )
+                for f in revised
+            ],
+        )
 
 
 def load_observations(engine: Engine) -> list[TradeObservation]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from briefing.render.text import render_text
 from briefing.sanctions import ofac
 from briefing.sanctions.model import OFAC_SDN_URL
 from briefing.sanctions.search import sanctions
+from briefing.sanctions.store import ENTRY_COLUMNS
 from briefing.sanctions.tables import entries_table, snapshots_table
 from briefing.updates import updates_between
 from handlers import dispatch
@@ -295,3 +297,37 @@ def test_a_forced_replacement_records_its_own_update(brief: Briefing, tmp_path: 
     assert update.lines[0].text.startswith("0 added, 10 changed, 2 removed")
     stored = updates_between(brief.engine, date(2024, 1, 1), date(2024, 1, 2), topic="sanctions")
     assert {u.update_id for u in stored} == {"sanctions:ofac-sdn:2024-01-02", update.update_id}
+
+
+# The stored columns the reader derives from each bundled list (every column but the
+# fingerprint, each value's repr in order), as a digest: a change to the OFAC reader, its remark
+# parsing or its column-wise paths must leave them as they are (or change these on purpose).
+_DERIVED = {
+    "sdn_2024-02-20.csv": (13_931, "aee334ab82fbbffc27022dcc385be428e5302a326873066a8ed7e3fecf44bbc8"),
+    "sdn_2024-02-23.csv": (14_484, "49b3c8c2c0c72aa8563d90b3d75fc17e3b20911169f95393268a3f33b56d9284"),
+    "sdn.csv": (17, "81fbc612c4fc1a677c0498a70b26bf1f639d9d2640ff3f03ff9dea282895a4b7"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        ofac.OfacFiles(SDN_0220),
+        ofac.OfacFiles(SDN_0223),
+        ofac.group_files(sorted(WATCHMAN.glob("*.csv")))[0][0],  # with add, alt and comments
+    ],
+    ids=["sdn_2024-02-20", "sdn_2024-02-23", "watchman-linked-set"],
+)
+def test_the_parse_derives_the_stored_columns_it_always_did(files: ofac.OfacFiles) -> None:
+    rows, _ = ofac.parse_rows(files)
+    frame = rows.frame()
+    digest = hashlib.sha256()
+    for name in ENTRY_COLUMNS:
+        if name == "fingerprint":
+            continue
+        cells = "\x1f".join(map(repr, frame[name].tolist()))
+        digest.update(name.encode() + b"\0" + cells.encode() + b"\0")
+    assert (len(frame), digest.hexdigest()) == _DERIVED[files.sdn.name]
+    # Fingerprints: one per entry, the same when the files are read again.
+    assert len(set(rows.fingerprints)) == len(frame)
+    assert rows.fingerprints == ofac.parse_rows(files)[0].fingerprints

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -17,7 +18,7 @@ from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.sanctions.list_replies import answer_sanctions_question
 from briefing.sanctions.normalise import name_key
-from briefing.sanctions.search import SanctionsData, sanctions
+from briefing.sanctions.search import SanctionsData, _haystack, _identifier_words, sanctions
 from briefing.settings import PROJECT_ROOT
 from handlers import dispatch, find
 from tests.conftest import OFAC_SNAPSHOTS, OFAC_WATCHMAN
@@ -222,3 +223,19 @@ def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: st
     loaded = done.stdout.rsplit("LOADED", 1)[1]
     for module in ("search", "list_replies", "ofac", "opensanctions", "formats"):
         assert f"briefing.sanctions.{module}'" not in loaded, loaded
+
+
+def test_identifier_words_found_column_wise_are_those_found_entry_by_entry() -> None:
+    pieces = [
+        "", " ", "abc", "A1", "Tax ID No. 7714136948 (Russia);", "DOB 12 Jan 1970",
+        "pass.\tno 99", "a\nb2 c3", "İstanbul 34", "ΣΑ1", "aaaa9bbbb", "\u00a0x1\u2003y",
+    ]  # fmt: skip
+    rng = random.Random(16)
+    for _ in range(500):
+        size = rng.randint(0, 5)
+        remarks = [" ".join(rng.sample(pieces, rng.randint(0, 4))) for _ in range(size)]
+        details = [" ".join(rng.sample(pieces, rng.randint(0, 3))) for _ in range(size)]
+        texts = [_identifier_words(f"{r} {d}") for r, d in zip(remarks, details, strict=True)]
+        text, starts = _haystack(remarks, details)
+        assert text == "\0".join(texts)
+        assert starts.tolist() == [sum(len(t) + 1 for t in texts[:i]) for i in range(size)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,6 +13,7 @@ from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
 from briefing.settings import PROJECT_ROOT
+from briefing.trade.index import TradeIndex
 from briefing.trade.model import Flow, Period
 from briefing.trade.queries import figure_for
 from handlers import dispatch, find
@@ -176,3 +178,31 @@ def test_a_sum_of_months_from_several_pages_names_every_outlet(brief: Briefing) 
         assert outlet in figure.source.title
     assert figure.source.url is None  # no single page holds the sum
     assert figure.source.as_of == max(o.source.as_of for o in months if o.source.as_of)
+
+
+def test_the_index_an_ingest_leaves_is_the_one_read_back_from_the_database(
+    loaded: Context,
+) -> None:
+    """Each ingest hands the next query an index of what it committed, built on first use;
+    it answers as an index built from the database does."""
+    brief = loaded.brief
+    left = brief.trade
+    brief._prepared_trade = None
+    brief.refresh()  # read back from the database
+    again = brief.trade
+    assert left is not again
+    assert len(left) == len(again)
+    # Oldest first; figures published on one day in either order.
+    assert Counter(left.observations()) == Counter(again.observations())
+    assert [o.published_on for o in left.observations()] == [
+        o.published_on for o in again.observations()
+    ]
+    for period in again.periods(TODAY):
+        for flow in Flow:
+            for chapter in ["TOTAL", *again.chapters(period, TODAY)]:
+                assert left.get(period, flow, TODAY, chapter) == again.get(
+                    period, flow, TODAY, chapter
+                )
+    deferred = TradeIndex.deferred(again.observations)
+    assert deferred.latest_release(TODAY) == again.latest_release(TODAY)
+    assert deferred.coverage(TODAY) == again.coverage(TODAY)
