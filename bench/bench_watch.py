@@ -9,7 +9,7 @@ folder (``--database-url`` for PostgreSQL):
    (some by an alias only), the rest generated company and person names (word pools of real
    trade-name words and made-up family names);
 3. the real ``sdn_2024-02-23.csv`` (14,484 entries: 553 added, 8 changed) is loaded through
-   ``ingest()``, whose rescreen is timed on its own (target ≤ 10 s of CPU time; the wall time
+   ``ingest()``, whose rescreen is timed on its own (target ≤ 10 s of wall time; the CPU time
    is printed too, with the load average of the shared machine), with how many names were
    screened again, how many channels have an alert, and the planning of their deliveries;
 4. peak RSS of the process (``resource.getrusage``), and resident memory before and after the
