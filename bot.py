@@ -287,11 +287,12 @@ def run(
         server = serve_metrics(metrics_port, host)
         typer.echo(f"Metrics at http://{host}:{server.server_port}/metrics")
     if chosen == "console":
+        from briefing.delivery.service import start_delivery
         from briefing.platforms.console import run_console
 
         # The digest printed at DIGEST_TIME through the delivery ledger, as in a chat channel;
         # the feeds fetched on their schedule.
-        run_console(brief)
+        run_console(brief, start_delivery)
         return
     if chosen == "slack":
         from briefing.platforms.slack import run_slack

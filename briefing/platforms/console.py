@@ -16,17 +16,19 @@ import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from briefing.appstate import Briefing, Context, FileError, SharedFile
 from briefing.caller import Caller
 from briefing.command_table import CommandTable
 from briefing.delivery.planner import next_digest_at
 from briefing.delivery.poster import ChannelRef, PostError, PostResult
-from briefing.delivery.service import start_delivery
 from briefing.delivery.subscriptions import TOPIC_DIGEST, Subscription, SubscriptionStore
 from briefing.render.text import render_text
 from briefing.replies import Reply
+
+if TYPE_CHECKING:
+    from briefing.delivery.service import DeliveryService
 
 log = logging.getLogger(__name__)
 
@@ -215,18 +217,24 @@ def subscribe_console(brief: Briefing, now: datetime) -> Subscription:
     )
 
 
+StartDelivery = Callable[[Briefing, ConsolePoster], "DeliveryService"]
+
+
 def run_console(
     brief: Briefing,
+    start_delivery: StartDelivery,
     stop: threading.Event | None = None,
     *,
     poster: ConsolePoster | None = None,
-    tick_s: float | None = None,
 ) -> None:
     """Deliver to the console until ``stop`` (or Ctrl-C): the digest at DIGEST_TIME in
-    TIMEZONE, once per local day, and the fetch of the scheduled feeds (FEEDS)."""
+    TIMEZONE, once per local day, and the fetch of the scheduled feeds (FEEDS).
+
+    ``start_delivery``: the delivery service, handed over by the entry point (importing it
+    here would load the whole delivery and screening stack into ``bot.py say`` too)."""
     now = datetime.now(UTC)
     subscription = subscribe_console(brief, now)
-    delivery = start_delivery(brief, poster or ConsolePoster(), tick_s=tick_s)
+    delivery = start_delivery(brief, poster or ConsolePoster())
     try:
         when = next_digest_at(subscription, now).astimezone(subscription.zone)
         print(

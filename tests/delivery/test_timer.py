@@ -12,7 +12,7 @@ import pytest
 
 from briefing.appstate import Briefing
 from briefing.delivery.ledger import Ledger
-from briefing.delivery.service import deliver_due
+from briefing.delivery.service import DeliveryService, deliver_due, start_delivery
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.timer import make_scheduler
 from briefing.platforms.console import (
@@ -142,10 +142,11 @@ def test_run_console_prints_the_digest_when_it_is_due(brief: Briefing) -> None:
         printed.append(text)
         stop.set()
 
+    def start(brief: Briefing, poster: ConsolePoster) -> DeliveryService:
+        return start_delivery(brief, poster, tick_s=0.2)
+
     runner = threading.Thread(
-        target=run_console,
-        args=(console, stop),
-        kwargs={"poster": ConsolePoster(write), "tick_s": 0.2},
+        target=run_console, args=(console, start, stop), kwargs={"poster": ConsolePoster(write)}
     )
     runner.start()
     stopped = stop.wait(timeout=30)
