@@ -19,7 +19,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from briefing.appstate import Context
-from briefing.delivery.planner import next_digest_at
+from briefing.delivery.schedule import next_digest_at
 from briefing.delivery.subscriptions import (
     ALL_TOPICS,
     TOPIC_DIGEST,

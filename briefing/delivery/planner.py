@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +48,7 @@ from briefing.delivery.ledger import (
     alert_run_id,
     digest_delivery_id,
 )
+from briefing.delivery.schedule import digest_days_due
 from briefing.delivery.subscriptions import TOPIC_DIGEST, Subscription, SubscriptionStore
 from briefing.updates import updates_table
 from briefing.watch.alerts import plan_watch_alerts
@@ -67,60 +67,6 @@ OVERLAP = timedelta(minutes=10)
 # The watermark is written at most this often: a wider window costs a few lookups, a write per
 # tick costs a commit per tick.
 WATERMARK_EVERY = timedelta(minutes=30)
-
-
-@lru_cache(maxsize=16_384)  # channels share zones and times: a fan-out asks a few of them
-def local_schedule(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The instant (in UTC) the local wall time ``at`` is reached on ``day`` in ``zone``.
-
-    UTC because Python never finds an ambiguous local time equal to one in another zone.
-    In a DST gap (02:30 on a spring-forward day) that is the first valid instant after it, the
-    end of the gap (03:00); for a repeated hour (01:30 on a fall-back day), the first occurrence.
-    """
-    wall = datetime.combine(day, at)
-    first = wall.replace(tzinfo=zone, fold=0)
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == wall:
-        return first.astimezone(UTC)
-    # A gap: the two readings of ``wall`` bracket the transition; find its first second.
-    lo = int(wall.replace(tzinfo=zone, fold=1).timestamp())
-    hi = int(first.timestamp())
-    lo, hi = min(lo, hi), max(lo, hi)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= wall:
-            hi = mid
-        else:
-            lo = mid
-    return datetime.fromtimestamp(hi, UTC)
-
-
-def next_digest_at(sub: Subscription, now: datetime) -> datetime:
-    """When (in UTC) ``sub``'s next digest is due after ``now``."""
-    now = require_aware(now)
-    zone = sub.zone
-    day = now.astimezone(zone).date()
-    while True:
-        due = local_schedule(day, sub.at, zone)
-        if due > now and due >= sub.updated_at:
-            return due
-        day += timedelta(days=1)
-
-
-def digest_days_due(
-    sub: Subscription, start: datetime, end: datetime
-) -> list[tuple[date, datetime]]:
-    """(local day, due instant) of ``sub``'s digests due in ``[start, end]``, oldest first."""
-    zone = sub.zone
-    first = start.astimezone(zone).date() - timedelta(days=1)
-    last = end.astimezone(zone).date()
-    found = []
-    day = first
-    while day <= last:
-        due = local_schedule(day, sub.at, zone)
-        if start <= due <= end and due >= sub.updated_at:
-            found.append((day, due))
-        day += timedelta(days=1)
-    return found
 
 
 @dataclass

@@ -40,10 +40,9 @@ from briefing.delivery.planner import (
     ALERT_WINDOW,
     DEFAULT_STALE_AFTER,
     Planner,
-    local_schedule,
-    next_digest_at,
 )
 from briefing.delivery.poster import Poster
+from briefing.delivery.schedule import local_schedule, next_digest_at
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.timer import make_scheduler
 

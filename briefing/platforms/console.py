@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from briefing.appstate import Briefing, Context, FileError, SharedFile
 from briefing.caller import Caller
 from briefing.command_table import CommandTable
-from briefing.delivery.planner import next_digest_at
 from briefing.delivery.poster import ChannelRef, PostError, PostResult
+from briefing.delivery.schedule import next_digest_at
 from briefing.delivery.subscriptions import TOPIC_DIGEST, Subscription, SubscriptionStore
 from briefing.render.text import render_text
 from briefing.replies import Reply

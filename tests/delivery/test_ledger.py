@@ -26,8 +26,9 @@ from briefing.delivery.ledger import (
     delivery_runs,
     observe_writes,
 )
-from briefing.delivery.planner import Planner, local_schedule
+from briefing.delivery.planner import Planner
 from briefing.delivery.poster import ChannelRef
+from briefing.delivery.schedule import local_schedule
 from briefing.delivery.subscriptions import SubscriptionStore
 from briefing.delivery.worker import Pacer, Worker
 from briefing.migrations.versions.m0007_console_digest_in_the_ledger import import_digest_days
