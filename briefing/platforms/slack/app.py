@@ -4,9 +4,12 @@ The app runs with ``process_before_response=True``: the ack listener runs on the
 thread and its ack *is* the HTTP response. Quick commands (answered from memory in about a
 millisecond) are answered in the ack itself. Slow ones — charts, free-text questions, the digest,
 the commands that change or read a channel's state — are acknowledged at once, inside Slack's
-3-second window, and answered through the ``response_url`` by bolt's lazy listener
-(:meth:`SlackCommands.answer_later`), on bolt's listener executor. The command text is parsed
-once, in the ack; the lazy listener answers that parse. Slack is asked whether the caller is an
+3-second window, and answered through the ``response_url`` by a pool of answer workers. The
+Share and More buttons are bolt lazy listeners (acknowledged, then answered on bolt's listener
+executor). The slash command is not: bolt copies the whole request for a lazy listener on every
+request, and most are quick answers (bench/bench_slack_http.py: 0.47 of a bare bolt app's
+throughput with a lazy listener on the command, against 0.8 without). The command text is
+parsed once, in the ack, and that parse is what runs. Slack is asked whether the caller is an
 admin (``users.info``) only for the lines that need it (:attr:`ParsedCommand.needs_admin`).
 Answers are private (``ephemeral``) unless the user adds ``--share`` or clicks "Share in
 channel", which re-runs the command and posts it ``in_channel``.
@@ -57,8 +60,7 @@ FAILURE_TEXT = (
     "please try again in a minute."
 )
 
-# Where the ack leaves, in bolt's context, what the lazy listener is to answer.
-LATER_KEY = "brief_later"
+# Where a button's ack leaves, in bolt's context, when the click arrived (for the lazy listener).
 ARRIVED_KEY = "brief_arrived"
 
 
@@ -80,15 +82,6 @@ class Invocation:
     response_url: str
     arrived: datetime  # when Slack's request reached us: the context's ``now``
     user_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Later:
-    """A command the ack acknowledged without its answer: for the lazy listener."""
-
-    parsed: ParsedCommand
-    share: bool
-    arrived: datetime
 
 
 class ReplyCache:
@@ -139,7 +132,7 @@ class SlackCommands:
         self.admins = admins or AdminCheck(client, brief.settings.admin_ids, client_for=client_for)
         # Quick answers running against their inline budget, charts of answers already sent.
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-answer")
-        # bolt's listener executor: where it runs the lazy listeners (the slow answers).
+        # bolt's listener executor: where it runs the lazy listeners (the buttons' answers).
         self.lazy_pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brief-lazy")
         # Quick read-only answers depend only on the text, the day and the data generation, so
         # the same question asked again that day is answered from here.
@@ -174,20 +167,21 @@ class SlackCommands:
 
     # -- listeners (bolt injects arguments by parameter name) -------------------------------
 
-    def ack_command(self, ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
-        """Answer a quick command in the ack; acknowledge a slow one at once and leave it to
-        :meth:`answer_later`."""
+    def ack_command(self, ack: Ack, command: dict[str, Any]) -> None:
+        """Answer a quick command in the ack; acknowledge a slow one at once and answer it on
+        an answer worker (not a bolt lazy listener: bolt copies every request for one, and
+        quick answers are most requests — measured with bench/bench_slack_http.py)."""
         text, share = parse_share(command.get("text") or "")
         arrived = self.clock()
-        parsed = self.commands.parse(text)
+        parsed = self.commands.parse(text)  # the one parse; the answer runs this same parse
+        invocation = self.invocation_of(command, text, arrived)
         if parsed.expensive or parsed.stateful:
             if parsed.expensive:
                 ack(text=WORKING_TEXT, response_type="ephemeral")
             else:
                 ack()
-            context[LATER_KEY] = Later(parsed, share, arrived)
+            self._later(lambda: self.answer(invocation, parsed, share=share))
             return
-        invocation = self.invocation_of(command, text, arrived)
         self.brief.ensure_fresh()
         key = (text, share, self.local_day(arrived), self.brief.generation)
         cached = self.replies.get(key)
@@ -207,14 +201,6 @@ class SlackCommands:
             self._later(lambda: self.attach_chart(invocation, reply, share=share))
         elif reply is not None and parsed.cacheable:
             self.replies.put(key, message)
-
-    def answer_later(self, command: dict[str, Any], context: BoltContext) -> None:
-        """bolt's lazy listener of the slash command: answer what the ack left for later."""
-        later = context.get(LATER_KEY)
-        if not isinstance(later, Later):
-            return  # answered in the ack
-        invocation = self.invocation_of(command, later.parsed.text, later.arrived)
-        self.answer(invocation, later.parsed, share=later.share)
 
     def deliver_late(
         self, invocation: Invocation, done: Future[tuple[dict[str, Any], Reply | None]], share: bool
@@ -434,10 +420,10 @@ def build_app(
         oauth_settings=oauth_settings,
         listener_executor=commands.lazy_pool,
     )
-    # bolt's lazy listeners: the ack is the HTTP response; the lazy function runs after it.
-    app.command(commands.brief.settings.command_name)(
-        ack=commands.ack_command, lazy=[commands.answer_later]
-    )
+    # The slash command: answered in its ack, or acknowledged and answered on an answer worker.
+    app.command(commands.brief.settings.command_name)(commands.ack_command)
+    # The buttons: bolt's lazy listeners (the ack is the HTTP response; the lazy function,
+    # on bolt's listener executor, answers after it).
     app.action(SHARE_ACTION_ID)(ack=commands.ack_button, lazy=[commands.answer_share])
     app.action(MORE_ACTION_ID)(ack=commands.ack_button, lazy=[commands.answer_more])
     return app
