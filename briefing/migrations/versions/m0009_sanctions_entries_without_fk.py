@@ -40,7 +40,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    postgresql = op.get_bind().dialect.name == "postgresql"
     with op.batch_alter_table("sanctions_entries", schema=None) as batch_op:
         batch_op.create_foreign_key(
-            None, "sanctions_snapshots", ["snapshot_id"], ["id"], ondelete="CASCADE"
+            _POSTGRESQL_NAME if postgresql else _SQLITE_NAME,
+            "sanctions_snapshots",
+            ["snapshot_id"],
+            ["id"],
+            ondelete="CASCADE",
         )
