@@ -9,6 +9,7 @@ the rows a reply shows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -437,25 +438,28 @@ def insert_frame(
 def copy_entries(
     conn: Connection, source_id: int, target_id: int, except_keys: Sequence[str]
 ) -> None:
-    """Copy a snapshot's entries to another but those of ``except_keys``, inside the database
-    (one ``INSERT ... SELECT``, then the few left out are deleted again)."""
-    mark = _placeholder(conn)
+    """Copy a snapshot's entries to another but those of ``except_keys``, inside the database:
+    one ``INSERT ... SELECT`` (the keys left out go as one array on PostgreSQL, one JSON
+    array on SQLite)."""
     names = ", ".join((*ENTRY_COLUMNS, *PARTY_COLUMNS))
     table = entries_table.name
+    if _is_postgresql(conn):
+        sql = (
+            f"INSERT INTO {table} (snapshot_id, {names}) "
+            f"SELECT %s, {names} FROM {table} "
+            "WHERE snapshot_id = %s AND NOT (entity_key = ANY(%s))"
+        )
+        params: list[object] = [target_id, source_id, list(except_keys)]
+    else:
+        sql = (
+            f"INSERT INTO {table} (snapshot_id, {names}) "
+            f"SELECT ?, {names} FROM {table} "
+            "WHERE snapshot_id = ? AND entity_key NOT IN (SELECT value FROM json_each(?))"
+        )
+        params = [target_id, source_id, json.dumps(list(except_keys))]
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(
-            f"INSERT INTO {table} (snapshot_id, {names}) "
-            f"SELECT {mark}, {names} FROM {table} WHERE snapshot_id = {mark}",
-            [target_id, source_id],
-        )
-        for start in range(0, len(except_keys), _KEYS_PER_STATEMENT):
-            chunk = list(except_keys[start : start + _KEYS_PER_STATEMENT])
-            cursor.execute(
-                f"DELETE FROM {table} WHERE snapshot_id = {mark} "
-                f"AND entity_key IN ({', '.join([mark] * len(chunk))})",
-                [target_id, *chunk],
-            )
+        cursor.execute(sql, params)
     finally:
         cursor.close()
 

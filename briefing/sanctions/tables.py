@@ -16,7 +16,6 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -51,12 +50,11 @@ snapshots_table = Table(
 entries_table = Table(
     "sanctions_entries",
     metadata,
-    Column(
-        "snapshot_id",
-        Integer,
-        ForeignKey("sanctions_snapshots.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    # No foreign key: PostgreSQL checks one row by row (a trigger per inserted row), which
+    # doubled the cost of copying a list's unchanged entries to the next snapshot. Entries
+    # are written and deleted only with their snapshot (store.py: insert_snapshot,
+    # copy_entries, delete_snapshot, prune).
+    Column("snapshot_id", Integer, primary_key=True),
     Column("entity_key", String(200), primary_key=True),
     Column("name", Text, nullable=False),
     Column("entity_type", String(40), nullable=False),
