@@ -230,13 +230,12 @@ def _organisation_tokens(lowered: str) -> tuple[str, ...]:
 
 
 class NameTokens:
-    """:func:`name_tokens` of many names, as an index build needs them: each distinct name (or
-    part of a person's name), each distinct whitespace-separated chunk of a person's name and
-    each distinct word of an organisation's folded name worked out once, in dicts that live as
+    """:func:`name_tokens` of many names, as an index build needs them: each distinct
+    whitespace-separated chunk of a person's name, each distinct organisation name and each
+    distinct word of an organisation's folded name worked out once, in dicts that live as
     long as this object. Gives exactly what :func:`name_tokens` gives."""
 
     def __init__(self) -> None:
-        self._persons: dict[str, tuple[str, ...]] = {}
         self._chunks: dict[str, tuple[str, ...] | None] = {}
         self._organisations: dict[str, tuple[str, ...]] = {}
         self._org_words: dict[str, tuple[str, bool] | None] = {}
@@ -244,12 +243,6 @@ class NameTokens:
     def person(self, text: str) -> tuple[str, ...]:
         """``name_tokens(text, organisation=False)``."""
         lowered = text.lower()
-        found = self._persons.get(lowered)
-        if found is None:
-            found = self._persons[lowered] = self._person(lowered)
-        return found
-
-    def _person(self, lowered: str) -> tuple[str, ...]:
         # Folding never joins or moves words, and away from the first word of a phrase
         # ("hong kong") each word is brought to its short form and spelt on its own.
         chunks = self._chunks
