@@ -209,8 +209,8 @@ def _person_tokens(lowered: str) -> tuple[str, ...]:
     return tuple(spell(w) for w in _canonical(words))
 
 
-@lru_cache(maxsize=65_536)
-def _organisation_tokens(lowered: str) -> tuple[str, ...]:
+def _organisation_folded(lowered: str) -> str:
+    """An organisation's name without its legal form and object prefix, folded."""
     # Cold start: the name libraries load with the first name matched.
     from rigour.names import remove_obj_prefixes  # noqa: PLC0415
 
@@ -218,8 +218,90 @@ def _organisation_tokens(lowered: str) -> tuple[str, ...]:
     folded = fold(lowered)
     if any(key in folded for key in _LEGAL_PHRASE_KEYS):
         folded = _LEGAL_PHRASES.sub(" ", folded)
+    return folded
+
+
+@lru_cache(maxsize=65_536)
+def _organisation_tokens(lowered: str) -> tuple[str, ...]:
+    folded = _organisation_folded(lowered)
     words = [_unglue(w) for w in folded.split() if w not in _NAME_FILLERS]
     words = _canonical(words)
     # A letter left by a removed form ("S.A.L." → "l") is noise in a company name.
     core = [w for w in words if w not in LEFTOVER_FORMS and (len(w) > 1 or w.isdigit())]
     return tuple(spell(w) for w in core or words)
+
+
+class NameTokens:
+    """:func:`name_tokens` of many names, as an index build needs them: each distinct
+    whitespace-separated chunk of a person's name, each distinct organisation name and each
+    distinct word of an organisation's folded name worked out once, in dicts that live as
+    long as this object. Gives exactly what :func:`name_tokens` gives."""
+
+    def __init__(self) -> None:
+        self._chunks: dict[str, tuple[str, ...] | None] = {}
+        self._organisations: dict[str, tuple[str, ...]] = {}
+        self._org_words: dict[str, tuple[str, bool] | None] = {}
+
+    def person(self, text: str) -> tuple[str, ...]:
+        """``name_tokens(text, organisation=False)``."""
+        lowered = text.lower()
+        # Folding never joins or moves words, and away from the first word of a phrase
+        # ("hong kong") each word is brought to its short form and spelt on its own.
+        chunks = self._chunks
+        out: tuple[str, ...] = ()
+        for chunk in lowered.split():
+            if chunk in chunks:
+                words = chunks[chunk]
+            else:
+                folded = _chunk_words(chunk)
+                words = chunks[chunk] = (
+                    tuple(spell(_SHORT_FORMS.get(w, w)) for w in folded)
+                    if _PHRASE_STARTS.isdisjoint(folded)
+                    else None
+                )
+            if words is None:
+                return _person_tokens(lowered)
+            out += words
+        return out
+
+    def organisation(self, text: str) -> tuple[str, ...]:
+        """``name_tokens(text)``."""
+        lowered = text.lower()
+        found = self._organisations.get(lowered)
+        if found is None:
+            found = self._organisations[lowered] = self._organisation(lowered)
+        return found
+
+    def _organisation(self, lowered: str) -> tuple[str, ...]:
+        folded = _organisation_folded(lowered)
+        # Word by word (fillers out, unglued, short form, kept or not, spelt) unless a word
+        # starts a phrase ("hong kong"): then the whole name as _organisation_tokens does it.
+        cache = self._org_words
+        core: list[str] = []
+        spelt: list[str] = []
+        for word in folded.split():
+            if word in cache:
+                found = cache[word]
+            else:
+                found = cache[word] = self._org_word(word)
+            if found is None:
+                continue
+            if not found[0]:
+                return _organisation_tokens(lowered)
+            spelt.append(found[0])
+            if found[1]:
+                core.append(found[0])
+        return tuple(core or spelt)
+
+    @staticmethod
+    def _org_word(word: str) -> tuple[str, bool] | None:
+        """None for a filler; ("", False) for a word that may start a phrase; else the word
+        spelt and whether it is kept beside the others (not a leftover form or a letter)."""
+        if word in _NAME_FILLERS:
+            return None
+        unglued = _unglue(word)
+        if unglued in _PHRASE_STARTS:
+            return "", False
+        short = _SHORT_FORMS.get(unglued, unglued)
+        keep = short not in LEFTOVER_FORMS and (len(short) > 1 or short.isdigit())
+        return spell(short), keep

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,10 +35,11 @@ from enum import StrEnum
 from functools import cache, lru_cache
 
 import numpy as np
+import pandas as pd
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, Levenshtein
 
-from briefing.sanctions.normalise import fold, name_tokens, spell
+from briefing.sanctions.normalise import NameTokens, fold, name_tokens, spell
 
 MATCH_SCORE = 85.0
 POSSIBLE_SCORE = 72.0
@@ -120,8 +122,15 @@ class _Form:
     family: frozenset[int] = field(default_factory=frozenset)
 
 
-def _forms_of(party_no: int, party: Party) -> list[_Form]:
+def _forms_of(party_no: int, party: Party, tokens: NameTokens) -> list[_Form]:
     forms: list[_Form] = []
+    person = party.person
+    if len(party.names) == 1:  # most parties: one name, nothing to compare it with
+        (text,) = party.names
+        words, positions = _words_of(text, person, tokens)
+        if words:
+            forms.append(_Form(party_no, text, True, person, words, positions))
+        return forms
     seen: set[tuple[str, ...]] = set()
     seen_text: set[str] = set()
     for at, text in enumerate(party.names):
@@ -130,23 +139,27 @@ def _forms_of(party_no: int, party: Party) -> list[_Form]:
         if lowered in seen_text:
             continue
         seen_text.add(lowered)
-        if party.person:
-            family_text, comma, given_text = text.partition(",")
-            family = name_tokens(family_text, organisation=False)
-            given = name_tokens(given_text, organisation=False) if comma else ()
-            words = family + given
-            if comma and family:
-                positions = _family_first(len(family))
-            else:  # "Given FAMILY" or "FAMILY Given": either end may be the family name
-                positions = _family_either_end(len(words))
-        else:
-            words = name_tokens(text)
-            positions = _NO_POSITIONS
+        words, positions = _words_of(text, person, tokens)
         if not words or words in seen:
             continue
         seen.add(words)
-        forms.append(_Form(party_no, text, at == 0, party.person, words, positions))
+        forms.append(_Form(party_no, text, at == 0, person, words, positions))
     return forms
+
+
+def _words_of(
+    text: str, person: bool, tokens: NameTokens
+) -> tuple[tuple[str, ...], frozenset[int]]:
+    """The words of a listed name and the positions its family name may hold."""
+    if not person:
+        return tokens.organisation(text), _NO_POSITIONS
+    family_text, comma, given_text = text.partition(",")
+    if not comma:  # "Given FAMILY" or "FAMILY Given": either end may be the family name
+        words = tokens.person(family_text)
+        return words, _family_either_end(len(words))
+    family = tokens.person(family_text)
+    words = family + tokens.person(given_text)
+    return words, _family_first(len(family)) if family else _family_either_end(len(words))
 
 
 _NO_POSITIONS: frozenset[int] = frozenset()
@@ -268,28 +281,27 @@ class NameIndex:
 
     def __init__(self, parties: Iterable[Party]) -> None:
         self._forms: list[_Form] = []
-        for party_no, party in enumerate(parties):
-            self._forms.extend(_forms_of(party_no, party))
         # The inverted index as two arrays: the names holding word i are
         # ``_owners[_starts[i]:_starts[i + 1]]`` (ascending), one int32 per (name, word).
-        word_no: dict[str, int] = {}
-        number = word_no.setdefault
-        per_form = np.fromiter(
-            (len(dict.fromkeys(form.words)) for form in self._forms),
-            dtype=np.int64,
-            count=len(self._forms),
+        # Each name's distinct words in one list, numbered in order of first appearance in one
+        # pass (pandas' hash table); how many each name has in a compact array.
+        flat: list[str] = []
+        per_form = array("q")
+        tokens = NameTokens()
+        for party_no, party in enumerate(parties):
+            for form in _forms_of(party_no, party, tokens):
+                self._forms.append(form)
+                distinct = dict.fromkeys(form.words)
+                per_form.append(len(distinct))
+                flat.extend(distinct)
+        del tokens
+        codes, uniques = pd.factorize(np.array(flat, dtype=object), sort=False)
+        del flat
+        word_no: dict[str, int] = dict(zip(uniques.tolist(), range(len(uniques)), strict=True))
+        words = codes.astype(np.int32)
+        owners = np.repeat(
+            np.arange(len(self._forms), dtype=np.int32), np.frombuffer(per_form, dtype=np.int64)
         )
-        # Straight into an array: a list of millions of word numbers would be ints apiece.
-        words = np.fromiter(
-            (
-                number(word, len(word_no))
-                for form in self._forms
-                for word in dict.fromkeys(form.words)
-            ),
-            dtype=np.int32,
-            count=int(per_form.sum()),
-        )
-        owners = np.repeat(np.arange(len(self._forms), dtype=np.int32), per_form)
         self._owners = owners[np.argsort(words, kind="stable")]
         counts_int = np.bincount(words, minlength=len(word_no))
         self._starts = np.concatenate(([0], np.cumsum(counts_int))).astype(np.int64)
