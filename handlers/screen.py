@@ -23,13 +23,6 @@ import time
 from briefing.appstate import Context, FileError
 from briefing.delivery.poster import ChannelRef
 from briefing.replies import Line, Reply, ReplyKind, Section, format_date, simple, usage_error
-from briefing.sanctions.parties import (
-    describe_listings,
-    listings_of,
-    load_party_map,
-    own_id,
-    party_entries,
-)
 from briefing.watch.entries import (
     MAX_IMPORT_BYTES,
     CsvError,
@@ -60,6 +53,13 @@ RESULT_COLUMNS = (
 
 def handle(text: str, ctx: Context) -> Reply:
     # Cold start: the lists' stack (pandas) loads with the first command that reads them.
+    from briefing.sanctions.parties import (  # noqa: PLC0415
+        describe_listings,
+        listings_of,
+        load_party_map,
+        own_id,
+        party_entries,
+    )
     from briefing.watch.screening import current_lists, list_index, list_label, screen_entry  # noqa: PLC0415
 
     if ctx.files is None:
