@@ -221,7 +221,15 @@ def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: st
     )
     assert "$244.8 bn" in done.stdout
     loaded = done.stdout.rsplit("LOADED", 1)[1]
-    for module in ("search", "list_replies", "ofac", "opensanctions", "formats"):
+    for module in (
+        "search",
+        "list_replies",
+        "ofac",
+        "opensanctions",
+        "formats",
+        "store",
+        "parties",
+    ):
         assert f"briefing.sanctions.{module}'" not in loaded, loaded
 
 
