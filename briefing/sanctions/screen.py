@@ -30,9 +30,10 @@ import math
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache, lru_cache
+from typing import NamedTuple, overload
 
 import numpy as np
 import pandas as pd
@@ -112,14 +113,59 @@ class Hit:
         return "; ".join(parts)
 
 
-@dataclass(slots=True)
-class _Form:
+class _Form(NamedTuple):
+    """One name or alias of a party."""
+
     party: int
     text: str
     primary: bool
     person: bool
     words: tuple[str, ...]
-    family: frozenset[int] = field(default_factory=frozenset)
+    family: tuple[int, ...] = ()  # the positions the family name may hold (a person's)
+
+
+class _Forms(Sequence[_Form]):
+    """Every name and alias of the index, column by column; a :class:`_Form` is made when one
+    is read (a few hundred per query).
+
+    Columns of numbers, strings and plain tuples of them: the cyclic garbage collector tracks
+    none of their items, so a million-entity index adds next to nothing to a collection's
+    pause (a form object each made every full collection walk 1.7 million of them, ~0.9 s).
+    """
+
+    def __init__(self) -> None:
+        self._party = array("i")
+        self._flags = bytearray()  # bit 0: the party's main name; bit 1: a person's
+        self._text: list[str] = []
+        self._words: list[tuple[str, ...]] = []
+        self._family: list[tuple[int, ...]] = []
+
+    def append(self, form: _Form) -> None:
+        self._party.append(form.party)
+        self._flags.append(form.primary | form.person << 1)
+        self._text.append(form.text)
+        self._words.append(form.words)
+        self._family.append(form.family)
+
+    def __len__(self) -> int:
+        return len(self._party)
+
+    @overload
+    def __getitem__(self, at: int) -> _Form: ...
+    @overload
+    def __getitem__(self, at: slice) -> Sequence[_Form]: ...
+    def __getitem__(self, at: int | slice) -> _Form | Sequence[_Form]:
+        if isinstance(at, slice):
+            return [self[i] for i in range(*at.indices(len(self)))]
+        flags = self._flags[at]
+        return _Form(
+            self._party[at],
+            self._text[at],
+            bool(flags & 1),
+            bool(flags & 2),
+            self._words[at],
+            self._family[at],
+        )
 
 
 def _forms_of(party_no: int, party: Party, tokens: NameTokens) -> list[_Form]:
@@ -149,7 +195,7 @@ def _forms_of(party_no: int, party: Party, tokens: NameTokens) -> list[_Form]:
 
 def _words_of(
     text: str, person: bool, tokens: NameTokens
-) -> tuple[tuple[str, ...], frozenset[int]]:
+) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The words of a listed name and the positions its family name may hold."""
     if not person:
         return tokens.organisation(text), _NO_POSITIONS
@@ -162,19 +208,19 @@ def _words_of(
     return words, _family_first(len(family)) if family else _family_either_end(len(words))
 
 
-_NO_POSITIONS: frozenset[int] = frozenset()
+_NO_POSITIONS: tuple[int, ...] = ()
 
 
 @cache
-def _family_first(count: int) -> frozenset[int]:
-    """The positions of a family name of ``count`` words written first (a few shared sets)."""
-    return frozenset(range(count))
+def _family_first(count: int) -> tuple[int, ...]:
+    """The positions of a family name of ``count`` words written first (a few shared tuples)."""
+    return tuple(range(count))
 
 
 @cache
-def _family_either_end(count: int) -> frozenset[int]:
+def _family_either_end(count: int) -> tuple[int, ...]:
     """The first and the last position of a name of ``count`` words (none when empty)."""
-    return frozenset({0, count - 1}) if count else _NO_POSITIONS
+    return tuple(sorted({0, count - 1})) if count else _NO_POSITIONS
 
 
 # Big cities and regions of the countries this brief follows; countries come from rigour.
@@ -236,7 +282,8 @@ def generic_words() -> frozenset[str]:
 
 
 def _has_digit(word: str) -> bool:
-    return any(c.isdigit() for c in word)
+    # A word of letters only (most names) holds no digit: one C call instead of a loop.
+    return not word.isalpha() and any(c.isdigit() for c in word)
 
 
 @lru_cache(maxsize=100_000)
@@ -280,7 +327,7 @@ class NameIndex:
     """Every name and alias of a sequence of parties, ready for :meth:`screen`."""
 
     def __init__(self, parties: Iterable[Party]) -> None:
-        self._forms: list[_Form] = []
+        self._forms = _Forms()
         # The inverted index as two arrays: the names holding word i are
         # ``_owners[_starts[i]:_starts[i + 1]]`` (ascending), one int32 per (name, word).
         # Each name's distinct words in one list, numbered in order of first appearance in one
@@ -323,7 +370,7 @@ class NameIndex:
             key = _metaphone(word)
             if key:
                 sounds[key].append(at)
-        self._sounds = dict(sounds)
+        self._sounds = {key: tuple(group) for key, group in sounds.items()}
         # Query words recur (a watchlist rescreened, a batch of names, the same legal and trade
         # words): their look-up in the vocabulary is kept, a bounded number of them.
         self._similar: dict[str, dict[int, float]] = {}
@@ -376,11 +423,21 @@ class NameIndex:
         as_person = name_tokens(query, organisation=False) if person is None else words
         if not words:
             return []
+        # What each candidate is compared with, worked out once per query.
+        folded = fold(query)
+        weighed = {kind: [self.weight(w) for w in kind] for kind in {words, as_person}}
         best: dict[int, Hit] = {}
         for form_no in self._candidates(words):
             form = self._forms[form_no]
             query_words = as_person if form.person else words
-            hit = self._score(form, query_words, person, query)
+            hit = self._score(
+                form,
+                query_words,
+                weighed[query_words],
+                person_hint=person,
+                query_text=query,
+                folded_query=folded,
+            )
             if hit is None:
                 continue
             if hit.tier is Tier.POSSIBLE and not include_possible:
@@ -435,13 +492,23 @@ class NameIndex:
     def _candidates(self, words: tuple[str, ...]) -> list[int]:
         weights = np.array([self.weight(w) for w in words], dtype=np.float64)
         total = float(weights.sum())
+        # Zeroed lazily by the system: the work below is in proportion to the postings read,
+        # not to the number of names (a million-entity index has 1.7 million).
         upper = np.zeros(len(self._forms), dtype=np.float32)
         for word, weight in zip(words, weights, strict=True):
+            similar = self._similar_words(word)
+            if not similar:
+                continue
             best = np.zeros(len(self._forms), dtype=np.float32)
-            for at, score in self._similar_words(word).items():
+            postings = []
+            for at, score in similar.items():
                 owners = self._posting(at)
                 best[owners] = np.maximum(best[owners], score)
-            upper += best * np.float32(weight / total)
+                postings.append(owners)
+            # Each name holding a similar word gains its best similarity times the word's
+            # share (a name in two postings is written twice, with the same value).
+            touched = np.concatenate(postings)
+            upper[touched] = upper[touched] + best[touched] * np.float32(weight / total)
         # Two query words written as one on the list ("jsc argument" / JSCARGUMENT).
         for first, second in itertools.pairwise(words):
             joined = self._word_no.get(first + second)
@@ -454,10 +521,16 @@ class NameIndex:
         return [int(i) for i in found]
 
     def _score(
-        self, form: _Form, query: tuple[str, ...], person_hint: bool | None, query_text: str
+        self,
+        form: _Form,
+        query: tuple[str, ...],
+        q_weights: list[float],
+        *,
+        person_hint: bool | None,
+        query_text: str,
+        folded_query: str,
     ) -> Hit | None:
         pairs = _align(query, form.words, form.person)
-        q_weights = [self.weight(w) for w in query]
         l_weights = [self.weight(w) for w in form.words]
         q_total, l_total = sum(q_weights), sum(l_weights)
         q_used: set[int] = set()
@@ -483,14 +556,20 @@ class NameIndex:
             for sim, l_at in rare
             if sim >= 0.88 and (sim == 1.0 or sum(len(form.words[i]) for i in l_at) > 4)
         ]
-        literal = fold(query_text) == fold(form.text)
-        if not carriers and not literal:
-            return None
+        # The query is the listed name letter for letter (folded only where it decides).
+        literal: bool | None = None
+        if not carriers:
+            literal = folded_query == fold(form.text)
+            if not literal:
+                return None
         notes: list[str] = []
         if form.person:
-            if not form.family & l_used:
+            if l_used.isdisjoint(form.family):
                 return None  # a person's family name must align
-            family = [display_word(form.words[i], form.text) for i in sorted(form.family & l_used)]
+            family = [
+                display_word(form.words[i], form.text)
+                for i in sorted(l_used.intersection(form.family))
+            ]
             notes.append("family name " + " ".join(family) + " aligned")
         unmatched_query = [query[i] for i in range(len(query)) if i not in q_used]
         unmatched_listed = [form.words[i] for i in range(len(form.words)) if i not in l_used]
@@ -565,7 +644,7 @@ class NameIndex:
             ),
             unmatched_query=tuple(display_word(w, query_text) for w in unmatched_query),
             unmatched_listed=tuple(display_word(w, form.text) for w in unmatched_listed),
-            literal=literal,
+            literal=folded_query == fold(form.text) if literal is None else literal,
             notes=tuple(notes),
         )
 
@@ -578,6 +657,7 @@ _LONG_FORMS = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=65_536)
 def display_word(word: str, text: str) -> str:
     """The word as written in ``text`` for a matching key (``guangjou`` → ``guangzhou``,
     ``svc`` → ``services``), so an explanation reads like the names it compares."""
@@ -631,13 +711,13 @@ def _align(
                 edges.append((sim, (qi,), (li,)))
         if len(q) >= 6:
             for li in range(len(listed)):
-                for lj in range(len(listed)):
-                    # In the listed order; a person's names in either ("Ramimakhlouf").
-                    if lj == li + 1 or (person and lj == li - 1):
+                # In the listed order; a person's names in either ("Ramimakhlouf").
+                for lj in (li - 1, li + 1) if person else (li + 1,):
+                    if 0 <= lj < len(listed):
                         joined = listed[li] + listed[lj]
                         sim = fuzz.ratio(q, joined) / 100.0
                         if sim >= _COMPOUND_SIMILARITY:
-                            edges.append((sim, (qi,), tuple(sorted((li, lj)))))
+                            edges.append((sim, (qi,), (min(li, lj), max(li, lj))))
     for qi in range(len(query) - 1):
         joined = query[qi] + query[qi + 1]
         for li, word in enumerate(listed):
@@ -660,6 +740,6 @@ def _align(
 
 def _numbers_differ(query: tuple[str, ...], listed: tuple[str, ...], q_used: set[int]) -> bool:
     """Both names carry numbers and none of the query's found its equal ("HAO FAN 2" / 6)."""
-    q_numbers = {w for w in query if any(c.isdigit() for c in w)}
-    l_numbers = {w for w in listed if any(c.isdigit() for c in w)}
+    q_numbers = {w for w in query if _has_digit(w)}
+    l_numbers = {w for w in listed if _has_digit(w)}
     return bool(q_numbers and l_numbers and not (q_numbers & l_numbers))

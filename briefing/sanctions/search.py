@@ -30,12 +30,12 @@ from briefing.sanctions.diff import ListDiff, diff_frames
 from briefing.sanctions.identifiers import Identifier, identifiers
 from briefing.sanctions.model import Entry, Snapshot, entry_url
 from briefing.sanctions.parties import PartyMap, load_party_map, own_id, party_entries
-from briefing.sanctions.screen import Hit, NameIndex, Party, Tier
+from briefing.sanctions.screen import NameIndex, Party, Tier
 from briefing.sanctions.store import (
     in_force,
     list_snapshots,
     load_entries,
-    load_entry,
+    load_entries_by_key,
     load_frame,
 )
 
@@ -206,36 +206,64 @@ class SanctionsIndex:
     def entries(self) -> list[tuple[Snapshot, Entry]]:
         return [(snap, e) for snap, entries in self.lists for e in entries]
 
-    def entry(self, party: int) -> tuple[Snapshot, Entry]:
-        """The list and full entry of the party numbered ``party``."""
-        list_no, entry_no = int(self._list_of[party]), int(self._entry_of[party])
-        snap = self._snapshots[list_no]
+    def entries_of(self, parties: Sequence[int]) -> list[tuple[Snapshot, Entry]]:
+        """The list and full entry of each party numbered in ``parties``: those not read
+        before are read from the database together, one statement per list."""
+        located = [(int(self._list_of[p]), int(self._entry_of[p])) for p in parties]
         if self._lists is not None:
-            return snap, self._lists[list_no][1][entry_no]
+            return [
+                (self._snapshots[list_no], self._lists[list_no][1][entry_no])
+                for list_no, entry_no in located
+            ]
+        found: dict[int, Entry] = {}
         with self._cache_lock:
-            found = self._cache.get(party)
-            if found is not None:
-                self._cache.move_to_end(party)
-                return snap, found
-        assert self._engine is not None
-        key = self._keys[list_no][entry_no]
-        with self._engine.connect() as conn:
-            found = load_entry(conn, snap.snapshot_id, key)
-        with self._cache_lock:
-            self._cache[party] = found
-            if len(self._cache) > _ENTRY_CACHE:
-                self._cache.popitem(last=False)
-        return snap, found
+            for party in parties:
+                cached = self._cache.get(party)
+                if cached is not None:
+                    self._cache.move_to_end(party)
+                    found[party] = cached
+        missing: dict[int, dict[str, int]] = {}  # list → entity key → party
+        for party, (list_no, entry_no) in zip(parties, located, strict=True):
+            if party not in found:
+                missing.setdefault(list_no, {})[self._keys[list_no][entry_no]] = party
+        if missing:
+            assert self._engine is not None
+            with self._engine.connect() as conn:
+                for list_no, wanted in missing.items():
+                    snap = self._snapshots[list_no]
+                    read = load_entries_by_key(conn, snap.snapshot_id, list(wanted))
+                    for key, party in wanted.items():
+                        if key not in read:
+                            raise LookupError(
+                                f"entry {key!r} of snapshot {snap.snapshot_id} is not stored"
+                            )
+                        found[party] = read[key]
+            with self._cache_lock:
+                for party in (p for keyed in missing.values() for p in keyed.values()):
+                    self._cache[party] = found[party]
+                    if len(self._cache) > _ENTRY_CACHE:
+                        self._cache.popitem(last=False)
+        return [
+            (self._snapshots[list_no], found[party])
+            for party, (list_no, _) in zip(parties, located, strict=True)
+        ]
 
     def screen(
         self, query: str, *, person: bool | None = None, include_possible: bool = True
     ) -> list[Match]:
         """Every entry matching ``query``: identifier hits and matches first, then possible
         matches (unless ``include_possible`` is false), best first."""
-        out: dict[int, Match] = {}
-        for party, token in self._identifier_hits(query).items():
-            snap, entry = self.entry(party)
-            out[party] = Match(
+        by_identifier = self._identifier_hits(query)
+        hits = [
+            hit
+            for hit in self.names.screen(query, person=person, include_possible=include_possible)
+            if hit.party not in by_identifier
+        ]
+        # Every entry shown is read at once (one statement per list, not one per hit).
+        shown = self.entries_of([*by_identifier, *(hit.party for hit in hits)])
+        split = len(by_identifier)
+        ranked = [
+            Match(
                 entry,
                 snap,
                 100.0,
@@ -243,10 +271,10 @@ class SanctionsIndex:
                 Tier.MATCH,
                 f"identifier {token} in the entry's remarks",
             )
-        ranked = list(out.values())
-        for hit in self.names.screen(query, person=person, include_possible=include_possible):
-            if hit.party not in out:
-                ranked.append(self._match(hit))
+            for token, (snap, entry) in zip(by_identifier.values(), shown[:split], strict=True)
+        ]
+        for hit, (snap, entry) in zip(hits, shown[split:], strict=True):
+            ranked.append(Match(entry, snap, hit.score, hit.name, hit.tier, hit.explain()))
         # Stable: the name index's own order (score, then a letter-for-letter hit first)
         # holds within each tier.
         return sorted(ranked, key=lambda m: 0 if m.is_match else 1)
@@ -284,10 +312,6 @@ class SanctionsIndex:
     def search(self, query: str, limit: int = 5) -> list[Match]:
         """The best ``limit`` entries for ``query`` (matches before possible matches)."""
         return self.screen(query)[:limit]
-
-    def _match(self, hit: Hit) -> Match:
-        snap, entry = self.entry(hit.party)
-        return Match(entry, snap, hit.score, hit.name, hit.tier, hit.explain())
 
     def _identifier_hits(self, query: str) -> dict[int, str]:
         """Entries whose remarks or details hold an identifier from the query (a USCC, IMO,
