@@ -18,6 +18,7 @@ from briefing.sanctions import search
 from briefing.sanctions.opensanctions import parse_simple
 from briefing.sanctions.screen import NameIndex, Party
 from briefing.sanctions.search import PERSON_TYPES, sanctions
+from briefing.sanctions.store import load_entries_by_key
 from tests.conftest import OFAC_SNAPSHOTS
 
 TODAY = date(2024, 3, 1)
@@ -57,11 +58,10 @@ def test_a_screening_reads_its_entries_in_one_statement_per_list(
     )
     index = sanctions(brief).index(TODAY)
     reads: list[int] = []
-    real = search.load_entries_by_key
 
     def counted(conn: object, snapshot_id: int, keys: list[str]) -> object:
         reads.append(len(keys))
-        return real(conn, snapshot_id, keys)  # type: ignore[arg-type]
+        return load_entries_by_key(conn, snapshot_id, keys)  # type: ignore[arg-type]
 
     monkeypatch.setattr(search, "load_entries_by_key", counted)
     found = index.screen("Ivanov")  # a family name many listed people share
