@@ -6,8 +6,8 @@ from and rebuilds them when another process has loaded new data.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Engine, Integer, Table, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Column, Connection, Engine, Integer, Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from briefing.db import metadata
 
@@ -29,15 +29,17 @@ def current_generation(engine: Engine) -> int:
 
 def bump_generation(engine: Engine) -> None:
     with engine.begin() as conn:
-        changed = conn.execute(
-            update(generation_table)
-            .where(generation_table.c.id == 1)
-            .values(generation=generation_table.c.generation + 1)
-        ).rowcount
-    if changed:
-        return
-    try:
-        with engine.begin() as conn:
-            conn.execute(generation_table.insert().values(id=1, generation=1))
-    except IntegrityError:  # another process created the row first
-        bump_generation(engine)
+        bump_generation_in(conn)
+
+
+def bump_generation_in(conn: Connection) -> None:
+    """One more generation, in the caller's transaction (the row is made by the first bump;
+    two processes bumping at once both count)."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(generation_table).values(id=1, generation=1)
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[generation_table.c.id],
+            set_={"generation": generation_table.c.generation + 1},
+        )
+    )

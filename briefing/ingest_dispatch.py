@@ -1,9 +1,11 @@
 """``python bot.py ingest``: detect each file's format and hand it to its loader.
 
 Formats are listed explicitly in :data:`FORMATS` (first match wins). A loader validates the whole
-input before it replaces anything, so a bad file leaves the last good data serving; it returns
-the :class:`~briefing.updates.Update` records its changes produced, which the caller stores and
-the running bot posts as alerts.
+input before it replaces anything, so a bad file leaves the last good data serving. It stores
+its data in one transaction and, last in it, calls the dispatcher's seal: the
+:class:`~briefing.updates.Update` records its changes produced (which the running bot posts as
+alerts) and the data generation's bump are written in that same transaction — data, alert and
+the signal to other replicas land together or not at all.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import Connection
+
 from briefing.appstate import Briefing
-from briefing.generation import bump_generation
+from briefing.generation import bump_generation_in
 from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
 from briefing.sanctions import formats as sanctions_formats
 from briefing.trade import ingest as trade_format
-from briefing.updates import record_updates
+from briefing.updates import Update, record_updates_in
 from briefing.watch.alerts import rescreen_new_lists, snapshot_ids
 
 log = logging.getLogger(__name__)
@@ -52,11 +56,14 @@ def ingest(
         raise IngestError(f"{names}: not a format I can load (known formats: {known})")
     results: list[IngestResult] = []
     lists_before = snapshot_ids(brief.engine)
+
+    def seal(conn: Connection, updates: Sequence[Update]) -> None:
+        record_updates_in(conn, updates, now)
+        bump_generation_in(conn)
+
     try:
         for fmt, taken in groups:
-            result = fmt.load(brief, taken, options)
-            record_updates(brief.engine, result.updates, now)
-            results.append(result)
+            results.append(fmt.load(brief, taken, options, seal))
     except IngestError as exc:
         if not results:
             raise
@@ -66,8 +73,6 @@ def ingest(
             f"{exc}\nNothing from the refused file was replaced, but these loaded before it: {loaded}"
         ) from exc
     finally:
-        if results:
-            bump_generation(brief.engine)
         brief.refresh()
         if results:
             # Where a new list version's update is recorded, every watchlist is screened on it

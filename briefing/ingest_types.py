@@ -14,11 +14,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from briefing.appstate import Briefing
     from briefing.updates import Update
 
 # total units (or None when unknown), units done so far
 ProgressCallback = Callable[[str, int | None, int], None]
+
+# What the dispatcher writes in a loader's own transaction, just before it commits: the updates
+# the load produced and the bump of the data generation. A loader calls it once, last, inside
+# that transaction — so new data, its update and the signal to the other replicas are stored
+# together or not at all (a crash in between loses no alert and leaves nothing half-loaded).
+Seal = Callable[["Connection", "Sequence[Update]"], None]
 
 
 class IngestError(ValueError):
@@ -52,4 +60,4 @@ class Format:
     # Which of the given paths this format takes (empty when none); may take several at once,
     # e.g. OFAC's sdn.csv with add.csv, alt.csv and sdn_comments.csv beside it.
     claim: Callable[[Sequence[Path]], list[Path]]
-    load: Callable[[Briefing, list[Path], IngestOptions], IngestResult]
+    load: Callable[[Briefing, list[Path], IngestOptions, Seal], IngestResult]

@@ -82,11 +82,14 @@ def record_updates(engine: Engine, updates: Sequence[Update], detected_at: datet
     """Store each of ``updates`` whose id is new, in one transaction; how many were new."""
     if not updates:
         return 0
-    stored = 0
     with engine.begin() as conn:
-        for update in updates:
-            stored += _record(conn, update, detected_at)
-    return stored
+        return record_updates_in(conn, updates, detected_at)
+
+
+def record_updates_in(conn: Connection, updates: Sequence[Update], detected_at: datetime) -> int:
+    """Store each of ``updates`` whose id is new, in the caller's transaction; how many were
+    new."""
+    return sum(_record(conn, update, detected_at) for update in updates)
 
 
 def _record(conn: Connection, update: Update, detected_at: datetime) -> bool:

@@ -14,6 +14,9 @@ from briefing.ingest_types import IngestError
 
 _DATE_IN_NAME = re.compile(r"(?<!\d)(\d{4})-?(\d{2})-?(\d{2})(?!\d)")
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Every byte but those: deleting them leaves a file's control bytes (one C pass over the
+# file, several times quicker than the regex scan, which then only locates the first).
+_NOT_CONTROL = bytes(b for b in range(256) if not _CONTROL.match(bytes([b])))
 _EOF_MARK = b"\x1a"  # Ctrl-Z, which OFAC's legacy files end with
 
 
@@ -47,7 +50,7 @@ def read_checked(path: Path, what: str, *, utf8_only: bool = False) -> tuple[byt
         raise IngestError(
             f"{path}: the file is UTF-16/32 encoded; {what} is plain ASCII/UTF-8 text"
         )
-    bad = _CONTROL.search(body)
+    bad = _CONTROL.search(body) if body.translate(None, _NOT_CONTROL) else None
     if bad is not None:
         raise IngestError(
             f"{path}, row {row_of(body, bad.start())}: binary data (byte 0x{bad.group()[0]:02x} "

@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from briefing.appstate import Briefing
 from briefing.db import paused_gc
-from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
+from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult, Seal
 from briefing.replies import format_date
 from briefing.sanctions import ofac, opensanctions
 from briefing.sanctions.diff import ListDiff, diff_frames, diff_update
@@ -36,6 +36,7 @@ from briefing.sanctions.store import (
     insert_frame,
     insert_snapshot,
     list_snapshots,
+    load_fingerprints,
     load_frame,
     prune,
 )
@@ -85,12 +86,16 @@ def _date(
     return options.today, "today"
 
 
-def load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+def load_ofac(
+    brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
+) -> IngestResult:
     with paused_gc():  # a list's rows, cells and entries, none in a reference cycle
-        return _load_ofac(brief, paths, options)
+        return _load_ofac(brief, paths, options, seal)
 
 
-def _load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+def _load_ofac(
+    brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
+) -> IngestResult:
     groups, orphans = ofac.group_files(paths)
     if orphans:
         raise IngestError(
@@ -109,16 +114,22 @@ def _load_ofac(brief: Briefing, paths: list[Path], options: IngestOptions) -> In
         list_date, basis = _date(options, group.sdn)
         source = OFAC_CONS if group.consolidated else OFAC_SDN
         parsed.append(ParsedList(source, list_date, basis, rows, digest, group.paths))
-    return store_lists(brief, OFAC_FORMAT, parsed, options)
+    return store_lists(brief, OFAC_FORMAT, parsed, options, seal)
 
 
-def load_ftm(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
-    return _load_opensanctions(brief, FTM_FORMAT, paths, options, opensanctions.parse_ftm_rows)
-
-
-def load_simple(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+def load_ftm(
+    brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
+) -> IngestResult:
     return _load_opensanctions(
-        brief, SIMPLE_FORMAT, paths, options, opensanctions.parse_simple_rows
+        brief, FTM_FORMAT, paths, options, seal, parse=opensanctions.parse_ftm_rows
+    )
+
+
+def load_simple(
+    brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
+) -> IngestResult:
+    return _load_opensanctions(
+        brief, SIMPLE_FORMAT, paths, options, seal, parse=opensanctions.parse_simple_rows
     )
 
 
@@ -127,10 +138,12 @@ def _load_opensanctions(
     fmt: str,
     paths: list[Path],
     options: IngestOptions,
+    seal: Seal,
+    *,
     parse: Callable[[Path, Callable[[int | None, int], None] | None], opensanctions.ParsedRows],
 ) -> IngestResult:
     with paused_gc():  # up to a million entries' rows and cells, none in a reference cycle
-        return _load_lists(brief, fmt, paths, options, parse)
+        return _load_lists(brief, fmt, paths, options, seal, parse=parse)
 
 
 def _load_lists(
@@ -138,6 +151,8 @@ def _load_lists(
     fmt: str,
     paths: list[Path],
     options: IngestOptions,
+    seal: Seal,
+    *,
     parse: Callable[[Path, Callable[[int | None, int], None] | None], opensanctions.ParsedRows],
 ) -> IngestResult:
     if options.as_of is not None and len(paths) > 1:
@@ -158,7 +173,7 @@ def _load_lists(
                 (path,),
             )
         )
-    return store_lists(brief, fmt, parsed, options)
+    return store_lists(brief, fmt, parsed, options, seal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,16 +184,17 @@ class _Stored:
 
 
 def store_lists(
-    brief: Briefing, fmt: str, lists: Sequence[ParsedList], options: IngestOptions
+    brief: Briefing, fmt: str, lists: Sequence[ParsedList], options: IngestOptions, seal: Seal
 ) -> IngestResult:
-    """Store validated lists (oldest first) in one transaction and diff each against the list
-    before it."""
+    """Store validated lists (oldest first) in one transaction, diff each against the list
+    before it, and seal the transaction with their updates."""
     ordered = sorted(lists, key=lambda p: (p.source.key, p.list_date))
     outcomes = []
     command = brief.settings.command_name
     with brief.engine.begin() as conn:
         for parsed in ordered:
             outcomes.append(_store_one(conn, parsed, options, command))
+        seal(conn, [u for o in outcomes for u in o.updates])
     summary = "\n  ".join(o.summary for o in outcomes)
     return IngestResult(
         source=", ".join(dict.fromkeys(p.source.key for p in ordered)),
@@ -297,10 +313,7 @@ def _store_against(
     version (a frame join on the key); removed entries are read back for the update.
     """
     rows = parsed.rows
-    known = load_frame(conn, previous.snapshot_id, ("entity_key", "fingerprint", "first_seen"))
-    prints = dict(zip(known["entity_key"].tolist(), known["fingerprint"].tolist(), strict=True))
-    seen = dict(zip(known["entity_key"].tolist(), known["first_seen"].tolist(), strict=True))
-    del known
+    prints = load_fingerprints(conn, previous.snapshot_id)
     fresh_at = [
         at
         for at, (key, fingerprint) in enumerate(zip(rows.keys, rows.fingerprints, strict=True))
@@ -310,6 +323,10 @@ def _store_against(
     # A designation's first sighting carries over; an addition is first seen on this list's
     # date (a list that dates its entries keeps its own dates).
     today = parsed.list_date.isoformat()
+    changed = [k for k in fresh["entity_key"].tolist() if k in prints]
+    known = load_frame(conn, previous.snapshot_id, ("entity_key", "first_seen"), keys=changed)
+    seen = dict(zip(known["entity_key"].tolist(), known["first_seen"].tolist(), strict=True))
+    del known
     carried = [
         own if own is not None else seen.get(key, today)
         for key, own in zip(fresh["entity_key"].tolist(), fresh["first_seen"].tolist(), strict=True)
@@ -317,8 +334,7 @@ def _store_against(
     fresh = fresh.assign(first_seen=pd.Series(carried, dtype=object, index=fresh.index))
     # The previous versions of the entries that changed or went.
     new_keys = set(rows.keys)
-    compared = [k for k in fresh["entity_key"].tolist() if k in prints]
-    compared += [k for k in prints if k not in new_keys]
+    compared = [*changed, *(k for k in prints if k not in new_keys)]
     snapshot_id = insert_snapshot(conn, parsed, fresh.iloc[:0], progress, count=len(rows))
     copy_entries(conn, previous.snapshot_id, snapshot_id, compared)
     insert_frame(conn, snapshot_id, fresh, progress)

@@ -329,6 +329,21 @@ def load_frame(
     return frame
 
 
+def load_fingerprints(conn: Connection, snapshot_id: int) -> dict[str, int | None]:
+    """Each entry's fingerprint in a snapshot, by entity key (one plain cursor read, in no
+    particular order)."""
+    mark = _placeholder(conn)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"SELECT entity_key, fingerprint FROM {entries_table.name} WHERE snapshot_id = {mark}",
+            [snapshot_id],
+        )
+        return dict(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def load_entries(conn: Connection, snapshot_id: int) -> list[Entry]:
     """A snapshot's entries, by entity key."""
     return frame_entries(load_frame(conn, snapshot_id, (*ENTRY_COLUMNS, *PARTY_COLUMNS)))

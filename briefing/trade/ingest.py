@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from briefing.appstate import Briefing
 from briefing.db import paused_gc
 from briefing.generation import current_generation
-from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult
+from briefing.ingest_types import Format, IngestError, IngestOptions, IngestResult, Seal
 from briefing.trade.index import TradeIndex
 from briefing.trade.ingest_files import (
     COMTRADE_DATASET,
@@ -137,12 +137,12 @@ def _stored(figure: ParsedFigure, revision: int) -> StoredFigure:
     )
 
 
-def load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+def load(brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal) -> IngestResult:
     with paused_gc():  # tens of thousands of figures, none in a reference cycle
-        return _load(brief, paths, options)
+        return _load(brief, paths, options, seal)
 
 
-def _load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestResult:
+def _load(brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal) -> IngestResult:
     # The in-memory index is the database's state when no other process ingested since.
     built_on = brief.generation
     index_current = current_generation(brief.engine) == built_on
@@ -154,6 +154,7 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestR
     new: list[StoredFigure] = []
     revised: list[tuple[StoredFigure, StoredFigure]] = []
     unchanged = 0
+    earlier = brief.trade.observations()
     try:
         with brief.engine.begin() as conn:
             current = current_figures(conn, datasets)
@@ -177,16 +178,25 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestR
                     )
                 revised.append((_stored(figure, was.revision + 1), was))
             write_figures(conn, new, [n for n, _ in revised], ingested_at)
+            new_periods = sorted(
+                {(f.dataset, f.period) for f in new} - seen_periods,
+                key=lambda dp: (dp[0], _order_p(dp[1])),
+            )
+            stored = [*new, *(n for n, _ in revised)]
+            # An update quotes overall figures only (TOTAL chapter): their index is enough.
+            totals = TradeIndex(
+                [
+                    *(o for o in earlier if o.hs_chapter == TOTAL_CHAPTER),
+                    *(f.observation() for f in stored if f.hs_chapter == TOTAL_CHAPTER),
+                ]
+            )
+            updates = updates_for(totals, new_periods, new, revised)
+            seal(conn, updates)
     except IntegrityError:
         raise IngestError(
             "another ingest wrote the same trade figures at the same time; nothing was "
             "replaced, run this one again"
         ) from None
-    new_periods = sorted(
-        {(f.dataset, f.period) for f in new} - seen_periods, key=lambda dp: (dp[0], _order_p(dp[1]))
-    )
-    earlier = brief.trade.observations()
-    stored = [*new, *(n for n, _ in revised)]
     if index_current:
         # The next query's index: what this ingest committed on top of what the index held,
         # built when that query comes.
@@ -194,14 +204,6 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions) -> IngestR
             built_on,
             TradeIndex.deferred(lambda: [*earlier, *(f.observation() for f in stored)]),
         )
-    # An update quotes overall figures only (TOTAL chapter): their index is enough for it.
-    totals = TradeIndex(
-        [
-            *(o for o in earlier if o.hs_chapter == TOTAL_CHAPTER),
-            *(f.observation() for f in stored if f.hs_chapter == TOTAL_CHAPTER),
-        ]
-    )
-    updates = updates_for(totals, new_periods, new, revised)
     as_of = max(f.published_on for f in incoming.values())
     summary = " · ".join(parsed.describe() for parsed in files)
     summary += (
