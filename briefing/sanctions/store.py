@@ -10,7 +10,8 @@ the rows a reply shows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -287,37 +288,57 @@ def _placeholder(conn: Connection) -> str:
     return "%s" if _is_postgresql(conn) else "?"
 
 
+@contextmanager
+def _cursor(conn: Connection) -> Iterator[Any]:
+    """A plain DB-API cursor in the connection's transaction: rows come as the driver's tuples,
+    with no per-row objects of SQLAlchemy's."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def _select(
+    conn: Connection,
+    snapshot_id: int,
+    columns: Sequence[str],
+    keys: Sequence[str] | None = None,
+    *,
+    by_key: bool = False,
+) -> list[tuple[Any, ...]]:
+    """``columns`` of a snapshot's entries, or of those of ``keys`` (a few hundred keys per
+    statement); ``by_key`` sorts the whole snapshot by entity key in the database."""
+    mark = _placeholder(conn)
+    sql = f"SELECT {', '.join(columns)} FROM {entries_table.name} WHERE snapshot_id = {mark}"
+    with _cursor(conn) as cursor:
+        if keys is None:
+            cursor.execute(sql + (" ORDER BY entity_key" if by_key else ""), [snapshot_id])
+            rows: list[tuple[Any, ...]] = cursor.fetchall()
+            return rows
+        rows = []
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
+            chunk = wanted[start : start + _KEYS_PER_STATEMENT]
+            cursor.execute(
+                sql + f" AND entity_key IN ({', '.join([mark] * len(chunk))})",
+                [snapshot_id, *chunk],
+            )
+            rows.extend(cursor.fetchall())
+        return rows
+
+
 def load_frame(
     conn: Connection,
     snapshot_id: int,
     columns: Sequence[str] = ENTRY_COLUMNS,
     keys: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """A snapshot's entries (or those of ``keys``) as a frame of ``columns``, by entity key.
-
-    One plain DB-API cursor read: no per-row objects beyond the driver's tuples.
-    """
-    mark = _placeholder(conn)
-    sql = f"SELECT {', '.join(columns)} FROM {entries_table.name} WHERE snapshot_id = {mark}"
-    params: list[object] = [snapshot_id]
-    rows: list[tuple[Any, ...]] = []
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if keys is None:
-            cursor.execute(sql + " ORDER BY entity_key", params)
-            rows = cursor.fetchall()
-        else:
-            wanted = sorted(set(keys))
-            for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
-                chunk = wanted[start : start + _KEYS_PER_STATEMENT]
-                cursor.execute(
-                    sql + f" AND entity_key IN ({', '.join([mark] * len(chunk))})",
-                    [*params, *chunk],
-                )
-                rows.extend(cursor.fetchall())
-            rows.sort(key=lambda r: r[list(columns).index("entity_key")])
-    finally:
-        cursor.close()
+    """A snapshot's entries (or those of ``keys``) as a frame of ``columns``, by entity key."""
+    rows = _select(conn, snapshot_id, columns, keys, by_key=True)
+    if keys is not None:
+        at = list(columns).index("entity_key")
+        rows.sort(key=lambda r: r[at])
     frame = object_frame(rows, columns)
     for column in _DATE_COLUMNS:
         if column in frame.columns and _is_postgresql(conn):
@@ -330,18 +351,8 @@ def load_frame(
 
 
 def load_fingerprints(conn: Connection, snapshot_id: int) -> dict[str, int | None]:
-    """Each entry's fingerprint in a snapshot, by entity key (one plain cursor read, in no
-    particular order)."""
-    mark = _placeholder(conn)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(
-            f"SELECT entity_key, fingerprint FROM {entries_table.name} WHERE snapshot_id = {mark}",
-            [snapshot_id],
-        )
-        return dict(cursor.fetchall())
-    finally:
-        cursor.close()
+    """Each entry's fingerprint in a snapshot, by entity key (read in no particular order)."""
+    return dict(_select(conn, snapshot_id, ("entity_key", "fingerprint")))
 
 
 def load_entries(conn: Connection, snapshot_id: int) -> list[Entry]:
@@ -352,27 +363,14 @@ def load_entries(conn: Connection, snapshot_id: int) -> list[Entry]:
 def load_entries_by_key(
     conn: Connection, snapshot_id: int, keys: Sequence[str]
 ) -> dict[str, Entry]:
-    """The entries of ``keys`` in a snapshot (those it holds): plain cursor reads, a few
-    hundred keys per statement, each row made an :class:`Entry` as it comes."""
-    mark = _placeholder(conn)
+    """The entries of ``keys`` in a snapshot (those it holds), each row made an
+    :class:`Entry` as it comes (no frame: a screening reads a few hundred at most)."""
     names = (*ENTRY_COLUMNS, *PARTY_COLUMNS)
-    sql = (
-        f"SELECT {', '.join(names)} FROM {entries_table.name} "
-        f"WHERE snapshot_id = {mark} AND entity_key IN "
+    entries = (
+        row_entry(dict(zip(names, row, strict=True)))
+        for row in _select(conn, snapshot_id, names, keys)
     )
-    wanted = sorted(set(keys))
-    found: dict[str, Entry] = {}
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for start in range(0, len(wanted), _KEYS_PER_STATEMENT):
-            chunk = wanted[start : start + _KEYS_PER_STATEMENT]
-            cursor.execute(sql + f"({', '.join([mark] * len(chunk))})", [snapshot_id, *chunk])
-            for row in cursor.fetchall():
-                entry = row_entry(dict(zip(names, row, strict=True)))
-                found[entry.entity_key] = entry
-    finally:
-        cursor.close()
-    return found
+    return {entry.entity_key: entry for entry in entries}
 
 
 def insert_snapshot(
@@ -437,14 +435,11 @@ def insert_frame(
             f"INSERT INTO {entries_table.name} ({', '.join(names)}) "
             f"VALUES ({', '.join('?' * len(names))})"
         )
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        try:
+        with _cursor(conn) as cursor:
             for start in range(0, total, _BATCH):
                 cursor.executemany(sql, rows[start : start + _BATCH])
                 if progress:
                     progress(total, min(start + _BATCH, total))
-        finally:
-            cursor.close()
     if progress:
         progress(total, total)
 
@@ -471,11 +466,8 @@ def copy_entries(
             "WHERE snapshot_id = ? AND entity_key NOT IN (SELECT value FROM json_each(?))"
         )
         params = [target_id, source_id, json.dumps(list(except_keys))]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _cursor(conn) as cursor:
         cursor.execute(sql, params)
-    finally:
-        cursor.close()
 
 
 def delete_snapshot(conn: Connection, snapshot_id: int) -> None:
