@@ -42,7 +42,6 @@ from briefing.feeds.http import (
     Downloaded,
     DownloadError,
     Limits,
-    Validators,
     download,
     http_date,
     make_client,
@@ -57,6 +56,7 @@ from briefing.feeds.state import (
     load_state,
     release,
 )
+from briefing.feeds.validators import Validators
 from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestError, IngestOptions, IngestResult, ProgressCallback
 from briefing.replies import format_date

@@ -18,7 +18,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from briefing.feeds.validators import Validators
 from briefing.settings import Settings
 
 USER_AGENT = "ChinaRussiaBrief/0.1 (chat briefing bot on China-Russia trade and sanctions)"
@@ -54,15 +55,6 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
-class Validators:
-    """What the server said about the last good copy, and that copy's SHA-256."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-    sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Downloaded:
     """``status``: "new" (bytes in ``path``), "not_modified" (304) or "missing" (an optional
     file the server does not have)."""
@@ -70,7 +62,7 @@ class Downloaded:
     url: str
     status: str
     path: Path | None = None
-    validators: Validators = Validators()
+    validators: Validators = field(default_factory=Validators)
     size: int = 0
     attempts: int = 1
 

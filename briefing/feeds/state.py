@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from briefing.db import metadata
-from briefing.feeds.http import Validators
+from briefing.feeds.validators import Validators
 
 feed_state = Table(
     "feed_state",
