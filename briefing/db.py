@@ -192,6 +192,15 @@ _COPY_NULL = "\\N"
 def _copy_text(values: Sequence[Any]) -> list[str]:
     """One column's values in ``COPY``'s text format (``\\N`` for NULL; backslash, tab and
     line breaks escaped); a value that repeats (a date, a timestamp) is formatted once."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        joined = "".join(values)
+        if "\\" not in joined and "\t" not in joined and "\n" not in joined and "\r" not in joined:
+            return list(values)  # text with nothing to escape, as it is
+    elif not any(issubclass(kind, str) for kind in kinds) and type(None) not in kinds:
+        # Numbers, dates, timestamps: nothing to escape; each distinct value formatted once.
+        texts = {value: str(value) for value in set(values)}
+        return list(map(texts.__getitem__, values))
     out: list[str] = []
     formatted: dict[Any, str] = {}
     for value in values:

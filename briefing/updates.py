@@ -86,27 +86,32 @@ def record_updates(engine: Engine, updates: Sequence[Update], detected_at: datet
         return record_updates_in(conn, updates, detected_at)
 
 
+# Updates per INSERT statement (six bound values each: under SQLite's limit of parameters).
+_RECORD_BATCH = 500
+
+
 def record_updates_in(conn: Connection, updates: Sequence[Update], detected_at: datetime) -> int:
-    """Store each of ``updates`` whose id is new, in the caller's transaction; how many were
-    new."""
-    return sum(_record(conn, update, detected_at) for update in updates)
-
-
-def _record(conn: Connection, update: Update, detected_at: datetime) -> bool:
-    values = {
-        "update_id": update.update_id,
-        "topic": update.topic,
-        "title": update.title,
-        "lines_json": json.dumps([line_to_dict(line) for line in update.lines]),
-        "data_date": update.data_date,
-        # Stored in UTC: SQLite keeps no offset, and readers compare against UTC times.
-        "detected_at": detected_at.astimezone(UTC),
-    }
-    dialect = conn.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(updates_table).values(**values).on_conflict_do_nothing()
-    result = conn.execute(stmt)
-    return bool(result.rowcount)
+    """Store each of ``updates`` whose id is new, in the caller's transaction (one statement
+    per few hundred updates); how many were new."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    # Stored in UTC: SQLite keeps no offset, and readers compare against UTC times.
+    detected = detected_at.astimezone(UTC)
+    rows = [
+        {
+            "update_id": update.update_id,
+            "topic": update.topic,
+            "title": update.title,
+            "lines_json": json.dumps([line_to_dict(line) for line in update.lines]),
+            "data_date": update.data_date,
+            "detected_at": detected,
+        }
+        for update in updates
+    ]
+    new = 0
+    for start in range(0, len(rows), _RECORD_BATCH):
+        stmt = insert(updates_table).values(rows[start : start + _RECORD_BATCH])
+        new += conn.execute(stmt.on_conflict_do_nothing()).rowcount
+    return new
 
 
 def updates_between(
