@@ -14,9 +14,10 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from briefing.ingest_types import IngestError
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 CHINA_M49 = "156"
@@ -77,8 +79,6 @@ CUSTOMS_OPTIONAL = ("source_url", "published_on", "hs_chapter")
 _COMTRADE_FLOWS = {"X": Flow.EXPORTS, "M": Flow.IMPORTS}
 _CHAPTER_RE = re.compile(r"^\d{2}$")
 _USD_PER_BN = 1e9
-# White space (what str.strip removes) at either end of a cell of a NUL-joined column.
-_EDGE_SPACE = re.compile(r"(?:^|\x00)\s|\s(?:\x00|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,23 +98,117 @@ class ParsedFigure:
         return (self.dataset, self.period, self.flow, self.hs_chapter)
 
 
-@dataclass
-class ParsedFile:
-    """What one file yielded: the figures kept and, by reason, the rows skipped."""
+# The columns of :attr:`ParsedFile.frame`, one row per figure (``period`` as ``Period.key``,
+# ``flow`` as ``Flow.value``).
+FIGURE_COLUMNS = (
+    "dataset",
+    "period",
+    "flow",
+    "hs_chapter",
+    "value_usd_bn",
+    "published_on",
+    "source_title",
+    "source_url",
+    "origin",
+)
 
-    path: str
-    kind: str
-    figures: list[ParsedFigure]
-    rows: int
-    skipped: dict[str, int] = field(default_factory=dict)
+
+@lru_cache(maxsize=4096)
+def period_of(key: str) -> Period:
+    """The :class:`Period` of a ``Period.key`` (a few hundred keys across many figures)."""
+    return Period.parse(key)
+
+
+def figures_frame(figures: Sequence[ParsedFigure]) -> pd.DataFrame:
+    """Figures as a frame of :data:`FIGURE_COLUMNS`."""
+    # Cold start: pandas loads only when a file is read.
+    import pandas as pd  # noqa: PLC0415
+
+    return pd.DataFrame(
+        {
+            "dataset": [f.dataset for f in figures],
+            "period": [f.period.key for f in figures],
+            "flow": [f.flow.value for f in figures],
+            "hs_chapter": [f.hs_chapter for f in figures],
+            "value_usd_bn": [f.value_usd_bn for f in figures],
+            "published_on": [f.published_on for f in figures],
+            "source_title": [f.source_title for f in figures],
+            "source_url": [f.source_url for f in figures],
+            "origin": [f.origin for f in figures],
+        },
+        columns=list(FIGURE_COLUMNS),
+        dtype=object,
+    ).astype({"value_usd_bn": "float64"})
+
+
+def frame_figures(frame: pd.DataFrame) -> list[ParsedFigure]:
+    """The rows of a frame of :data:`FIGURE_COLUMNS` as figures."""
+    columns = [frame[name].tolist() for name in FIGURE_COLUMNS]
+    return [
+        ParsedFigure(
+            dataset=dataset,
+            period=period_of(period),
+            flow=Flow(flow),
+            hs_chapter=chapter,
+            value_usd_bn=float(value),
+            published_on=published_on,
+            source_title=title,
+            source_url=url,
+            origin=origin,
+        )
+        for dataset, period, flow, chapter, value, published_on, title, url, origin in zip(
+            *columns, strict=True
+        )
+    ]
+
+
+class ParsedFile:
+    """What one file yielded: the figures kept and, by reason, the rows skipped.
+
+    A reader gives the figures either as a list (:attr:`figures`) or column by column
+    (:attr:`frame`, what the ingest reads); each is built from the other when first asked for.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        kind: str,
+        *,
+        rows: int = 0,
+        skipped: dict[str, int] | None = None,
+        figures: list[ParsedFigure] | None = None,
+        frame: pd.DataFrame | None = None,
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.rows = rows
+        self.skipped: dict[str, int] = dict(skipped or {})
+        self._figures = figures
+        self._frame = frame
+
+    @property
+    def figures(self) -> list[ParsedFigure]:
+        if self._figures is None:
+            assert self._frame is not None
+            self._figures = frame_figures(self._frame)
+        return self._figures
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            self._frame = figures_frame(self.figures)
+        return self._frame
+
+    @property
+    def count(self) -> int:
+        """How many figures the file gave."""
+        return len(self._frame) if self._frame is not None else len(self.figures)
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def describe(self) -> str:
-        text = (
-            f"{Path(self.path).name} ({self.kind}): {self.rows} rows, {len(self.figures)} figures"
-        )
+        text = f"{Path(self.path).name} ({self.kind}): {self.rows} rows, {self.count} figures"
         if self.skipped:
             reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
             text += f"; skipped {reasons}"
@@ -149,7 +243,9 @@ def read_bytes(path: Path) -> bytes:
                 f"{path}, row {line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset "
                 f"{exc.start}); save the file as UTF-8"
             ) from None
-    body = raw.removeprefix(b"\xef\xbb\xbf").strip()
+    # Only the head is stripped (not a copy of a large file) unless it is all white space.
+    head = raw[:4096].removeprefix(b"\xef\xbb\xbf")
+    body = head.strip() or raw.removeprefix(b"\xef\xbb\xbf").strip()
     if not body or (len(body) < 100 and not body.decode("utf-8", "replace").strip()):
         raise IngestError(f"{path}: file is empty")
     return raw
@@ -226,7 +322,7 @@ def comtrade_figures(
     i_cmd, i_value = pos["cmdCode"], pos["primaryValue"]
     i_mot, i_customs = pos.get("motCode"), pos.get("customsCode")
     i_partner2, i_year = pos.get("partner2Code"), pos.get("refYear")
-    parsed = ParsedFile(path=path, kind=kind, figures=[], rows=0)
+    parsed = ParsedFile(path, kind, figures=[])
     if prefiltered is not None:  # the reader already dropped other reporters and partners
         parsed.rows, parsed.skipped = prefiltered[0], dict(prefiltered[1])
     seen: dict[tuple[Period, Flow, str], str] = {}
@@ -302,54 +398,53 @@ def comtrade_figures(
     return parsed
 
 
-def _equals(column: pd.Series, code: str) -> pd.Series:
-    """Cells equal to ``code`` once stripped (only cells not already equal are stripped)."""
+def _coded(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """A column as codes into its distinct cells, stripped as :func:`_cell` reads them: every
+    check below runs once per distinct cell (a column holds a few dozen) instead of per row."""
     # Cold start: pandas loads only when a file is read.
     import numpy as np  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
 
-    values = column.to_numpy(dtype=object)
-    same = values == code
-    rest = np.nonzero(~same)[0]
-    if len(rest):
-        same[rest] = [str(v).strip() == code for v in values[rest]]
-    return pd.Series(same, index=column.index)
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return codes, [_cell(u) for u in uniques.tolist()]
+
+
+def _test(coded: tuple[np.ndarray, list[str]], test: Callable[[str], bool]) -> np.ndarray:
+    """Per row: whether ``test`` holds for the row's (stripped) cell."""
+    codes, uniques = coded
+    # Cold start: numpy loads only when a file is read.
+    import numpy as np  # noqa: PLC0415
+
+    passed: np.ndarray = np.array([test(u) for u in uniques], dtype=bool)[codes]
+    return passed
 
 
 def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
-    """A Comtrade CSV export. pandas' C reader splits the file; only China → Russia rows are
-    then checked one by one (a download is mostly other partners and reporters)."""
+    """A Comtrade CSV export. pandas' C reader splits the file; the rows are then checked
+    column by column, and only when a value is off row by row, for a message naming the row."""
     # Cold start: pandas loads only when a file is read.
     import pandas as pd  # noqa: PLC0415
 
     raw = read_bytes(path)
+    newline = raw.find(b"\n")
+    first = raw[: newline if newline >= 0 else len(raw)].decode("utf-8-sig").rstrip("\r")
+    raw_header = next(csv.reader([first]), [])
+    header = [c.strip() for c in raw_header]
     try:
-        with warnings.catch_warnings():
-            # A first row longer than the header is only a warning to pandas: make it an error.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(
-                io.BytesIO(raw),
-                encoding="utf-8-sig",
-                dtype=object,  # plain Python str cells: fast to hand out row by row
-                na_filter=False,
-                index_col=False,
-                skip_blank_lines=True,
-                on_bad_lines="error",
-            )
-    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
-        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
-        raise IngestError(
-            f"{path}: malformed CSV ({detail}; a truncated or damaged file?)"
-        ) from None
-    first = raw.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
-    header = [c.strip() for c in next(csv.reader([first]), [])]
-    frame.columns = pd.Index([str(c).strip() for c in frame.columns])
+        # primaryValue as numbers where every cell reads as one (pandas rounds as float()
+        # does); anything else is read as text and checked row by row.
+        frame = _comtrade_frame(path, raw, raw_header, numeric=True)
+    except ValueError:
+        frame = _comtrade_frame(path, raw, raw_header, numeric=False)
+    frame.columns = pd.Index([str(c).strip() for c in frame.columns], dtype=object)
     # A file cut short ends in a row with too few cells, which pandas pads with empty ones.
-    body = raw.rstrip(b"\r\n")
-    last_line = body[body.rfind(b"\n") + 1 :].rstrip(b"\r").decode("utf-8")
-    last = next(csv.reader([last_line]), [])
-    if b"\n" in body and len(last) != len(header):
-        lines = body.count(b"\n") + 1
+    end = len(raw)
+    while end and raw[end - 1] in b"\r\n":  # the line breaks after the last row
+        end -= 1
+    start = raw.rfind(b"\n", 0, end) + 1
+    last = next(csv.reader([raw[start:end].decode("utf-8")]), [])
+    if start and len(last) != len(header):
+        lines = raw.count(b"\n", 0, end) + 1
         raise IngestError(
             f"{path}, row {lines}: has {len(last)} cells, the header has "
             f"{len(header)} (a truncated or damaged file?)"
@@ -365,8 +460,8 @@ def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
             kind="UN Comtrade CSV",
             published_on=published_on,
         )
-    china = _equals(frame["reporterCode"], CHINA_M49)
-    keep = china & _equals(frame["partnerCode"], RUSSIA_M49)
+    china = _test(_coded(frame["reporterCode"].to_numpy()), CHINA_M49.__eq__)
+    keep = china & _test(_coded(frame["partnerCode"].to_numpy()), RUSSIA_M49.__eq__)
     skipped = {
         "with another reporter": int((~china).sum()),
         "with another partner": int((china & ~keep).sum()),
@@ -379,6 +474,10 @@ def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
     fast = _comtrade_frame_fast(kept, numbers, str(path), published_on, prefiltered)
     if fast is not None:
         return fast
+    if frame["primaryValue"].dtype != object:  # the row-by-row check reads the cells as text
+        frame = _comtrade_frame(path, raw, raw_header, numeric=False)
+        frame.columns = pd.Index([str(c).strip() for c in frame.columns], dtype=object)
+        kept = frame.loc[keep, used]
     # Something in the rows is off: the row-by-row check finds it and says where.
     rows = zip(numbers, kept.to_numpy(dtype=object).tolist(), strict=True)
     return comtrade_figures(
@@ -388,8 +487,53 @@ def read_comtrade_csv(path: Path, published_on: date) -> ParsedFile:
         unit="row",
         kind="UN Comtrade CSV",
         published_on=published_on,
-        prefiltered=(len(frame), {k: v for k, v in skipped.items() if v}),
+        prefiltered=prefiltered,
     )
+
+
+def _comtrade_frame(
+    path: Path, raw: bytes, raw_header: list[str], *, numeric: bool
+) -> pd.DataFrame:
+    """The CSV as pandas reads it: the cells the reader looks at as text ("01" is a chapter,
+    not 1) but for ``primaryValue``, a number when ``numeric`` (a cell that does not read as
+    one raises ValueError); the rest typed as pandas likes, which costs less than text objects
+    for every cell."""
+    # Cold start: pandas loads only when a file is read.
+    import pandas as pd  # noqa: PLC0415
+
+    used = [c for c in raw_header if c.strip() in _COMTRADE_USED]
+    types: dict[str, type[object] | str] = dict.fromkeys(used, object)
+    if numeric:
+        types.update({c: "float64" for c in used if c.strip() == "primaryValue"})
+    try:
+        with warnings.catch_warnings():
+            # A first row longer than the header is only a warning to pandas: make it an error.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame: pd.DataFrame = pd.read_csv(
+                path,  # pandas' own file reader: faster than a Python stream of ``raw``
+                encoding="utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8",
+                dtype=types,
+                keep_default_na=False,  # an empty cell of a checked column stays ""
+                na_values={c: [""] for c in raw_header if c not in used},
+                index_col=False,
+                skip_blank_lines=True,
+                on_bad_lines="error",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        detail = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+        raise IngestError(
+            f"{path}: malformed CSV ({detail}; a truncated or damaged file?)"
+        ) from None
+    return frame
+
+
+def _comtrade_period_fast(freq: str, text: str) -> Period | None:
+    """:func:`_comtrade_period` without the message: None where it would refuse."""
+    if freq == "A" and len(text) == 4 and text.isdecimal():
+        return Period.year_of(int(text))
+    if freq == "M" and len(text) == 6 and text.isdecimal() and 1 <= int(text[4:]) <= 12:
+        return Period.month_of(int(text[:4]), int(text[4:]))
+    return None
 
 
 def _comtrade_frame_fast(
@@ -404,27 +548,27 @@ def _comtrade_frame_fast(
     the row), which gives the same figures otherwise."""
     # Cold start: pandas loads only when a file is read.
     import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
-    def column(name: str) -> np.ndarray:
+    size = len(kept)
+
+    def coded(name: str) -> tuple[np.ndarray, list[str]]:
         if name not in kept.columns:
-            return np.full(len(kept), "", dtype=object)
-        values = [str(v) for v in kept[name].tolist()]
-        if _EDGE_SPACE.search("\x00".join(values)) is None:
-            return np.array(values, dtype=object)  # no cell to strip (the usual export)
-        return np.array([v.strip() for v in values], dtype=object)
+            return np.zeros(size, dtype=np.intp), [""]
+        return _coded(kept[name].to_numpy())
 
-    type_code, freq, period_text = column("typeCode"), column("freqCode"), column("period")
-    flow_code, cmd, value_text = column("flowCode"), column("cmdCode"), column("primaryValue")
-    mot, customs, partner2 = column("motCode"), column("customsCode"), column("partner2Code")
-    year = column("refYear")
-    services = ~np.isin(type_code, ["C", ""])
+    services = ~_test(coded("typeCode"), ("C", "").__contains__)
     broken_down = (
-        ~np.isin(mot, ["0", ""]) | ~np.isin(customs, ["C00", ""]) | ~np.isin(partner2, ["0", ""])
+        ~_test(coded("motCode"), ("0", "").__contains__)
+        | ~_test(coded("customsCode"), ("C00", "").__contains__)
+        | ~_test(coded("partner2Code"), ("0", "").__contains__)
     )
-    other_flow = ~np.isin(flow_code, list(_COMTRADE_FLOWS))
-    is_total = cmd == "TOTAL"
-    is_chapter = np.array([bool(_CHAPTER_RE.match(c)) for c in cmd], dtype=bool)
-    is_digits = np.array([c.isdigit() for c in cmd], dtype=bool)
+    flow_codes, flow_cells = coded("flowCode")
+    other_flow = ~_test((flow_codes, flow_cells), _COMTRADE_FLOWS.__contains__)
+    cmd = coded("cmdCode")
+    is_total = _test(cmd, "TOTAL".__eq__)
+    is_chapter = _test(cmd, lambda c: _CHAPTER_RE.match(c) is not None)
+    is_digits = _test(cmd, str.isdigit)
     skip_services = services
     skip_broken = ~skip_services & broken_down
     skip_flow = ~skip_services & ~skip_broken & other_flow
@@ -433,23 +577,49 @@ def _comtrade_frame_fast(
     take = considered & (is_total | is_chapter)
     if (considered & ~is_total & ~is_chapter & ~is_digits).any():
         return None  # a cmdCode that is neither TOTAL nor an HS code
-    periods: dict[tuple[str, str], Period] = {}
-    for cells in set(zip(freq[take].tolist(), period_text[take].tolist(), strict=True)):
-        f, text = cells
-        if f == "A" and len(text) == 4 and text.isdecimal():
-            periods[cells] = Period.year_of(int(text))
-        elif f == "M" and len(text) == 6 and text.isdecimal() and 1 <= int(text[4:]) <= 12:
-            periods[cells] = Period.month_of(int(text[:4]), int(text[4:]))
-        else:
+    rows = np.nonzero(take)[0]
+    if not len(rows):
+        return None  # the row-by-row check words the refusal
+    # A period is its (freqCode, period) pair; refYear must name its year when given.
+    freq_codes, freq_cells = coded("freqCode")
+    period_codes, period_cells = coded("period")
+    year_codes, year_cells = coded("refYear")
+    pair = freq_codes[rows] * len(period_cells) + period_codes[rows]
+    pairs, pair_at = np.unique(pair, return_inverse=True)
+    keys: list[str] = []
+    key_number: dict[str, int] = {}
+    numbered: list[int] = []
+    years: list[str] = []
+    for value in pairs.tolist():
+        period = _comtrade_period_fast(
+            freq_cells[value // len(period_cells)], period_cells[value % len(period_cells)]
+        )
+        if period is None:
             return None  # not A/M, or a period that does not read
+        keys.append(period.key)
+        numbered.append(key_number.setdefault(period.key, len(key_number)))
+        years.append(str(period.year))
+    for at, year_code in set(zip(pair_at.tolist(), year_codes[rows].tolist(), strict=True)):
+        if year_cells[year_code] and year_cells[year_code] != years[at]:
+            return None
     try:
-        values = np.array([float(v) for v in value_text[take].tolist()], dtype=np.float64)
-    except ValueError:
+        values = np.asarray(kept["primaryValue"].to_numpy()[rows], dtype=np.float64)
+    except (TypeError, ValueError):
         return None
     if not np.isfinite(values).all() or (values < 0).any():
         return None
-    parsed = ParsedFile(path=path, kind="UN Comtrade CSV", figures=[], rows=prefiltered[0])
-    parsed.skipped = dict(prefiltered[1])
+    cmd_codes, cmd_cells = cmd
+    flow_value = [_COMTRADE_FLOWS[c].value if c in _COMTRADE_FLOWS else "" for c in flow_cells]
+    chapter_number = {cell: n for n, cell in enumerate(dict.fromkeys(cmd_cells))}
+    # No (period, flow, chapter) twice: one number per figure, compared at once.
+    figure_key = (
+        np.array(numbered, dtype=np.int64)[pair_at] * 2 * len(chapter_number)
+        + np.array([chapter_number[c] for c in cmd_cells], dtype=np.int64)[cmd_codes[rows]] * 2
+        + (np.array([v == "imports" for v in flow_value], dtype=np.int64)[flow_codes[rows]])
+    )
+    if len(np.unique(figure_key)) != len(figure_key):
+        return None
+    parsed = ParsedFile(path, "UN Comtrade CSV", rows=prefiltered[0], skipped=prefiltered[1])
     for reason, mask in (
         ("of services", skip_services),
         ("broken down by transport mode, procedure or second partner", skip_broken),
@@ -459,46 +629,24 @@ def _comtrade_frame_fast(
         count = int(mask.sum())
         if count:
             parsed.skipped[reason] = parsed.skipped.get(reason, 0) + count
-    seen: set[tuple[Period, Flow, str]] = set()
-    rows = np.nonzero(take)[0]
-    years = {cells: str(period.year) for cells, period in periods.items()}
-    figures = parsed.figures
-    # The taken rows' cells as lists: one pass each, no numpy scalar per cell.
-    for f, text, year_text, flow_text, code, total, value, number in zip(
-        freq[rows].tolist(),
-        period_text[rows].tolist(),
-        year[rows].tolist(),
-        flow_code[rows].tolist(),
-        cmd[rows].tolist(),
-        is_total[rows].tolist(),
-        values.tolist(),
-        [numbers[at] for at in rows.tolist()],
-        strict=True,
-    ):
-        period = periods[(f, text)]
-        if year_text and year_text != years[(f, text)]:
-            return None
-        flow = _COMTRADE_FLOWS[flow_text]
-        chapter: str = TOTAL_CHAPTER if total else str(code)
-        figure_key = (period, flow, chapter)
-        if figure_key in seen:
-            return None
-        seen.add(figure_key)
-        figures.append(
-            ParsedFigure(
-                dataset=COMTRADE_DATASET,
-                period=period,
-                flow=flow,
-                hs_chapter=chapter,
-                value_usd_bn=value / _USD_PER_BN,
-                published_on=published_on,
-                source_title=COMTRADE_SOURCE,
-                source_url=COMTRADE_URL,
-                origin=f"{path}, row {number}",
-            )
-        )
-    if not figures:
-        return None  # the row-by-row check words the refusal
+    chapters = [TOTAL_CHAPTER if c == "TOTAL" else c for c in cmd_cells]
+    count = len(rows)
+    parsed._frame = pd.DataFrame(
+        {
+            "dataset": np.full(count, COMTRADE_DATASET, dtype=object),
+            "period": np.array(keys, dtype=object)[pair_at],
+            "flow": np.array(flow_value, dtype=object)[flow_codes[rows]],
+            "hs_chapter": np.array(chapters, dtype=object)[cmd_codes[rows]],
+            "value_usd_bn": values / _USD_PER_BN,
+            "published_on": np.full(count, published_on, dtype=object),
+            "source_title": np.full(count, COMTRADE_SOURCE, dtype=object),
+            "source_url": np.full(count, COMTRADE_URL, dtype=object),
+            "origin": np.array(
+                [f"{path}, row {numbers[at]}" for at in rows.tolist()], dtype=object
+            ),
+        },
+        columns=list(FIGURE_COLUMNS),
+    )
     return parsed
 
 
@@ -574,7 +722,7 @@ def read_customs_csv(path: Path, default_published_on: date) -> ParsedFile:
     if unknown:
         raise IngestError(f"{path}, row 1: unknown column(s) {', '.join(unknown)}")
     reader.fieldnames = header
-    parsed = ParsedFile(path=str(path), kind="customs CSV", figures=[], rows=0)
+    parsed = ParsedFile(str(path), "customs CSV", figures=[])
     seen: dict[tuple[Period, Flow, str], str] = {}
     try:
         for values in reader:

@@ -11,6 +11,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from briefing.replies import Line, Source, format_pct, format_usd_bn
 from briefing.trade.index import TradeIndex
@@ -18,6 +19,9 @@ from briefing.trade.model import MONTH_ABBR, TOTAL_CHAPTER, Flow, Period, Period
 from briefing.trade.queries import chapter_label, figure_for
 from briefing.trade.tables import StoredFigure
 from briefing.updates import Update
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DATASET_LABELS = {"comtrade": "UN Comtrade", "customs": "China customs"}
 _FLOW_WORDS = {Flow.TOTAL: "total", Flow.EXPORTS: "exports", Flow.IMPORTS: "imports"}
@@ -104,7 +108,7 @@ def new_period_update(index: TradeIndex, figures: list[StoredFigure]) -> Update:
     if by_chapter:
         top = "; ".join(
             f"{chapter_label(f.hs_chapter)} {_FLOW_WORDS[f.flow]} {format_usd_bn(f.value_usd_bn)}"
-            for f in by_chapter[:4]
+            for f in by_chapter[:_TOP_CHAPTERS]
         )
         lines.append(Line(f"Largest HS chapters: {top}", source))
     return Update(
@@ -114,6 +118,52 @@ def new_period_update(index: TradeIndex, figures: list[StoredFigure]) -> Update:
         lines=tuple(lines),
         data_date=data_date,
     )
+
+
+# How many HS chapters a new period's update names.
+_TOP_CHAPTERS = 4
+
+
+def quoted_figures(new: pd.DataFrame) -> pd.DataFrame:
+    """Of new figures (a frame with ``dataset``, ``period``, ``flow``, ``hs_chapter``,
+    ``value_usd_bn``, ``published_on``), the rows :func:`new_period_update` reads, in their
+    order: each period's overall (TOTAL chapter) figures, its largest chapter figures, and its
+    first figure with the latest publication date. The update of the subset is the update of
+    all the period's figures; tens of thousands of chapter figures need no objects."""
+    # Cold start: pandas loads only when figures are ingested.
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+
+    if not len(new):
+        return new
+    position = np.arange(len(new))
+    group, _ = pd.factorize(
+        np.array(
+            [
+                f"{d}\x1f{p}"
+                for d, p in zip(new["dataset"].tolist(), new["period"].tolist(), strict=True)
+            ],
+            dtype=object,
+        )
+    )
+    overall = new["hs_chapter"].to_numpy(dtype=object) == TOTAL_CHAPTER
+    # The largest chapter figures: by group, value descending, then order of appearance.
+    chapters = np.nonzero(~overall & (new["flow"].to_numpy(dtype=object) != Flow.TOTAL.value))[0]
+    value = new["value_usd_bn"].to_numpy(dtype=np.float64)
+    ranked = chapters[np.lexsort((chapters, -value[chapters], group[chapters]))]
+    starts = np.searchsorted(group[ranked], group[ranked], side="left")
+    largest = ranked[np.arange(len(ranked)) - starts < _TOP_CHAPTERS]
+    # The first figure of each group with the group's latest publication date.
+    day, _ = pd.factorize(new["published_on"].to_numpy(dtype=object), sort=True)
+    latest_day = np.full(group.max() + 1, -1, dtype=np.int64)
+    np.maximum.at(latest_day, group, day)
+    latest = position[day == latest_day[group]]
+    _, first = np.unique(group[latest], return_index=True)
+    keep = overall.copy()
+    keep[largest] = True
+    keep[latest[first]] = True
+    quoted: pd.DataFrame = new[keep]
+    return quoted
 
 
 def revision_update(revised: list[tuple[StoredFigure, StoredFigure]]) -> Update:

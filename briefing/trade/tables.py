@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
@@ -29,9 +29,12 @@ from sqlalchemy import (
     select,
 )
 
-from briefing.db import bulk_insert, bulk_insert_columns, metadata
+from briefing.db import bulk_insert_columns, metadata
 from briefing.replies import Source
 from briefing.trade.model import Flow, Period, TradeObservation
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _columns() -> list[Column[Any]]:
@@ -160,41 +163,89 @@ _WRITTEN = (
 )
 
 
+# The columns of a figure frame as stored: the ingest's frames carry these (``period`` as
+# ``Period.key``, ``flow`` as ``Flow.value``).
+STORED_COLUMNS = _WRITTEN[:-1]
+_KEY = ("dataset", "period", "flow", "hs_chapter", "revision")
+
+
+def current_frame(conn: Connection, datasets: Iterable[str]) -> pd.DataFrame:
+    """The current figure of every key in ``datasets``, as a frame of :data:`STORED_COLUMNS`."""
+    # Cold start: pandas loads only when figures are ingested.
+    import pandas as pd  # noqa: PLC0415
+
+    table = trade_figures.c
+    stmt = select(*(table[name] for name in STORED_COLUMNS)).where(
+        table.dataset.in_(sorted(set(datasets)))
+    )
+    frame = pd.DataFrame.from_records(
+        [tuple(row) for row in conn.execute(stmt)],
+        columns=list(STORED_COLUMNS),
+        coerce_float=False,
+    ).astype(object)
+    return frame.astype({"revision": "int64", "value_usd_bn": "float64"})
+
+
+def stored_figures(frame: pd.DataFrame) -> list[StoredFigure]:
+    """The rows of a frame of :data:`STORED_COLUMNS` as figures."""
+    flows = {flow.value: flow for flow in Flow}
+    periods: dict[str, Period] = {}
+    out: list[StoredFigure] = []
+    for dataset, key, flow, chapter, revision, value, published_on, title, url, origin in zip(
+        *(frame[name].tolist() for name in STORED_COLUMNS), strict=True
+    ):
+        period = periods.get(key)
+        if period is None:
+            period = periods[key] = Period.parse(key)
+        out.append(
+            StoredFigure(
+                dataset=dataset,
+                period=period,
+                flow=flows[flow],
+                hs_chapter=chapter,
+                revision=int(revision),
+                value_usd_bn=float(value),
+                published_on=published_on,
+                source_title=title,
+                source_url=url,
+                origin=origin,
+            )
+        )
+    return out
+
+
 def write_figures(
     conn: Connection,
-    new: list[StoredFigure],
-    revised: list[StoredFigure],
+    new: pd.DataFrame,
+    revised: pd.DataFrame,
     ingested_at: datetime,
 ) -> None:
-    """Insert ``new`` figures, replace the current value of ``revised`` ones, log both (bulk:
-    ``COPY`` on PostgreSQL, ``executemany`` on SQLite)."""
-    if not new and not revised:
+    """Insert ``new`` figures, replace the current value of ``revised`` ones, log both (frames
+    of :data:`STORED_COLUMNS`; bulk: ``COPY`` on PostgreSQL, ``executemany`` on SQLite)."""
+    if not len(new) and not len(revised):
         return
+    # Cold start: pandas loads only when figures are ingested.
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
-    figures = [*new, *revised]
-    keys: dict[Period, str] = {}  # a few hundred periods across many figures
-    for figure in figures:
-        if figure.period not in keys:
-            keys[figure.period] = figure.period.key
+    figures = pd.concat([new, revised], ignore_index=True) if len(revised) else new
+    # Rows in primary-key order: each lands after the one before it in the table's B-tree.
+    at = np.lexsort(
+        [
+            pd.factorize(figures[name].to_numpy(dtype=object), sort=True)[0]
+            for name in reversed(_KEY)
+        ]
+    )
     bulk_insert_columns(
         conn,
         trade_figure_history,
         _WRITTEN,
         [
-            [f.dataset for f in figures],
-            [keys[f.period] for f in figures],
-            [f.flow.value for f in figures],
-            [f.hs_chapter for f in figures],
-            [f.revision for f in figures],
-            [f.value_usd_bn for f in figures],
-            [f.published_on for f in figures],
-            [f.source_title for f in figures],
-            [f.source_url for f in figures],
-            [f.origin for f in figures],
+            *(figures[name].to_numpy(dtype=object)[at].tolist() for name in STORED_COLUMNS),
             [ingested_at] * len(figures),
         ],
     )
-    if new:
+    if len(new):
         # The new figures' current rows are their first history rows, copied in the database.
         history = trade_figure_history.c
         conn.execute(
@@ -203,11 +254,11 @@ def write_figures(
                 select(*(history[name] for name in _WRITTEN)).where(
                     history.ingested_at == ingested_at,
                     history.revision == 1,
-                    history.dataset.in_(sorted({f.dataset for f in new})),
+                    history.dataset.in_(sorted(set(new["dataset"].tolist()))),
                 ),
             )
         )
-    if revised:
+    if len(revised):
         # A revision replaces the current row: delete it, insert the new one.
         table = trade_figures.c
         conn.execute(
@@ -218,29 +269,23 @@ def write_figures(
                 table.hs_chapter == bindparam("h"),
             ),
             [
-                {"d": f.dataset, "p": keys[f.period], "f": f.flow.value, "h": f.hs_chapter}
-                for f in revised
+                {"d": d, "p": p, "f": f, "h": h}
+                for d, p, f, h in zip(
+                    *(
+                        revised[name].tolist()
+                        for name in ("dataset", "period", "flow", "hs_chapter")
+                    ),
+                    strict=True,
+                )
             ],
         )
-        bulk_insert(
+        bulk_insert_columns(
             conn,
             trade_figures,
             _WRITTEN,
             [
-                (
-                    f.dataset,
-                    keys[f.period],
-                    f.flow.value,
-                    f.hs_chapter,
-                    f.revision,
-                    f.value_usd_bn,
-                    f.published_on,
-                    f.source_title,
-                    f.source_url,
-                    f.origin,
-                    ingested_at,
-                )
-                for f in revised
+                *(revised[name].tolist() for name in STORED_COLUMNS),
+                [ingested_at] * len(revised),
             ],
         )
 
