@@ -41,10 +41,11 @@ stored in UTC (SQLite keeps no offset) and every function takes ``now`` as a par
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -181,6 +182,8 @@ LEGACY_IMPORTED = "legacy_imported"
 # Claims older than this in the tables of the version before the ledger no longer matter.
 LEGACY_LOOKBACK = timedelta(days=3)
 _OPEN = (DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value)
+
+log = logging.getLogger(__name__)
 
 # -- observing writes ------------------------------------------------------------------------
 
@@ -327,6 +330,8 @@ class _Settle:
     done: threading.Event = field(default_factory=threading.Event)
     changed: int = 0
     error: BaseException | None = None
+    # Called by the writer once committed (or failed), for a caller that did not wait.
+    then: Callable[[int, BaseException | None], None] | None = None
 
 
 # PostgreSQL: the settling writes of a group in one statement each, the rows as arrays
@@ -376,6 +381,11 @@ class GroupWriter:
         self.ledger = ledger
         self.max_batch = max(max_batch, 1)
         self._queue: queue.SimpleQueue[_Settle | None] = queue.SimpleQueue()
+        # PostgreSQL: each writer thread's own connection, in autocommit, for groups of bulk
+        # rows only (the usual group): one statement, one round trip, no pool check-out.
+        self._local = threading.local()
+        self._held: list[Any] = []
+        self._held_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._run, name=f"ledger-writer-{i}", daemon=True)
             for i in range(max(threads, 1))
@@ -392,6 +402,11 @@ class GroupWriter:
         1 if it changed the row, else 0, once committed."""
         return self._wait(_Settle(name, bulk=bulk, row=row))
 
+    def submit(self, item: _Settle) -> None:
+        """Queue ``item`` for the next group without waiting; its ``then`` is called once it
+        committed (or failed)."""
+        self._queue.put(item)
+
     def _wait(self, item: _Settle) -> int:
         self._queue.put(item)
         item.done.wait()
@@ -404,6 +419,12 @@ class GroupWriter:
             self._queue.put(None)
         for thread in self._threads:
             thread.join(5.0)
+        with self._held_lock:
+            held, self._held = self._held, []
+        for raw in held:
+            with suppress(Exception):
+                raw.driver_connection.autocommit = False
+                raw.close()  # back to the pool
 
     def _run(self) -> None:
         while True:
@@ -430,10 +451,85 @@ class GroupWriter:
                         item.error = exc
             for item in group:
                 item.done.set()
+                if item.then is not None:
+                    try:
+                        item.then(item.changed, item.error)
+                    except Exception:
+                        log.exception("settling %s: its follow-up failed", item.name)
+
+    def _autocommit_connection(self) -> Any:
+        raw: Any = getattr(self._local, "raw", None)
+        if raw is None:
+            raw = self.ledger.engine.raw_connection()
+            raw.driver_connection.autocommit = True
+            self._local.raw = raw
+            with self._held_lock:
+                self._held.append(raw)
+        return raw.driver_connection
+
+    def _drop_autocommit_connection(self) -> None:
+        raw = getattr(self._local, "raw", None)
+        self._local.raw = None
+        if raw is not None:
+            with self._held_lock:
+                if raw in self._held:
+                    self._held.remove(raw)
+            with suppress(Exception):
+                raw.invalidate()
+
+    def _commit_bulk(self, bulks: dict[str, list[_Settle]]) -> None:
+        """Every bulk kind of a group in one statement (its updates in ``WITH`` clauses), run
+        in autocommit: it commits as one, in a single round trip."""
+        params: dict[str, list[Any]] = {}
+        parts: list[str] = []
+        for n, (sql, items) in enumerate(bulks.items()):
+            rows = zip(*(x.row for x in items), strict=True)
+            for i, column in enumerate(rows):
+                params[f"q{n}_c{i}"] = list(column)
+            parts.append(sql.replace("%(c", f"%(q{n}_c"))
+        if len(parts) == 1:
+            statement = parts[0]
+        else:
+            ctes = ", ".join(f"q{n} AS ({part})" for n, part in enumerate(parts))
+            union = " UNION ALL ".join(
+                f"SELECT {n}, delivery_id FROM q{n}" for n in range(len(parts))
+            )
+            statement = f"WITH {ctes} {union}"
+        try:
+            cursor = self._autocommit_connection().cursor()
+            try:
+                cursor.execute(statement, params)
+                returned = cursor.fetchall()
+            finally:
+                cursor.close()
+        except Exception:
+            self._drop_autocommit_connection()
+            raise
+        ours = (
+            [{str(r[0]) for r in returned}]
+            if len(parts) == 1
+            else [{str(r[1]) for r in returned if r[0] == n} for n in range(len(parts))]
+        )
+        changed: list[_Settle] = []
+        for done, items in zip(ours, bulks.values(), strict=True):
+            for item in items:
+                item.changed = int(item.row[0] in done)
+                if item.changed:
+                    changed.append(item)
+                    _notify(item.name, item.name)
+        for item in changed:
+            _notify(item.name, "commit")
 
     def _commit(self, group: list[_Settle]) -> None:
+        if all(item.bulk is not None for item in group):
+            bulks: dict[str, list[_Settle]] = {}
+            for item in group:
+                assert item.bulk is not None
+                bulks.setdefault(item.bulk, []).append(item)
+            self._commit_bulk(bulks)
+            return
         changed: list[_Settle] = []
-        bulks: dict[str, list[_Settle]] = {}
+        bulks = {}
         with self.ledger.engine.begin() as conn:
             for item in group:
                 if item.bulk is not None:
@@ -852,22 +948,21 @@ class Ledger:
         )
         return bool(self._settle_write("text_posted", stmt))
 
-    def mark_sent(
+    def _sent(
         self,
         delivery: Delivery,
         message_id: str | None,
         now: datetime,
         *,
-        chart: ChartStatus | None = None,
-        chart_id: str | None = None,
-        chart_error: str | None = None,
-    ) -> bool:
-        """Posted (or found posted), with its chart if it has one. False when our lease had
-        been taken over meanwhile."""
+        chart: ChartStatus | None,
+        chart_id: str | None,
+        chart_error: str | None,
+    ) -> _Settle:
+        """The write of :meth:`mark_sent`: a row of the bulk statement (PostgreSQL, grouped)
+        or a statement."""
         finished = require_aware(now)
         set_message = message_id is not None or not delivery.text_posted
-        writer = self._writer
-        if writer is not None and self.is_postgres:
+        if self._writer is not None and self.is_postgres:
             row = (
                 delivery.delivery_id,
                 delivery.lease_owner,
@@ -879,7 +974,7 @@ class Ledger:
                 chart_id,
                 chart_error[:500] if chart_error else None,
             )
-            return bool(writer.execute_bulk("sent", BULK_SENT, row))
+            return _Settle("sent", bulk=BULK_SENT, row=row)
         values: dict[str, Any] = {
             "status": DeliveryStatus.SENT.value,
             "in_doubt_since": None,
@@ -892,7 +987,79 @@ class Ledger:
             values["chart_status"] = chart.value
             values["chart_id"] = chart_id
             values["chart_error"] = chart_error[:500] if chart_error else None
-        return self._settle("sent", delivery, **values)
+        stmt = (
+            update(deliveries)
+            .where(*self._ours(delivery))
+            .values(lease_owner=None, lease_until=None, **values)
+        )
+        return _Settle("sent", stmt=stmt)
+
+    def mark_sent(
+        self,
+        delivery: Delivery,
+        message_id: str | None,
+        now: datetime,
+        *,
+        chart: ChartStatus | None = None,
+        chart_id: str | None = None,
+        chart_error: str | None = None,
+    ) -> bool:
+        """Posted (or found posted), with its chart if it has one. False when our lease had
+        been taken over meanwhile."""
+        item = self._sent(
+            delivery, message_id, now, chart=chart, chart_id=chart_id, chart_error=chart_error
+        )
+        writer = self._writer
+        if item.bulk is not None and writer is not None:
+            return bool(writer.execute_bulk(item.name, item.bulk, item.row))
+        return bool(self._settle_write(item.name, item.stmt))
+
+    def mark_sent_then(
+        self,
+        delivery: Delivery,
+        message_id: str | None,
+        now: datetime,
+        then: Callable[[bool | None], None],
+        *,
+        chart: ChartStatus | None = None,
+        chart_id: str | None = None,
+        chart_error: str | None = None,
+    ) -> None:
+        """:meth:`mark_sent` without waiting for the commit when writes are grouped (the last
+        write of a delivery: nothing of it follows); ``then`` hears whether the row was still
+        ours (None: the write failed, and the row stays in the lease it had, to be taken over
+        in doubt). Without grouping it writes now, then calls ``then``."""
+        writer = self._writer
+        if writer is None:
+            then(
+                self.mark_sent(
+                    delivery,
+                    message_id,
+                    now,
+                    chart=chart,
+                    chart_id=chart_id,
+                    chart_error=chart_error,
+                )
+            )
+            return
+        item = self._sent(
+            delivery, message_id, now, chart=chart, chart_id=chart_id, chart_error=chart_error
+        )
+
+        def settled(changed: int, error: BaseException | None) -> None:
+            if error is not None:
+                log.warning(
+                    "recording %s as sent failed (%s); it is taken over in doubt when its "
+                    "lease ends",
+                    delivery.delivery_id,
+                    error,
+                )
+                then(None)
+                return
+            then(bool(changed))
+
+        item.then = settled
+        writer.submit(item)
 
     def mark_retry(
         self,

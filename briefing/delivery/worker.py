@@ -117,6 +117,9 @@ class Outcome(Enum):
     FAILED = "failed"  # permanent: subscription paused
     SKIPPED = "skipped"  # expired, or the subscription went away
     LOST = "lost"  # our lease was taken over meanwhile; the new owner decides
+    # Posted; recorded as sent when its write commits, and observed (POSTED, RECOVERED or
+    # LOST) then: the posting thread did not wait (many posting threads, grouped writes).
+    SETTLING = "settling"
 
 
 @dataclass
@@ -286,6 +289,8 @@ class Worker:
         self._slots = threading.Condition()
         self._room = 0  # rows the claimer may still take (in hand: posting or queued)
         self._held: dict[tuple[str, str], int] = {}  # rows claimed and not done, by workspace
+        # Whether a delivery's last write (sent) is left to commit while its thread goes on.
+        self._settle_later = False
 
     # -- one pass ------------------------------------------------------------------------------
 
@@ -310,8 +315,10 @@ class Worker:
     def start(self) -> None:
         count = max(self.config.concurrency, 1)
         if count > 1:
-            # Many posting threads: their settling writes are committed in groups.
+            # Many posting threads: their settling writes are committed in groups, and the
+            # last write of a delivery is not waited for.
             self.ledger.group_commits(max_batch=count)
+            self._settle_later = True
         with self._slots:
             self._room = count + count // 2
         for i in range(count):
@@ -460,7 +467,7 @@ class Worker:
         ``sub``: the channel's subscription when it was read with the claim (None: it has
         none); read here when not given."""
         outcome = self._process(delivery, clock, claimed_at, sub)
-        if self.observe is not None:
+        if self.observe is not None and outcome is not Outcome.SETTLING:
             self.observe(outcome, delivery)
         return outcome
 
@@ -607,27 +614,26 @@ class Worker:
             chart = (
                 ChartStatus.FAILED if result.chart is ChartOutcome.FAILED else ChartStatus.POSTED
             )
-        if not self.ledger.mark_sent(
-            delivery,
-            result.message_id,
-            clock(),
-            chart=chart,
-            chart_id=CHART_WITH_MESSAGE if chart is ChartStatus.POSTED else None,
-            chart_error=result.chart_error,
-        ):
-            log.warning(
-                "posted %s but its lease had been taken over; the new owner will find it",
-                delivery.delivery_id,
-            )
-            return Outcome.LOST
         if chart is ChartStatus.FAILED:
             log.warning(
                 "posted %s without its chart (%s); the message says so",
                 delivery.delivery_id,
                 result.chart_error,
             )
-        log.info("posted %s", delivery.delivery_id)
-        return Outcome.POSTED
+        return self._record_sent(
+            delivery,
+            result.message_id,
+            clock,
+            success=Outcome.POSTED,
+            chart=chart,
+            chart_id=CHART_WITH_MESSAGE if chart is ChartStatus.POSTED else None,
+            chart_error=result.chart_error,
+            posted=f"posted {delivery.delivery_id}",
+            lost=(
+                f"posted {delivery.delivery_id} but its lease had been taken over; the new "
+                "owner will find it"
+            ),
+        )
 
     def _find(self, delivery: Delivery, clock: Clock) -> Outcome | str | None:
         """Is the text of a delivery in doubt already in the channel? Its message id, None when
@@ -689,8 +695,7 @@ class Worker:
         owed = replace(
             delivery, message_id=message_id, chart_status=ChartStatus.OWED, in_doubt_since=None
         )
-        outcome = self._chart(owed, sub, clock, claimed_at, reply=reply)
-        return Outcome.RECOVERED if outcome is Outcome.POSTED else outcome
+        return self._chart(owed, sub, clock, claimed_at, reply=reply, recovered=True)
 
     # -- the chart of a posted message -----------------------------------------------------------
 
@@ -702,28 +707,38 @@ class Worker:
         claimed_at: float,
         *,
         reply: Reply | None = None,
+        recovered: bool = False,
     ) -> Outcome:
-        """Post the chart owed by a delivery whose text is posted (its row still ours)."""
+        """Post the chart owed by a delivery whose text is posted (its row still ours);
+        ``recovered``: its text had been found posted (the outcome is then RECOVERED)."""
         assert delivery.message_id is not None
         poster = self.poster
         if sub is None:
             log.info(
                 "%s: the subscription went away; its chart is not posted", delivery.delivery_id
             )
-            return self._chart_done(delivery, ChartStatus.FAILED, clock, error="unsubscribed")
+            return self._chart_done(
+                delivery, ChartStatus.FAILED, clock, error="unsubscribed", recovered=recovered
+            )
         if not isinstance(poster, PostsCharts):
-            return self._chart_done(delivery, ChartStatus.FAILED, clock, error="not supported")
+            return self._chart_done(
+                delivery, ChartStatus.FAILED, clock, error="not supported", recovered=recovered
+            )
         if reply is None:
             try:
                 reply = self.compose.reply(delivery)
             except Exception:
                 log.exception("building the reply for %s failed", delivery.delivery_id)
                 if clock() > delivery.expires_at:
-                    return self._chart_done(delivery, ChartStatus.FAILED, clock, error="too late")
+                    return self._chart_done(
+                        delivery, ChartStatus.FAILED, clock, error="too late", recovered=recovered
+                    )
                 return self._retry(delivery, "build_error", clock(), in_doubt=False)
         if reply is None or reply.chart is None:
             log.warning("%s: its chart could not be drawn again", delivery.delivery_id)
-            return self._chart_done(delivery, ChartStatus.FAILED, clock, error="no chart")
+            return self._chart_done(
+                delivery, ChartStatus.FAILED, clock, error="no chart", recovered=recovered
+            )
 
         if delivery.in_doubt_since is not None and self.check_history:
             since = delivery.in_doubt_since - self.config.history_margin
@@ -744,13 +759,17 @@ class Worker:
                     delivery.delivery_id,
                     chart_id,
                 )
-                return self._chart_done(delivery, ChartStatus.POSTED, clock, chart_id=chart_id)
+                return self._chart_done(
+                    delivery, ChartStatus.POSTED, clock, chart_id=chart_id, recovered=recovered
+                )
 
         now = clock()
         if delivery.chart_attempts >= self.config.chart_attempts:
-            return self._give_up_chart(delivery, reply, delivery.chart_error or "failed", clock)
+            return self._give_up_chart(
+                delivery, reply, delivery.chart_error or "failed", clock, recovered=recovered
+            )
         if now > delivery.expires_at:
-            return self._give_up_chart(delivery, reply, "too late", clock)
+            return self._give_up_chart(delivery, reply, "too late", clock, recovered=recovered)
 
         lease_s = self.config.lease.total_seconds()
         if not self.pacer.acquire(delivery.channel, claimed_at + lease_s / 3, message=False):
@@ -776,7 +795,9 @@ class Worker:
             except PostError as exc:
                 retry_after = exc.retry_after_s
                 if exc.permanent:
-                    return self._give_up_chart(delivery, reply, exc.code, clock)
+                    return self._give_up_chart(
+                        delivery, reply, exc.code, clock, recovered=recovered
+                    )
                 log.warning(
                     "the chart of %s failed (%s); will retry", delivery.delivery_id, exc.code
                 )
@@ -796,10 +817,12 @@ class Worker:
                 )
         finally:
             self.pacer.release(delivery.channel, retry_after)
-        return self._chart_done(delivery, ChartStatus.POSTED, clock, chart_id=chart_id)
+        return self._chart_done(
+            delivery, ChartStatus.POSTED, clock, chart_id=chart_id, recovered=recovered
+        )
 
     def _give_up_chart(
-        self, delivery: Delivery, reply: Reply, reason: str, clock: Clock
+        self, delivery: Delivery, reply: Reply, reason: str, clock: Clock, *, recovered: bool
     ) -> Outcome:
         """The chart failed after its attempts: say so in the message, record it failed."""
         assert delivery.message_id is not None
@@ -825,7 +848,9 @@ class Worker:
             delivery.delivery_id,
             reason,
         )
-        return self._chart_done(delivery, ChartStatus.FAILED, clock, error=reason)
+        return self._chart_done(
+            delivery, ChartStatus.FAILED, clock, error=reason, recovered=recovered
+        )
 
     def _chart_done(
         self,
@@ -835,15 +860,76 @@ class Worker:
         *,
         chart_id: str | None = None,
         error: str | None = None,
+        recovered: bool = False,
     ) -> Outcome:
-        if not self.ledger.mark_sent(
-            delivery, None, clock(), chart=status, chart_id=chart_id, chart_error=error
-        ):
-            log.warning("finished %s but its lease had been taken over", delivery.delivery_id)
-            return Outcome.LOST
-        if status is ChartStatus.POSTED:
-            log.info("posted the chart of %s", delivery.delivery_id)
-        return Outcome.POSTED
+        return self._record_sent(
+            delivery,
+            None,
+            clock,
+            success=Outcome.RECOVERED if recovered else Outcome.POSTED,
+            chart=status,
+            chart_id=chart_id,
+            chart_error=error,
+            posted=(
+                f"posted the chart of {delivery.delivery_id}"
+                if status is ChartStatus.POSTED
+                else None
+            ),
+            lost=f"finished {delivery.delivery_id} but its lease had been taken over",
+        )
+
+    def _record_sent(
+        self,
+        delivery: Delivery,
+        message_id: str | None,
+        clock: Clock,
+        *,
+        success: Outcome,
+        chart: ChartStatus | None = None,
+        chart_id: str | None = None,
+        chart_error: str | None = None,
+        posted: str | None,
+        lost: str,
+    ) -> Outcome:
+        """Record a delivery sent: its last write. With many posting threads the thread goes
+        on without waiting for the commit (nothing of this delivery follows it): the outcome
+        is SETTLING, and ``success`` or LOST is observed once the write committed."""
+        if not self._settle_later:
+            if not self.ledger.mark_sent(
+                delivery,
+                message_id,
+                clock(),
+                chart=chart,
+                chart_id=chart_id,
+                chart_error=chart_error,
+            ):
+                log.warning("%s", lost)
+                return Outcome.LOST
+            if posted:
+                log.info("%s", posted)
+            return success
+
+        def then(ours: bool | None) -> None:
+            if ours is None:
+                return  # the write failed (logged): the row is taken over in doubt
+            if ours:
+                if posted:
+                    log.info("%s", posted)
+            else:
+                log.warning("%s", lost)
+            if self.observe is not None:
+                self.observe(success if ours else Outcome.LOST, delivery)
+
+        self.ledger.mark_sent_then(
+            delivery,
+            message_id,
+            clock(),
+            then,
+            chart=chart,
+            chart_id=chart_id,
+            chart_error=chart_error,
+        )
+        return Outcome.SETTLING
 
     def _failed(
         self, delivery: Delivery, sub: Subscription, exc: PostError, clock: Clock

@@ -455,3 +455,76 @@ def test_what_the_previous_version_sent_is_not_sent_again(brief: Briefing) -> No
     assert sorted(str(p.delivery_id) for p in poster.posts) == sorted(report.planned)
     assert Ledger(brief.engine).counts() == {DeliveryStatus.SENT.value: 4}
     assert Ledger(brief.engine).import_legacy(now) == 0  # once
+
+
+def test_a_last_write_left_to_commit_is_heard_of_once_committed(brief: Briefing) -> None:
+    """mark_sent_then: the caller goes on at once; ``then`` hears, after the commit, whether
+    the row was still ours. Texts recorded meanwhile share the groups (on PostgreSQL one
+    statement updates both kinds)."""
+    for i in range(24):
+        subscribe(brief, f"C{i:02d}", time(8), "UTC", workspace=f"T{i % 3}")
+    now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
+    plan(brief, now)
+    ledger = Ledger(brief.engine)
+    ledger.group_commits(max_batch=8)
+    heard: dict[str, bool | None] = {}
+    lock = threading.Lock()
+    claimed = ledger.claim("w", now, timedelta(minutes=2), limit=24)
+    assert len(claimed) == 24
+    # Four rows were taken over by another worker meanwhile: not ours to settle.
+    lost = claimed[:4]
+    later = now + timedelta(minutes=3)
+    for other in ledger.claim("other", later, timedelta(minutes=2), limit=24)[4:]:
+        assert ledger.mark_retry(other, "paced", later, in_doubt=False, paced=True)
+    ours = ledger.claim("w", later, timedelta(minutes=2), limit=24)
+    assert len(ours) == 20
+    texts, finals = ours[:10], [*ours[10:], *lost]
+    try:
+
+        def finish(delivery: Delivery) -> None:
+            def then(still_ours: bool | None) -> None:
+                with lock:
+                    heard[delivery.delivery_id] = still_ours
+
+            ledger.mark_sent_then(delivery, "ts", later, then)
+
+        def text(delivery: Delivery) -> None:
+            assert ledger.mark_text_posted(delivery, "ts", later)
+
+        threads = [
+            *(threading.Thread(target=finish, args=(d,)) for d in finals),
+            *(threading.Thread(target=text, args=(d,)) for d in texts),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        ledger.close()  # commits what is still queued
+    assert heard == {d.delivery_id: d not in lost for d in finals}
+    for d in ours[10:]:
+        row = ledger.row(d.delivery_id)
+        assert row is not None
+        assert (row["status"], row["lease_owner"]) == (DeliveryStatus.SENT.value, None)
+    for d in texts:
+        row = ledger.row(d.delivery_id)
+        assert row is not None
+        assert (row["status"], row["chart_status"]) == (DeliveryStatus.SENDING.value, "owed")
+    for d in lost:
+        row = ledger.row(d.delivery_id)
+        assert row is not None
+        assert (row["status"], row["lease_owner"]) == (DeliveryStatus.SENDING.value, "other")
+
+
+def test_without_grouped_writes_the_last_write_is_made_before_its_caller_goes_on(
+    brief: Briefing,
+) -> None:
+    subscribe(brief, "C01", time(8), "UTC")
+    now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
+    plan(brief, now)
+    ledger = Ledger(brief.engine)
+    [delivery] = ledger.claim("w", now, timedelta(minutes=2))
+    heard: list[bool | None] = []
+    ledger.mark_sent_then(delivery, "ts", now, heard.append)
+    assert heard == [True]
+    assert ledger.status_of(delivery.delivery_id) == DeliveryStatus.SENT.value
