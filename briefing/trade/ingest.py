@@ -229,8 +229,12 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
             seen_periods = known_periods(conn, datasets)
             incoming = _sorted(_derive_comtrade_totals(incoming, current))
             # Each incoming figure's stored row, if any (-1: a new figure).
-            at = pd.Index(_keys(current), dtype=object).get_indexer(
-                pd.Index(_keys(incoming), dtype=object)
+            at = (
+                pd.Index(_keys(current), dtype=object).get_indexer(
+                    pd.Index(_keys(incoming), dtype=object)
+                )
+                if len(current)
+                else np.full(len(incoming), -1)  # the datasets' first figures
             )
             is_new = at < 0
             stored_at = np.where(is_new, 0, at)
