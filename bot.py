@@ -262,6 +262,16 @@ def fetch(
         raise typer.Exit(1)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM stops ``run`` as Ctrl-C does (by default it would end the process at once)."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 @app.command()
 def run(
     platform: Annotated[str | None, typer.Option(help="console | slack | discord")] = None,
@@ -275,9 +285,12 @@ def run(
         typer.Option(help="Serve delivery metrics (Prometheus) on this port at /metrics"),
     ] = None,
 ) -> None:
-    """Start the bot and its delivery (every replica delivers; one plans)."""
+    """Start the bot and its delivery (every replica delivers; one plans). Ctrl-C or SIGTERM
+    (``docker stop``, systemd, Kubernetes) stops it cleanly: the posts in flight finish, the
+    rows not started are given back."""
     from briefing.settings import SettingsError
 
+    _stop_on_sigterm()
     brief = _load()
     chosen = platform or brief.settings.platform
     if metrics_port is not None:

@@ -154,10 +154,11 @@ class BotProcess:
         """What the bot wrote to stderr so far."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self, timeout_s: float = 20.0) -> int:
-        """Ctrl-C, as an operator stops it; killed if it does not stop in time. Its exit code."""
+    def stop(self, timeout_s: float = 20.0, *, signum: int = signal.SIGINT) -> int:
+        """Ctrl-C (or ``signum``: SIGTERM as ``docker stop`` sends), as an operator stops it;
+        killed if it does not stop in time. Its exit code."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(signum)
             try:
                 self.proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:

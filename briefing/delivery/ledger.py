@@ -364,17 +364,19 @@ RETURNING d.delivery_id"""
 class GroupWriter:
     """Settling writes of many posting threads, committed together.
 
-    A caller hands its statement over and waits: a writer thread runs whatever statements are
-    queued (up to ``max_batch``) in one transaction and commits once, then tells each caller
-    how many rows its statement changed. Nothing a caller does next (a chart upload after its
-    text was recorded) starts before its write is committed, so a crash leaves the ledger as
-    one write at a time would; only the number of transactions shrinks. A group that fails is
-    run again one statement per transaction, so each caller gets its own error.
+    A caller hands its statement over and waits (or, for a delivery's last write, hands it
+    over with a ``then`` and goes on): a writer thread runs whatever is queued (up to
+    ``max_batch``) together and commits once, then tells each caller how many rows its
+    statement changed. Nothing a caller does next (a chart upload after its text was recorded)
+    starts before its write is committed, so a crash leaves the ledger as one write at a time
+    would; only the number of transactions shrinks. A group that fails is run again one
+    statement per transaction, so each caller gets its own error.
 
-    One writer thread by default: while it commits a group the next one gathers, so groups
-    grow with the load (about 8 writes each at 64 posting threads, against 5.5 with two
-    writers), and a replica spends less time per write — 0.70–0.76 of the bare client's rate
-    against 0.64–0.65 with two writers, on a quiet machine (docs/delivery.md#throughput).
+    On PostgreSQL a group of bulk rows only (the usual group) is one statement in autocommit on
+    the thread's own connection: a single round trip. One writer thread by default: while it
+    commits a group the next one gathers, so groups grow with the load (about 8 writes each at
+    64 posting threads); two writers made smaller groups and no faster fan-out
+    (docs/delivery.md#throughput).
     """
 
     def __init__(self, ledger: Ledger, *, threads: int = 1, max_batch: int = 64) -> None:

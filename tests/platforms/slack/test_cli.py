@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -72,6 +73,26 @@ def test_run_slack_http_serves_signed_commands(
         returncode = bot.stop()
     assert returncode == 0, bot.log()
     assert fake.responses() == []  # answered in the ack; the forged request ran nothing
+
+
+def test_sigterm_stops_the_bot_as_ctrl_c_does(
+    fake: FakeSlack, database_url: str, bot_runner: BotRunner
+) -> None:
+    env = _env(
+        database_url,
+        SLACK_BOT_TOKEN="xoxb-cli-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake.api_url,
+    )
+    bot = bot_runner.start(
+        "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
+        env=env,
+        ready=r"(http://127\.0\.0\.1:\d+)/slack/events",
+    )  # fmt: skip
+    assert request(bot.announced(), "GET", "/healthz").status == 200
+    # docker stop, systemd and Kubernetes send SIGTERM; it must not end the process mid-post.
+    assert bot.stop(signum=signal.SIGTERM) == 0, bot.log()
+    assert "Traceback" not in bot.log()
 
 
 @pytest.mark.parametrize(
