@@ -197,8 +197,10 @@ def _copy_text(values: Sequence[Any]) -> list[str]:
         joined = "".join(values)
         if "\\" not in joined and "\t" not in joined and "\n" not in joined and "\r" not in joined:
             return list(values)  # text with nothing to escape, as it is
+    elif kinds <= {int, float}:
+        return list(map(str, values))  # numbers: nothing to escape, and rarely repeated
     elif not any(issubclass(kind, str) for kind in kinds) and type(None) not in kinds:
-        # Numbers, dates, timestamps: nothing to escape; each distinct value formatted once.
+        # Dates, timestamps: nothing to escape; each distinct value formatted once.
         texts = {value: str(value) for value in set(values)}
         return list(map(texts.__getitem__, values))
     out: list[str] = []

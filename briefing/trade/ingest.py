@@ -9,6 +9,7 @@ kept (``trade_figure_history``); a new period produces an update, a changed figu
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -264,40 +265,44 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
                         f"{published_on}, before the figure it replaces ({before}); give a "
                         "later published_on or --as-of"
                     )
-            write_figures(conn, new_frame, revised_frame, ingested_at)
-            new_periods = sorted(
-                {
-                    (dataset, period_of(key))
-                    for dataset, key in set(
-                        zip(
-                            new_frame["dataset"].tolist(),
-                            new_frame["period"].tolist(),
-                            strict=True,
+            # The figures are written while the updates are worked out: on PostgreSQL the
+            # database's work (COPY, the copy of the current rows) overlaps this process's.
+            with ThreadPoolExecutor(1, thread_name_prefix="trade-write") as writer:
+                written = writer.submit(write_figures, conn, new_frame, revised_frame, ingested_at)
+                new_periods = sorted(
+                    {
+                        (dataset, period_of(key))
+                        for dataset, key in set(
+                            zip(
+                                new_frame["dataset"].tolist(),
+                                new_frame["period"].tolist(),
+                                strict=True,
+                            )
                         )
-                    )
-                }
-                - seen_periods,
-                key=lambda dp: (dp[0], _order_p(dp[1])),
-            )
-            revised = list(
-                zip(
-                    stored_figures(revised_frame),
-                    stored_figures(was_frame),
-                    strict=True,
+                    }
+                    - seen_periods,
+                    key=lambda dp: (dp[0], _order_p(dp[1])),
                 )
-            )
-            totals_frame = new_frame[new_frame["hs_chapter"] == TOTAL_CHAPTER]
-            # An update quotes overall figures only (TOTAL chapter): their index is enough.
-            totals = TradeIndex(
-                [
-                    *(o for o in earlier if o.hs_chapter == TOTAL_CHAPTER),
-                    *(f.observation() for f in stored_figures(totals_frame)),
-                    *(n.observation() for n, _ in revised if n.hs_chapter == TOTAL_CHAPTER),
-                ]
-            )
-            updates = updates_for(
-                totals, new_periods, stored_figures(quoted_figures(new_frame)), revised
-            )
+                revised = list(
+                    zip(
+                        stored_figures(revised_frame),
+                        stored_figures(was_frame),
+                        strict=True,
+                    )
+                )
+                totals_frame = new_frame[new_frame["hs_chapter"] == TOTAL_CHAPTER]
+                # An update quotes overall figures only (TOTAL chapter): their index is enough.
+                totals = TradeIndex(
+                    [
+                        *(o for o in earlier if o.hs_chapter == TOTAL_CHAPTER),
+                        *(f.observation() for f in stored_figures(totals_frame)),
+                        *(n.observation() for n, _ in revised if n.hs_chapter == TOTAL_CHAPTER),
+                    ]
+                )
+                updates = updates_for(
+                    totals, new_periods, stored_figures(quoted_figures(new_frame)), revised
+                )
+                written.result()  # its error, if any, here
             seal(conn, updates)
     except IntegrityError:
         raise IngestError(
