@@ -479,9 +479,10 @@ class GroupWriter:
             with suppress(Exception):
                 raw.invalidate()
 
-    def _commit_bulk(self, bulks: dict[str, list[_Settle]]) -> None:
-        """Every bulk kind of a group in one statement (its updates in ``WITH`` clauses), run
-        in autocommit: it commits as one, in a single round trip."""
+    @staticmethod
+    def _bulk_statement(bulks: dict[str, list[_Settle]]) -> tuple[str, dict[str, list[Any]]]:
+        """Every bulk kind of a group as one statement (each kind a ``WITH`` clause) returning
+        ``(kind number, delivery id)`` of each row still ours."""
         params: dict[str, list[Any]] = {}
         parts: list[str] = []
         for n, (sql, items) in enumerate(bulks.items()):
@@ -489,73 +490,63 @@ class GroupWriter:
             for i, column in enumerate(rows):
                 params[f"q{n}_c{i}"] = list(column)
             parts.append(sql.replace("%(c", f"%(q{n}_c"))
-        if len(parts) == 1:
-            statement = parts[0]
-        else:
-            ctes = ", ".join(f"q{n} AS ({part})" for n, part in enumerate(parts))
-            union = " UNION ALL ".join(
-                f"SELECT {n}, delivery_id FROM q{n}" for n in range(len(parts))
-            )
-            statement = f"WITH {ctes} {union}"
-        try:
-            cursor = self._autocommit_connection().cursor()
-            try:
-                cursor.execute(statement, params)
-                returned = cursor.fetchall()
-            finally:
-                cursor.close()
-        except Exception:
-            self._drop_autocommit_connection()
-            raise
-        ours = (
-            [{str(r[0]) for r in returned}]
-            if len(parts) == 1
-            else [{str(r[1]) for r in returned if r[0] == n} for n in range(len(parts))]
-        )
+        ctes = ", ".join(f"q{n} AS ({part})" for n, part in enumerate(parts))
+        union = " UNION ALL ".join(f"SELECT {n}, delivery_id FROM q{n}" for n in range(len(parts)))
+        return f"WITH {ctes} {union}", params
+
+    @staticmethod
+    def _settled(
+        bulks: dict[str, list[_Settle]], returned: Sequence[tuple[Any, ...]]
+    ) -> list[_Settle]:
+        """Each bulk row's count (1 when the statement returned its id) and the rows changed."""
+        ours = {(int(kind), str(delivery_id)) for kind, delivery_id in returned}
         changed: list[_Settle] = []
-        for done, items in zip(ours, bulks.values(), strict=True):
+        for n, items in enumerate(bulks.values()):
             for item in items:
-                item.changed = int(item.row[0] in done)
+                item.changed = int((n, item.row[0]) in ours)
                 if item.changed:
                     changed.append(item)
                     _notify(item.name, item.name)
-        for item in changed:
-            _notify(item.name, "commit")
+        return changed
 
     def _commit(self, group: list[_Settle]) -> None:
-        if all(item.bulk is not None for item in group):
-            bulks: dict[str, list[_Settle]] = {}
-            for item in group:
-                assert item.bulk is not None
+        bulks: dict[str, list[_Settle]] = {}
+        for item in group:
+            if item.bulk is not None:
                 bulks.setdefault(item.bulk, []).append(item)
-            self._commit_bulk(bulks)
-            return
         changed: list[_Settle] = []
-        bulks = {}
-        with self.ledger.engine.begin() as conn:
-            for item in group:
-                if item.bulk is not None:
-                    bulks.setdefault(item.bulk, []).append(item)
-                    continue
-                item.changed = int(conn.execute(item.stmt).rowcount)
-                if item.changed:
-                    changed.append(item)
-                    _notify(item.name, item.name)
-            for sql, items in bulks.items():
-                rows = zip(*(x.row for x in items), strict=True)
-                columns = {f"c{i}": list(column) for i, column in enumerate(rows)}
-                # The driver's own cursor: one statement per group, no per-row objects.
-                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if bulks and all(item.bulk is not None for item in group):
+            # The usual group: one statement in autocommit, a single round trip.
+            statement, params = self._bulk_statement(bulks)
+            try:
+                cursor = self._autocommit_connection().cursor()
                 try:
-                    cursor.execute(sql, columns)
-                    ours = {str(r[0]) for r in cursor.fetchall()}
+                    cursor.execute(statement, params)
+                    returned = cursor.fetchall()
                 finally:
                     cursor.close()
-                for item in items:
-                    item.changed = int(item.row[0] in ours)
+            except Exception:
+                self._drop_autocommit_connection()
+                raise
+            changed = self._settled(bulks, returned)
+        else:
+            with self.ledger.engine.begin() as conn:
+                for item in group:
+                    if item.bulk is not None:
+                        continue
+                    item.changed = int(conn.execute(item.stmt).rowcount)
                     if item.changed:
                         changed.append(item)
                         _notify(item.name, item.name)
+                if bulks:
+                    statement, params = self._bulk_statement(bulks)
+                    # The driver's own cursor: one statement per group, no per-row objects.
+                    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                    try:
+                        cursor.execute(statement, params)
+                        changed += self._settled(bulks, cursor.fetchall())
+                    finally:
+                        cursor.close()
         for item in changed:
             _notify(item.name, "commit")
 
@@ -929,26 +920,38 @@ class Ledger:
         )
         return bool(self._settle_write(name, stmt))
 
-    def mark_text_posted(self, delivery: Delivery, message_id: str | None, now: datetime) -> bool:
-        """The text is posted; the chart is owed. The row stays ours (``sending``): the worker
-        goes on to the chart. False when our lease had been taken over meanwhile."""
-        require_aware(now)
-        writer = self._writer
-        if writer is not None and self.is_postgres:
-            row = (delivery.delivery_id, delivery.lease_owner, message_id or "posted")
-            return bool(writer.execute_bulk("text_posted", BULK_TEXT_POSTED, row))
+    def _text_posted(self, delivery: Delivery, message_id: str | None) -> _Settle:
+        """The write of :meth:`mark_text_posted`: a row of the bulk statement (PostgreSQL,
+        grouped) or a statement."""
+        # Slack always answers with a ts; a placeholder keeps "text posted" recorded.
+        message = message_id or "posted"
+        if self._writer is not None and self.is_postgres:
+            row = (delivery.delivery_id, delivery.lease_owner, message)
+            return _Settle("text_posted", bulk=BULK_TEXT_POSTED, row=row)
         stmt = (
             update(deliveries)
             .where(*self._ours(delivery))
             .values(
-                # Slack always answers with a ts; a placeholder keeps "text posted" recorded.
-                message_id=message_id or "posted",
+                message_id=message,
                 chart_status=ChartStatus.OWED.value,
                 in_doubt_since=None,
                 last_error=None,
             )
         )
-        return bool(self._settle_write("text_posted", stmt))
+        return _Settle("text_posted", stmt=stmt)
+
+    def _write_now(self, item: _Settle) -> int:
+        """Run ``item`` (in the next group when writes are grouped); the rows it changed."""
+        writer = self._writer
+        if item.bulk is not None and writer is not None:
+            return writer.execute_bulk(item.name, item.bulk, item.row)
+        return self._settle_write(item.name, item.stmt)
+
+    def mark_text_posted(self, delivery: Delivery, message_id: str | None, now: datetime) -> bool:
+        """The text is posted; the chart is owed. The row stays ours (``sending``): the worker
+        goes on to the chart. False when our lease had been taken over meanwhile."""
+        require_aware(now)
+        return bool(self._write_now(self._text_posted(delivery, message_id)))
 
     def _sent(
         self,
@@ -1008,13 +1011,18 @@ class Ledger:
     ) -> bool:
         """Posted (or found posted), with its chart if it has one. False when our lease had
         been taken over meanwhile."""
-        item = self._sent(
-            delivery, message_id, now, chart=chart, chart_id=chart_id, chart_error=chart_error
+        return bool(
+            self._write_now(
+                self._sent(
+                    delivery,
+                    message_id,
+                    now,
+                    chart=chart,
+                    chart_id=chart_id,
+                    chart_error=chart_error,
+                )
+            )
         )
-        writer = self._writer
-        if item.bulk is not None and writer is not None:
-            return bool(writer.execute_bulk(item.name, item.bulk, item.row))
-        return bool(self._settle_write(item.name, item.stmt))
 
     def mark_sent_then(
         self,

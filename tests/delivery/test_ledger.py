@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from briefing.appstate import Briefing
 from briefing.delivery.compose import DeliveryReplies
@@ -22,6 +22,7 @@ from briefing.delivery.ledger import (
     DeliveryStatus,
     Ledger,
     RunStatus,
+    _Settle,
     deliveries,
     delivery_runs,
     observe_writes,
@@ -528,3 +529,48 @@ def test_without_grouped_writes_the_last_write_is_made_before_its_caller_goes_on
     ledger.mark_sent_then(delivery, "ts", now, heard.append)
     assert heard == [True]
     assert ledger.status_of(delivery.delivery_id) == DeliveryStatus.SENT.value
+
+
+def test_a_group_of_every_kind_of_settling_write_commits_each_one(brief: Briefing) -> None:
+    """A group that mixes statements (a retry) with bulk rows (text posted, sent) — on
+    PostgreSQL the bulk rows as one statement beside the others in one transaction."""
+    for i in range(6):
+        subscribe(brief, f"C{i:02d}", time(8), "UTC")
+    now = datetime(2024, 3, 8, 8, 5, tzinfo=UTC)
+    plan(brief, now)
+    ledger = Ledger(brief.engine)
+    claimed = ledger.claim("w", now, timedelta(minutes=2), limit=6)
+    assert len(claimed) == 6
+    ledger.group_commits(max_batch=8)
+    writer = ledger._writer
+    assert writer is not None
+    try:
+        retry, text, sent = claimed[:2], claimed[2:4], claimed[4:]
+        # The writes a group may hold, built as the ledger builds them, committed as one group.
+        group = [
+            *(
+                _Settle(
+                    "retry",
+                    stmt=update(deliveries)
+                    .where(deliveries.c.delivery_id == d.delivery_id)
+                    .values(status=DeliveryStatus.PENDING.value, lease_owner=None),
+                )
+                for d in retry
+            ),
+            *(ledger._text_posted(d, "ts") for d in text),
+            *(
+                ledger._sent(d, "ts", now, chart=None, chart_id=None, chart_error=None)
+                for d in sent
+            ),
+        ]
+        writer._commit(group)
+    finally:
+        ledger.close()
+    assert [item.changed for item in group] == [1] * 6
+    statuses = [ledger.row(d.delivery_id) for d in claimed]
+    assert [(r or {}).get("status") for r in statuses] == [
+        *[DeliveryStatus.PENDING.value] * 2,
+        *[DeliveryStatus.SENDING.value] * 2,
+        *[DeliveryStatus.SENT.value] * 2,
+    ]
+    assert [(r or {}).get("chart_status") for r in statuses[2:4]] == ["owed", "owed"]
