@@ -26,14 +26,13 @@ from briefing.trade.ingest_files import (
     COMTRADE_DATASET,
     FIGURE_COLUMNS,
     ParsedFile,
-    period_of,
     read_comtrade_csv,
     read_comtrade_json,
     read_customs_csv,
     sniff,
 )
 from briefing.trade.ingest_updates import quoted_figures, updates_for
-from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
+from briefing.trade.model import TOTAL_CHAPTER, Flow, Period, period_of
 from briefing.trade.tables import (
     STORED_COLUMNS,
     current_frame,

@@ -17,12 +17,11 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefing.ingest_types import IngestError
-from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
+from briefing.trade.model import TOTAL_CHAPTER, Flow, Period, period_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -111,12 +110,6 @@ FIGURE_COLUMNS = (
     "source_url",
     "origin",
 )
-
-
-@lru_cache(maxsize=4096)
-def period_of(key: str) -> Period:
-    """The :class:`Period` of a ``Period.key`` (a few hundred keys across many figures)."""
-    return Period.parse(key)
 
 
 def figures_frame(figures: Sequence[ParsedFigure]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from briefing.replies import Source
 
@@ -112,6 +113,13 @@ class Period:
                 raise ValueError(f"{text!r}: months must be 01–12 and in order")
             return cls(y1, m1, m2)
         raise ValueError(f"{text!r} is not a period (YYYY, YYYY-MM or YYYY-MM/YYYY-MM)")
+
+
+@lru_cache(maxsize=4096)
+def period_of(key: str) -> Period:
+    """The :class:`Period` of a ``Period.key``, one object per key (a few hundred keys across
+    tens of thousands of stored figures)."""
+    return Period.parse(key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from sqlalchemy import (
 
 from briefing.db import bulk_insert_columns, metadata
 from briefing.replies import Source
-from briefing.trade.model import Flow, Period, TradeObservation
+from briefing.trade.model import Flow, Period, TradeObservation, period_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,16 +107,10 @@ def _source(title: str, url: str | None, published_on: date) -> Source:
     return Source(title, url, published_on)
 
 
-def _stored(row: dict[str, object], periods: dict[str, Period] | None = None) -> StoredFigure:
-    key = str(row["period"])
-    period = periods.get(key) if periods is not None else None
-    if period is None:
-        period = Period.parse(key)
-        if periods is not None:
-            periods[key] = period
+def _stored(row: dict[str, object]) -> StoredFigure:
     return StoredFigure(
         dataset=str(row["dataset"]),
-        period=period,
+        period=period_of(str(row["period"])),
         flow=Flow(str(row["flow"])),
         hs_chapter=str(row["hs_chapter"]),
         revision=int(row["revision"]),  # type: ignore[call-overload]
@@ -189,18 +183,14 @@ def current_frame(conn: Connection, datasets: Iterable[str]) -> pd.DataFrame:
 def stored_figures(frame: pd.DataFrame) -> list[StoredFigure]:
     """The rows of a frame of :data:`STORED_COLUMNS` as figures."""
     flows = {flow.value: flow for flow in Flow}
-    periods: dict[str, Period] = {}
     out: list[StoredFigure] = []
     for dataset, key, flow, chapter, revision, value, published_on, title, url, origin in zip(
         *(frame[name].tolist() for name in STORED_COLUMNS), strict=True
     ):
-        period = periods.get(key)
-        if period is None:
-            period = periods[key] = Period.parse(key)
         out.append(
             StoredFigure(
                 dataset=dataset,
-                period=period,
+                period=period_of(key),
                 flow=flows[flow],
                 hs_chapter=chapter,
                 revision=int(revision),
@@ -297,7 +287,6 @@ def load_observations(engine: Engine) -> list[TradeObservation]:
         "dataset, period, flow, hs_chapter, value_usd_bn, published_on, source_title, source_url"
     )
     order = "dataset, period, flow, hs_chapter, revision"
-    periods: dict[str, Period] = {}  # a few hundred distinct periods across many rows
     days: dict[object, date] = {}
     sources: dict[tuple[str, str | None, date], Source] = {}
     flows = {flow.value: flow for flow in Flow}
@@ -311,9 +300,6 @@ def load_observations(engine: Engine) -> list[TradeObservation]:
         finally:
             cursor.close()
     for dataset, key, flow, chapter, value, published, title, url in rows:
-        period = periods.get(key)
-        if period is None:
-            period = periods[key] = Period.parse(key)
         day = days.get(published)
         if day is None:
             day = days[published] = (
@@ -324,7 +310,7 @@ def load_observations(engine: Engine) -> list[TradeObservation]:
             source = sources[(title, url, day)] = Source(title, url, day)
         out.append(
             TradeObservation(
-                period=period,
+                period=period_of(key),
                 flow=flows[flow],
                 value_usd_bn=float(value),
                 source=source,
