@@ -243,7 +243,7 @@ def copy_columns(
     if not values or not len(values[0]):
         return
     texts = [_copy_text(column) for column in values]
-    block = "\n".join("\t".join(line) for line in zip(*texts, strict=True)) + "\n"
+    block = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
