@@ -186,8 +186,8 @@ def _derive_comtrade_totals(incoming: pd.DataFrame, current: pd.DataFrame) -> pd
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    """Figures in the order of :func:`_order`: dataset, period end (longer spans first), HS
-    chapter, flow."""
+    """Figures in the order updates and messages use: dataset, period end (longer spans
+    first), HS chapter, flow."""
     # Cold start: pandas loads only when figures are ingested.
     import numpy as np  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
@@ -251,17 +251,17 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
                 list(STORED_COLUMNS)
             ]
             was_frame = current.iloc[at[is_revised]]
-            for origin, period, flow, chapter, published_on, before in zip(
+            for origin, period, flow, chapter, published_on, was_published in zip(
                 *(revised_frame[name].tolist() for name in ("origin", "period", "flow")),
                 revised_frame["hs_chapter"].tolist(),
                 revised_frame["published_on"].tolist(),
                 was_frame["published_on"].tolist(),
                 strict=True,
             ):
-                if published_on < before:
+                if published_on < was_published:
                     raise IngestError(
                         f"{origin}: revises {period} {flow} {chapter} but is dated "
-                        f"{published_on}, before the figure it replaces ({before}); give a "
+                        f"{published_on}, before the figure it replaces ({was_published}); give a "
                         "later published_on or --as-of"
                     )
             # The figures are written while the updates are worked out: on PostgreSQL the
