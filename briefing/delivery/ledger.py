@@ -1039,22 +1039,13 @@ class Ledger:
         write of a delivery: nothing of it follows); ``then`` hears whether the row was still
         ours (None: the write failed, and the row stays in the lease it had, to be taken over
         in doubt). Without grouping it writes now, then calls ``then``."""
-        writer = self._writer
-        if writer is None:
-            then(
-                self.mark_sent(
-                    delivery,
-                    message_id,
-                    now,
-                    chart=chart,
-                    chart_id=chart_id,
-                    chart_error=chart_error,
-                )
-            )
-            return
         item = self._sent(
             delivery, message_id, now, chart=chart, chart_id=chart_id, chart_error=chart_error
         )
+        writer = self._writer
+        if writer is None:
+            then(bool(self._write_now(item)))
+            return
 
         def settled(changed: int, error: BaseException | None) -> None:
             if error is not None:
