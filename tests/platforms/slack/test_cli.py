@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from briefing.settings import PROJECT_ROOT
-from tests.conftest import BotRunner
+from tests.conftest import BotProcess, BotRunner
 from tests.fakes.fake_slack import FakeSlack, iter_texts, request, signed_post, slash_body
 
 pytestmark = pytest.mark.slow
@@ -44,20 +44,25 @@ def fake() -> Iterator[FakeSlack]:
         yield fake
 
 
-def test_run_slack_http_serves_signed_commands(
-    fake: FakeSlack, database_url: str, bot_runner: BotRunner
-) -> None:
+def _http_bot(fake: FakeSlack, database_url: str, bot_runner: BotRunner) -> BotProcess:
+    """``bot.py run --platform slack --http`` on a free port, once it announced its URL."""
     env = _env(
         database_url,
         SLACK_BOT_TOKEN="xoxb-cli-token",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=fake.api_url,
     )
-    bot = bot_runner.start(
+    return bot_runner.start(
         "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
         env=env,
         ready=r"(http://127\.0\.0\.1:\d+)/slack/events",
     )  # fmt: skip
+
+
+def test_run_slack_http_serves_signed_commands(
+    fake: FakeSlack, database_url: str, bot_runner: BotRunner
+) -> None:
+    bot = _http_bot(fake, database_url, bot_runner)
     url = bot.announced()
     try:
         assert fake.calls_to("auth.test")  # the token was checked at start
@@ -78,17 +83,7 @@ def test_run_slack_http_serves_signed_commands(
 def test_sigterm_stops_the_bot_as_ctrl_c_does(
     fake: FakeSlack, database_url: str, bot_runner: BotRunner
 ) -> None:
-    env = _env(
-        database_url,
-        SLACK_BOT_TOKEN="xoxb-cli-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake.api_url,
-    )
-    bot = bot_runner.start(
-        "run", "--platform", "slack", "--http", "--port", "0", "--host", "127.0.0.1",
-        env=env,
-        ready=r"(http://127\.0\.0\.1:\d+)/slack/events",
-    )  # fmt: skip
+    bot = _http_bot(fake, database_url, bot_runner)
     assert request(bot.announced(), "GET", "/healthz").status == 200
     # docker stop, systemd and Kubernetes send SIGTERM; it must not end the process mid-post.
     assert bot.stop(signum=signal.SIGTERM) == 0, bot.log()
