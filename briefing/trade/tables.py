@@ -1,8 +1,10 @@
 """Trade figures loaded by ``bot.py ingest`` (UN Comtrade exports, customs figures typed in).
 
-Two tables: ``trade_figures`` holds the current value of each (dataset, period, flow, HS chapter);
-``trade_figure_history`` keeps every version ever ingested, so a revision never erases what was
-said before and the bot can answer "as of" any date with the figure known on that date.
+One table, ``trade_figure_history``: every version of each (dataset, period, flow, HS chapter)
+ever ingested, numbered by ``revision`` (1 for the first figure, +1 per revision). A revision
+never erases what was said before, so the bot can answer "as of" any date with the figure known
+on that date; the current figure of a key is its row of highest revision. Each figure is written
+once.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -25,7 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    bindparam,
+    exists,
     select,
 )
 
@@ -37,35 +40,20 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _columns() -> list[Column[Any]]:
-    return [
-        Column("dataset", String(40), nullable=False),  # comtrade | customs
-        Column(
-            "period", String(20), nullable=False
-        ),  # Period.key: 2024 · 2024-10 · 2024-01/2024-10
-        Column("flow", String(10), nullable=False),  # total | exports | imports
-        Column("hs_chapter", String(10), nullable=False),  # TOTAL or a two-digit HS chapter
-        Column("revision", Integer, nullable=False),  # 1 for the first figure, +1 per revision
-        Column("value_usd_bn", Float, nullable=False),
-        Column("published_on", Date, nullable=False),  # the data date (release or --as-of)
-        Column("source_title", Text, nullable=False),
-        Column("source_url", Text, nullable=True),
-        Column("origin", Text, nullable=False),  # the file (and row) the figure came from
-        Column("ingested_at", DateTime(timezone=True), nullable=False),
-    ]
-
-
-trade_figures = Table(
-    "trade_figures",
-    metadata,
-    *_columns(),
-    PrimaryKeyConstraint("dataset", "period", "flow", "hs_chapter"),
-)
-
 trade_figure_history = Table(
     "trade_figure_history",
     metadata,
-    *_columns(),
+    Column("dataset", String(40), nullable=False),  # comtrade | customs
+    Column("period", String(20), nullable=False),  # Period.key: 2024 · 2024-10 · 2024-01/2024-10
+    Column("flow", String(10), nullable=False),  # total | exports | imports
+    Column("hs_chapter", String(10), nullable=False),  # TOTAL or a two-digit HS chapter
+    Column("revision", Integer, nullable=False),  # 1 for the first figure, +1 per revision
+    Column("value_usd_bn", Float, nullable=False),
+    Column("published_on", Date, nullable=False),  # the data date (release or --as-of)
+    Column("source_title", Text, nullable=False),
+    Column("source_url", Text, nullable=True),
+    Column("origin", Text, nullable=False),  # the file (and row) the figure came from
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("dataset", "period", "flow", "hs_chapter", "revision"),
 )
 
@@ -107,39 +95,28 @@ def _source(title: str, url: str | None, published_on: date) -> Source:
     return Source(title, url, published_on)
 
 
-def _stored(row: dict[str, object]) -> StoredFigure:
-    return StoredFigure(
-        dataset=str(row["dataset"]),
-        period=period_of(str(row["period"])),
-        flow=Flow(str(row["flow"])),
-        hs_chapter=str(row["hs_chapter"]),
-        revision=int(row["revision"]),  # type: ignore[call-overload]
-        value_usd_bn=float(row["value_usd_bn"]),  # type: ignore[arg-type]
-        published_on=row["published_on"],  # type: ignore[arg-type]
-        source_title=str(row["source_title"]),
-        source_url=None if row["source_url"] is None else str(row["source_url"]),
-        origin=str(row["origin"]),
+def _is_current() -> ColumnElement[bool]:
+    """A history row is its key's current figure: no later revision of the key exists."""
+    row = trade_figure_history.c
+    later = trade_figure_history.alias("later").c
+    return ~exists().where(
+        later.dataset == row.dataset,
+        later.period == row.period,
+        later.flow == row.flow,
+        later.hs_chapter == row.hs_chapter,
+        later.revision > row.revision,
     )
-
-
-def current_figures(conn: Connection, datasets: Iterable[str]) -> dict[FigureKey, StoredFigure]:
-    """The current figure of every key in ``datasets``."""
-    stmt = select(trade_figures).where(trade_figures.c.dataset.in_(sorted(set(datasets))))
-    out: dict[FigureKey, StoredFigure] = {}
-    for row in conn.execute(stmt).mappings():
-        figure = _stored(dict(row))
-        out[figure.key] = figure
-    return out
 
 
 def known_periods(conn: Connection, datasets: Iterable[str]) -> set[tuple[str, Period]]:
     """(dataset, period) pairs that already have at least one figure."""
+    history = trade_figure_history.c
     stmt = (
-        select(trade_figures.c.dataset, trade_figures.c.period)
-        .where(trade_figures.c.dataset.in_(sorted(set(datasets))))
+        select(history.dataset, history.period)
+        .where(history.dataset.in_(sorted(set(datasets))))
         .distinct()
     )
-    return {(str(d), Period.parse(str(p))) for d, p in conn.execute(stmt)}
+    return {(str(d), period_of(str(p))) for d, p in conn.execute(stmt)}
 
 
 _WRITTEN = (
@@ -168,9 +145,9 @@ def current_frame(conn: Connection, datasets: Iterable[str]) -> pd.DataFrame:
     # Cold start: pandas loads only when figures are ingested.
     import pandas as pd  # noqa: PLC0415
 
-    table = trade_figures.c
-    stmt = select(*(table[name] for name in STORED_COLUMNS)).where(
-        table.dataset.in_(sorted(set(datasets)))
+    history = trade_figure_history.c
+    stmt = select(*(history[name] for name in STORED_COLUMNS)).where(
+        history.dataset.in_(sorted(set(datasets))), _is_current()
     )
     frame = pd.DataFrame.from_records(
         [tuple(row) for row in conn.execute(stmt)],
@@ -210,8 +187,9 @@ def write_figures(
     revised: pd.DataFrame,
     ingested_at: datetime,
 ) -> None:
-    """Insert ``new`` figures, replace the current value of ``revised`` ones, log both (frames
-    of :data:`STORED_COLUMNS`; bulk: ``COPY`` on PostgreSQL, ``executemany`` on SQLite)."""
+    """Add ``new`` figures (revision 1) and ``revised`` ones (the next revision of their key) to
+    the history, frames of :data:`STORED_COLUMNS` (bulk: ``COPY`` on PostgreSQL,
+    ``executemany`` on SQLite). The revised rows become their keys' current figures."""
     if not len(new) and not len(revised):
         return
     # Cold start: pandas loads only when figures are ingested.
@@ -235,49 +213,6 @@ def write_figures(
             [ingested_at] * len(figures),
         ],
     )
-    if len(new):
-        # The new figures' current rows are their first history rows, copied in the database.
-        history = trade_figure_history.c
-        conn.execute(
-            trade_figures.insert().from_select(
-                list(_WRITTEN),
-                select(*(history[name] for name in _WRITTEN)).where(
-                    history.ingested_at == ingested_at,
-                    history.revision == 1,
-                    history.dataset.in_(sorted(set(new["dataset"].tolist()))),
-                ),
-            )
-        )
-    if len(revised):
-        # A revision replaces the current row: delete it, insert the new one.
-        table = trade_figures.c
-        conn.execute(
-            trade_figures.delete().where(
-                table.dataset == bindparam("d"),
-                table.period == bindparam("p"),
-                table.flow == bindparam("f"),
-                table.hs_chapter == bindparam("h"),
-            ),
-            [
-                {"d": d, "p": p, "f": f, "h": h}
-                for d, p, f, h in zip(
-                    *(
-                        revised[name].tolist()
-                        for name in ("dataset", "period", "flow", "hs_chapter")
-                    ),
-                    strict=True,
-                )
-            ],
-        )
-        bulk_insert_columns(
-            conn,
-            trade_figures,
-            _WRITTEN,
-            [
-                *(revised[name].tolist() for name in STORED_COLUMNS),
-                [ingested_at] * len(revised),
-            ],
-        )
 
 
 def load_observations(engine: Engine) -> list[TradeObservation]:

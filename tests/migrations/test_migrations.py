@@ -39,6 +39,7 @@ from briefing.migrations.__main__ import differences
 from briefing.migrations.__main__ import main as migrations_main
 from briefing.platforms.console import CONSOLE_CHANNEL
 from briefing.settings import PROJECT_ROOT
+from briefing.trade.tables import current_frame
 from tests.conftest import FIXTURES, empty_database
 from tests.fakes.fake_slack import FakeSlack
 
@@ -364,8 +365,9 @@ def test_a_database_of_0_1_0_upgrades_with_every_row_intact(
     assert applied == [s.revision for s in pending_from_base()]
     assert current(empty_engine) == head()
     # Every row is still there, column for column (the columns 0.1.0 had); the console's
-    # digest days are in the ledger now (0007).
-    kept = sorted(set(rows) - {"digest_days"})
+    # digest days are in the ledger now (0007), the current trade figures in their history
+    # (0010).
+    kept = sorted(set(rows) - {"digest_days", "trade_figures"})
     after = {name: [row[: len(before[name][0])] for row in rs
                     if not str(row[0]).startswith("sub:console:")] for name, rs in
              snapshot(empty_engine, kept).items()}  # fmt: skip
@@ -376,6 +378,13 @@ def test_a_database_of_0_1_0_upgrades_with_every_row_intact(
     )
     assert imported is not None
     assert imported["status"] == DeliveryStatus.SENT.value
+    assert snapshot(empty_engine, ["trade_figure_history"]) == {
+        "trade_figure_history": before["trade_figures"]
+    }
+    with empty_engine.connect() as conn:
+        assert [tuple(row) for row in current_frame(conn, ["customs"]).itertuples(index=False)] == [
+            row[:-1] for row in before["trade_figures"]
+        ]
     assert {len(v) for v in before.values()} != {0}
     # The new columns and tables are there, with what an old row means.
     ledger = Ledger(empty_engine)
@@ -617,4 +626,69 @@ def test_the_console_digest_days_move_into_the_ledger_once(empty_engine: Engine)
     assert sorted((s, str(d)[:10]) for s, d in back) == [
         ("console", str(yesterday)),
         ("console", str(today)),
+    ]
+
+
+def test_the_current_trade_figures_are_read_from_their_history(empty_engine: Engine) -> None:
+    upgrade(empty_engine, "0009")
+    at = NOW - timedelta(days=2)
+
+    def figure(period: str, revision: int, value: float) -> dict[str, Any]:
+        return {
+            "dataset": "comtrade",
+            "period": period,
+            "flow": "exports",
+            "hs_chapter": "TOTAL",
+            "revision": revision,
+            "value_usd_bn": value,
+            "published_on": date(2025, 1, revision),
+            "source_title": "UN Comtrade",
+            "source_url": None,
+            "origin": f"comtrade.csv, row {revision}",
+            "ingested_at": at,
+        }
+
+    columns = ", ".join(figure("2024", 1, 0.0))
+    values = ", ".join(f":{name}" for name in figure("2024", 1, 0.0))
+    history = [figure("2024", 1, 115.49), figure("2024", 2, 115.62), figure("2023", 1, 110.9)]
+    # 2023 was revised in trade_figures without its history row (as a database of 0.1.0 could
+    # hold); 2022 is in trade_figures only.
+    current = [history[1], figure("2023", 2, 111.0), figure("2022", 1, 105.0)]
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(f"INSERT INTO trade_figure_history ({columns}) VALUES ({values})"), history
+        )
+        conn.execute(text(f"INSERT INTO trade_figures ({columns}) VALUES ({values})"), current)
+
+    assert upgrade(empty_engine) == ["0010"]
+
+    assert "trade_figures" not in inspect(empty_engine).get_table_names()
+    assert differences(empty_engine) == []
+    with empty_engine.connect() as conn:
+        found = current_frame(conn, ["comtrade"])
+        rows = conn.execute(text("SELECT period, revision FROM trade_figure_history")).all()
+    assert sorted(zip(found["period"], found["revision"], found["value_usd_bn"], strict=True)) == [
+        ("2022", 1, 105.0),
+        ("2023", 2, 111.0),
+        ("2024", 2, 115.62),
+    ]
+    assert sorted(tuple(row) for row in rows) == [
+        ("2022", 1),
+        ("2023", 1),
+        ("2023", 2),
+        ("2024", 1),
+        ("2024", 2),
+    ]
+
+    # Down again: trade_figures holds each key's latest row.
+    with locked(empty_engine) as conn:
+        command.downgrade(config(conn), "0009")
+    with empty_engine.connect() as conn:
+        back = conn.execute(
+            text("SELECT period, revision, value_usd_bn FROM trade_figures ORDER BY period")
+        ).all()
+    assert [tuple(row) for row in back] == [
+        ("2022", 1, 105.0),
+        ("2023", 2, 111.0),
+        ("2024", 2, 115.62),
     ]

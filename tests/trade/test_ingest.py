@@ -13,7 +13,7 @@ from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestError, IngestOptions, IngestResult
 from briefing.settings import PROJECT_ROOT
 from briefing.trade.model import TOTAL_CHAPTER, Flow, Period
-from briefing.trade.tables import trade_figure_history, trade_figures
+from briefing.trade.tables import current_frame, trade_figure_history
 from briefing.updates import updates_between
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "trade"
@@ -29,6 +29,20 @@ def load(brief: Briefing, *names: str | Path, as_of: date | None = None) -> list
 def value(brief: Briefing, period: str, flow: Flow, chapter: str = TOTAL_CHAPTER) -> float | None:
     obs = brief.trade.best(Period.parse(period), flow, TODAY, chapter)
     return None if obs is None or obs.dataset == "bundled" else round(obs.value_usd_bn, 3)
+
+
+def current(brief: Briefing) -> dict[tuple[str, str, str, str], tuple[int, float]]:
+    """Each key's current figure as stored: (revision, value)."""
+    with brief.engine.connect() as conn:
+        frame = current_frame(conn, ["comtrade", "customs"])
+    return {
+        (d, p, f, h): (int(r), float(v))
+        for d, p, f, h, r, v in zip(
+            *(frame[name] for name in ("dataset", "period", "flow", "hs_chapter", "revision")),
+            frame["value_usd_bn"],
+            strict=True,
+        )
+    }
 
 
 def count(brief: Briefing, table: object) -> int:
@@ -51,7 +65,7 @@ def test_comtrade_csv_keeps_china_russia_rows_and_counts_the_rest(brief: Briefin
     assert "2 below HS-chapter level" in result.summary
     assert "2 broken down by transport mode" in result.summary
     assert result.records == 30
-    assert count(brief, trade_figures) == 30
+    assert len(current(brief)) == 30
 
 
 def test_comtrade_json_reads_the_api_shape_and_months(brief: Briefing) -> None:
@@ -120,12 +134,19 @@ def test_a_changed_figure_is_a_revision_with_history(brief: Briefing) -> None:
     assert "new period" not in result.summary.lower() or "0 new period" in result.summary
     # The current value moved; the history keeps both; as of before the revision, the old one.
     assert value(brief, "2024", Flow.EXPORTS) == 115.62
-    assert count(brief, trade_figures) == 30
+    assert len(current(brief)) == 30
+    assert current(brief)[("comtrade", "2024", "exports", TOTAL_CHAPTER)] == (2, 115.62)
     assert count(brief, trade_figure_history) == 32
     before = brief.trade.get(Period.year_of(2024), Flow.EXPORTS, date(2025, 7, 1))
     assert [round(o.value_usd_bn, 2) for o in before if o.dataset == "comtrade"] == [115.49]
     after = brief.trade.get(Period.year_of(2024), Flow.EXPORTS, TODAY)
     assert [round(o.value_usd_bn, 2) for o in after if o.dataset == "comtrade"] == [115.62]
+
+    # Back to the first values, later: a third revision of each, counted from the latest.
+    [back] = load(brief, "comtrade_cn_ru_annual.csv", as_of=date(2025, 8, 30))
+    assert "0 new figures, 2 revised, 28 unchanged" in back.summary
+    assert current(brief)[("comtrade", "2024", "exports", TOTAL_CHAPTER)] == (3, 115.49)
+    assert count(brief, trade_figure_history) == 34
 
 
 def test_customs_revision_with_new_source_text_replaces_not_duplicates(brief: Briefing) -> None:
