@@ -398,8 +398,15 @@ def _coded(values: Sequence[object] | np.ndarray) -> tuple[np.ndarray, list[str]
     import numpy as np  # noqa: PLC0415
     import pandas as pd  # noqa: PLC0415
 
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
-    return codes, [_cell(u) for u in uniques.tolist()]
+    # A missing cell (None, NaN) reads as "", as in :func:`_cell`; factorize's own NA code
+    # (-1) costs a third of asking it to keep NA as a value.
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    cells = [_cell(u) for u in uniques.tolist()]
+    missing = codes < 0
+    if missing.any():
+        codes = np.where(missing, len(cells), codes)
+        cells.append("")
+    return codes, cells
 
 
 def _test(coded: tuple[np.ndarray, list[str]], test: Callable[[str], bool]) -> np.ndarray:

@@ -110,7 +110,8 @@ def _row_by_row(path: Path) -> ParsedFile | str:
     try:
         return comtrade_figures(
             lines[0],
-            enumerate(lines[1:], start=2),
+            # A row cut short lacks its last cells: empty, as pandas reads them.
+            enumerate((line + [""] * (len(lines[0]) - len(line)) for line in lines[1:]), start=2),
             path=str(path),
             unit="row",
             kind="UN Comtrade CSV",
@@ -190,3 +191,13 @@ def test_a_figure_twice_is_refused_naming_both_rows(tmp_path: Path) -> None:
     assert "comtrade.csv, row 32: " in columnar
     assert "appears twice (first at " in columnar
     assert "comtrade.csv, row 6)" in columnar
+
+
+@pytest.mark.parametrize("cut", [1, 3, 8, 15])
+def test_a_row_cut_short_reads_as_the_row_by_row_check(tmp_path: Path, cut: int) -> None:
+    # The cells missing at the end of a row are missing values (NaN) to pandas.
+    rows = _messy_rows(7, 60)
+    rows[10] = rows[10][:-cut]
+    rows[40] = rows[40][: -cut - 1]
+    path = _write(tmp_path / "comtrade.csv", rows)
+    _same(_columnar(path), _row_by_row(path))
