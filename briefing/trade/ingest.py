@@ -264,8 +264,9 @@ def _load(brief: Briefing, paths: list[Path], options: IngestOptions, seal: Seal
                         f"{published_on}, before the figure it replaces ({was_published}); give a "
                         "later published_on or --as-of"
                     )
-            # The figures are written while the updates are worked out: on PostgreSQL the
-            # database's work (COPY, the copy of the current rows) overlaps this process's.
+            # The figures are written while the updates are worked out: the database's work
+            # (PostgreSQL's COPY, SQLite's statements, which run without the GIL) overlaps
+            # this process's.
             with ThreadPoolExecutor(1, thread_name_prefix="trade-write") as writer:
                 written = writer.submit(write_figures, conn, new_frame, revised_frame, ingested_at)
                 new_periods = sorted(
