@@ -243,23 +243,31 @@ def _copy_text(values: Sequence[Any]) -> list[str]:
 def copy_rows(
     driver: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """``COPY table (columns) FROM STDIN`` on a psycopg connection, the rows written as one
-    block of text (column by column, then joined), in the connection's transaction."""
+    """``COPY table (columns) FROM STDIN`` on a psycopg connection, in the connection's
+    transaction: the rows formatted as text column by column and sent in blocks."""
     if not rows:
         return
     copy_columns(driver, table, columns, list(zip(*rows, strict=True)))
 
 
+# Rows formatted and sent per write of a COPY: the server parses and inserts one block while the
+# next is formatted. 20,370 trade figures, best of ten: 107-119 ms in blocks of 1,000-2,500
+# rows, 149-175 ms in blocks of 10,000 or all at once; a whole 100,000-row Comtrade ingest,
+# best of ten interleaved: 367 ms in blocks of 1,000, 394 ms of 2,000, 420 ms in one block.
+_COPY_ROWS = 1_000
+
+
 def copy_columns(
     driver: Any, table: str, columns: Sequence[str], values: Sequence[Sequence[Any]]
 ) -> None:
-    """:func:`copy_rows` of rows given column by column (``values[i]`` for ``columns[i]``)."""
+    """:func:`copy_rows` of rows given column by column (``values[i]`` for ``columns[i]``),
+    sent in blocks of :data:`_COPY_ROWS` rows."""
     if not values or not len(values[0]):
         return
-    texts = [_copy_text(column) for column in values]
-    block = "\n".join(map("\t".join, zip(*texts, strict=True))) + "\n"
     with (
         driver.cursor() as cursor,
         cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
     ):
-        copy.write(block)
+        for start in range(0, len(values[0]), _COPY_ROWS):
+            texts = [_copy_text(column[start : start + _COPY_ROWS]) for column in values]
+            copy.write("\n".join(map("\t".join, zip(*texts, strict=True))) + "\n")

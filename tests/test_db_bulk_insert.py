@@ -50,8 +50,9 @@ def test_bulk_insert_keeps_tabs_backslashes_line_breaks_and_nulls(brief: Briefin
 
 
 def test_many_rows_go_in_whole_statements_and_a_last_shorter_one(brief: Briefing) -> None:
-    # More rows than one statement holds on SQLite (and one left over): each stored once.
-    count = 2 * 500 + 37
+    # More rows than one statement holds on SQLite (500) and one block of COPY on PostgreSQL
+    # (1,000), with some left over: each stored once.
+    count = 2 * 1_000 + 37
     rows = [
         ("comtrade", f"{2000 + n // 97}", "exports", f"{n % 97:02d}", 1, n / 7, date(2025, 1, 1),
          "UN Comtrade", None, f"row {n}", datetime(2026, 11, 29, tzinfo=UTC))
