@@ -107,8 +107,9 @@ def create_0_1_0(engine: Engine, *, oauth: bool) -> None:
 
 def fill_0_1_0(engine: Engine, *, oauth: bool) -> dict[str, list[dict[str, Any]]]:
     """Rows as 0.1.0 wrote them, through its own columns (reflected, not today's models)."""
-    yesterday = (NOW - timedelta(days=1)).date()
     due_now = NOW - timedelta(minutes=10)
+    # The day before today's run (at 00:05 UTC "today's" run is still yesterday's date).
+    yesterday = (due_now - timedelta(days=1)).date()
     rows: dict[str, list[dict[str, Any]]] = {
         "data_generation": [{"id": 1, "generation": 7}],
         "subscriptions": [
