@@ -8,6 +8,7 @@ more than half without ``--force``) leaves the previous snapshot serving.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 from datetime import date
@@ -309,8 +310,9 @@ def _store_against(
     """Store a list that follows ``previous`` and return what changed.
 
     Entries whose fingerprint the previous list holds are unchanged: they are copied inside the
-    database. The others are derived, stored and compared field by field with their previous
-    version (a frame join on the key); removed entries are read back for the update.
+    database, while this process derives the others and compares them field by field with
+    their previous version (a frame join on the key); then the others are stored. Removed
+    entries are read back for the update.
     """
     rows = parsed.rows
     prints = load_fingerprints(conn, previous.snapshot_id)
@@ -319,27 +321,32 @@ def _store_against(
         for at, (key, fingerprint) in enumerate(zip(rows.keys, rows.fingerprints, strict=True))
         if prints.get(key) != fingerprint
     ]
-    fresh = rows.frame(fresh_at)
-    # A designation's first sighting carries over; an addition is first seen on this list's
-    # date (a list that dates its entries keeps its own dates).
-    today = parsed.list_date.isoformat()
-    changed = [k for k in fresh["entity_key"].tolist() if k in prints]
-    known = load_frame(conn, previous.snapshot_id, ("entity_key", "first_seen"), keys=changed)
-    seen = dict(zip(known["entity_key"].tolist(), known["first_seen"].tolist(), strict=True))
-    del known
-    carried = [
-        own if own is not None else seen.get(key, today)
-        for key, own in zip(fresh["entity_key"].tolist(), fresh["first_seen"].tolist(), strict=True)
-    ]
-    fresh = fresh.assign(first_seen=pd.Series(carried, dtype=object, index=fresh.index))
-    # The previous versions of the entries that changed or went.
+    changed = [key for key in (rows.keys[at] for at in fresh_at) if key in prints]
     new_keys = set(rows.keys)
     compared = [*changed, *(k for k in prints if k not in new_keys)]
-    snapshot_id = insert_snapshot(conn, parsed, fresh.iloc[:0], progress, count=len(rows))
-    copy_entries(conn, previous.snapshot_id, snapshot_id, compared)
-    insert_frame(conn, snapshot_id, fresh, progress)
+    # The previous versions of the entries that changed or went, in one read.
     before = load_frame(conn, previous.snapshot_id, keys=compared)
-    return diff_frames(parsed.source, previous.list_date, before, fresh, parsed.list_date)
+    snapshot_id = insert_snapshot(conn, parsed, rows.frame([]), progress, count=len(rows))
+    with ThreadPoolExecutor(1, thread_name_prefix="sanctions-copy") as copier:
+        # The database copies the unchanged entries; nothing else uses the connection until
+        # the copy is done.
+        copied = copier.submit(copy_entries, conn, previous.snapshot_id, snapshot_id, compared)
+        fresh = rows.frame(fresh_at)
+        # A designation's first sighting carries over; an addition is first seen on this
+        # list's date (a list that dates its entries keeps its own dates).
+        today = parsed.list_date.isoformat()
+        seen = dict(zip(before["entity_key"].tolist(), before["first_seen"].tolist(), strict=True))
+        carried = [
+            own if own is not None else seen.get(key, today)
+            for key, own in zip(
+                fresh["entity_key"].tolist(), fresh["first_seen"].tolist(), strict=True
+            )
+        ]
+        fresh = fresh.assign(first_seen=pd.Series(carried, dtype=object, index=fresh.index))
+        diff = diff_frames(parsed.source, previous.list_date, before, fresh, parsed.list_date)
+        copied.result()  # its error, if any, here
+    insert_frame(conn, snapshot_id, fresh, progress)
+    return diff
 
 
 OFAC = Format(OFAC_FORMAT, claim_ofac, load_ofac)
