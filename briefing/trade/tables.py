@@ -57,8 +57,6 @@ trade_figure_history = Table(
     PrimaryKeyConstraint("dataset", "period", "flow", "hs_chapter", "revision"),
 )
 
-FigureKey = tuple[str, Period, Flow, str]
-
 
 @dataclass(frozen=True, slots=True)
 class StoredFigure:
@@ -72,10 +70,6 @@ class StoredFigure:
     source_title: str
     source_url: str | None
     origin: str
-
-    @property
-    def key(self) -> FigureKey:
-        return (self.dataset, self.period, self.flow, self.hs_chapter)
 
     def observation(self) -> TradeObservation:
         return TradeObservation(
