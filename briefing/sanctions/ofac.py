@@ -202,18 +202,15 @@ def _read(path: Path, role: str) -> tuple[bytes, pd.DataFrame]:
     frame.columns = list(columns)
     # Every cell is a non-empty str unless a row is cut short: a test of truth per column
     # (half a millisecond for the SDN list); the row and column are looked for only then.
-    short = (
-        None
-        if all(all(frame[name].tolist()) for name in columns)
-        else (frame == "").to_numpy().any(axis=1)
-    )
-    if short is not None and short.any():
-        row = int(short.argmax())
-        column = columns[int((frame.iloc[row] == "").to_numpy().argmax())]
-        raise IngestError(
-            f"{path}, row {row + 1}: column {column} is empty — OFAC writes -0- for empty "
-            "fields, so the row is cut short or not in OFAC's layout"
-        )
+    if not all(all(frame[name].tolist()) for name in columns):
+        short = (frame == "").to_numpy().any(axis=1)
+        if short.any():
+            row = int(short.argmax())
+            column = columns[int((frame.iloc[row] == "").to_numpy().argmax())]
+            raise IngestError(
+                f"{path}, row {row + 1}: column {column} is empty — OFAC writes -0- for empty "
+                "fields, so the row is cut short or not in OFAC's layout"
+            )
     keys = frame["ent_num"].tolist()
     if not all(map(str.isdecimal, keys)):
         row = next(at for at, key in enumerate(keys) if not key.isdecimal())
