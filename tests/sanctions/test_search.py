@@ -16,6 +16,7 @@ from briefing.ingest_dispatch import ingest
 from briefing.ingest_types import IngestOptions
 from briefing.render.text import render_text
 from briefing.replies import ReplyKind
+from briefing.sanctions import search as search_module
 from briefing.sanctions.list_replies import answer_sanctions_question
 from briefing.sanctions.normalise import name_key
 from briefing.sanctions.search import SanctionsData, _haystack, _identifier_words, sanctions
@@ -233,10 +234,15 @@ def test_a_cold_trade_command_does_not_load_the_sanctions_stack(database_url: st
         assert f"briefing.sanctions.{module}'" not in loaded, loaded
 
 
-def test_identifier_words_found_column_wise_are_those_found_entry_by_entry() -> None:
+@pytest.mark.parametrize("block", [65_536, 2])  # one array, or several joined
+def test_identifier_words_found_column_wise_are_those_found_entry_by_entry(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_module, "_HAYSTACK_BLOCK", block)
     pieces = [
         "", " ", "abc", "A1", "Tax ID No. 7714136948 (Russia);", "DOB 12 Jan 1970",
         "pass.\tno 99", "a\nb2 c3", "İstanbul 34", "ΣΑ1", "aaaa9bbbb", "\u00a0x1\u2003y",
+        "x\x1cy2", "z\x85q3 \u3000", "ŉ5 ǅ7 ß4", "\t\r\n", "٣ ９", "日本2号",
     ]  # fmt: skip
     rng = random.Random(16)
     for _ in range(500):
