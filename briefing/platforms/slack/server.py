@@ -173,7 +173,13 @@ class HttpServer:
             # Close the sockets from the loop's own thread; the loop ends when none are left.
             # (The stubs type ``trigger`` as int; it is waitress's wake-up dispatcher.)
             trigger = cast("Any", self._server).trigger
-            trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+            try:
+                trigger.pull_trigger(lambda: wasyncore.close_all(socket_map))
+            except OSError:
+                # Its wake-up pipe is gone (closed under it): close from here instead; the
+                # loop finds its map empty when its select times out (1 s) and ends.
+                log.warning("the HTTP server's wake-up pipe is closed; closing its sockets here")
+                wasyncore.close_all(socket_map, ignore_all=True)
             thread.join(timeout_s)
         else:
             wasyncore.close_all(socket_map)
