@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import islice
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -100,7 +101,7 @@ def _identifier_words(text: str) -> str:
 _WIDE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _SEPARATOR = np.zeros(256, dtype=bool)
 _SEPARATOR[[0, *b" \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"]] = True
-_HAYSTACK_BLOCK = 65_536  # entries read as one array (bounds the arrays of a million entries)
+_HAYSTACK_BLOCK = 2_048  # entries read as one array: a few small arrays at a time
 
 
 def _digit_words(joined: str) -> str:
@@ -133,10 +134,10 @@ def _haystack(remarks: Sequence[str], details: Sequence[str]) -> tuple[str, np.n
     where each entry's text starts."""
     if not remarks:
         return "", np.zeros(0, dtype=np.int64)
-    texts = list(map(" ".join, zip(remarks, details, strict=True)))
+    texts = map(" ".join, zip(remarks, details, strict=True))
     text = "\x00".join(
-        _digit_words("\x00".join(texts[at : at + _HAYSTACK_BLOCK]).lower())
-        for at in range(0, len(texts), _HAYSTACK_BLOCK)
+        _digit_words("\x00".join(islice(texts, _HAYSTACK_BLOCK)).lower())
+        for _ in range(0, len(remarks), _HAYSTACK_BLOCK)
     )
     lengths = np.fromiter(map(len, text.split("\x00")), dtype=np.int64, count=len(remarks))
     starts = np.concatenate(([0], np.cumsum(lengths[:-1] + 1))).astype(np.int64)
